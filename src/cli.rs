@@ -1,0 +1,51 @@
+//! Command-line surface: the subcommands and their flags, parsed by clap.
+//! Parsing only; each command's behaviour lives in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cigen",
+    version,
+    about = "Generate CircleCI config from .cigen/ and skip jobs whose inputs already passed"
+)]
+pub struct Cli {
+    /// The configuration: a `.cigen/` directory or a `cigen.yml` (default: `.cigen/`, then `cigen.yml`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write .circleci/config.yml and .circleci/main.yml.
+    Generate {
+        /// Write nothing; exit 1 with a unified diff when the files are stale.
+        #[arg(long)]
+        check: bool,
+        /// Render only this (dynamic) workflow's file, pruned by CIGEN_SKIP_JOBS_FILE, to stdout or --output.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+        /// With --workflow: write here instead of stdout.
+        #[arg(long, value_name = "PATH", requires = "workflow")]
+        output: Option<PathBuf>,
+    },
+    /// Show the job graph: what runs, in which stage and arch, after what.
+    Plan {
+        #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+        format: PlanFormat,
+        /// Graph one workflow (default: the dynamic workflow) for dot/mermaid.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Table,
+    Dot,
+    Mermaid,
+}

@@ -1,0 +1,131 @@
+//! `cigen generate`: renders both CircleCI files and writes them atomically,
+//! or with `--check` diffs them against what is on disk (same renderer, so
+//! the check can never disagree with the write). `--workflow` renders the
+//! dynamic workflow alone, pruned by `CIGEN_SKIP_JOBS_FILE`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use similar::TextDiff;
+
+use crate::emit;
+use crate::error::{Error, Result};
+use crate::fsutil::{read_optional, write_atomic};
+use crate::plan::prune;
+
+pub fn run(
+    config: Option<&Path>,
+    check: bool,
+    workflow: Option<&str>,
+    output: Option<&Path>,
+) -> Result<()> {
+    let (project, plans) = super::load(config)?;
+    if let Some(name) = workflow {
+        return render_workflow(&project, &plans, name, output);
+    }
+    let rendered = emit::render(&project, &plans);
+    let dir = project.root.join(".circleci");
+    let files = [
+        (dir.join("config.yml"), rendered.config),
+        (dir.join("main.yml"), rendered.main),
+    ];
+    if check {
+        let mut diff = String::new();
+        for (path, text) in &files {
+            let current = read_optional(path)?.unwrap_or_default();
+            if &current != text {
+                let shown = shown(path).display().to_string();
+                diff.push_str(
+                    &TextDiff::from_lines(current.as_str(), text.as_str())
+                        .unified_diff()
+                        .header(
+                            &format!("{shown} (on disk)"),
+                            &format!("{shown} (generated)"),
+                        )
+                        .to_string(),
+                );
+            }
+        }
+        if diff.is_empty() {
+            println!("generated files are up to date");
+            return Ok(());
+        }
+        print!("{diff}");
+        return Err(Error::Drift(
+            "generated files are stale: run `cigen generate` and commit the result".into(),
+        ));
+    }
+    for (path, text) in &files {
+        let unchanged = read_optional(path)?.as_deref() == Some(text.as_str());
+        if !unchanged {
+            write_atomic(path, text.as_bytes())?;
+        }
+        println!(
+            "{} {}",
+            if unchanged { "unchanged" } else { "wrote" },
+            shown(path).display()
+        );
+    }
+    Ok(())
+}
+
+fn render_workflow(
+    project: &crate::model::Project,
+    plans: &[crate::plan::WorkflowPlan],
+    name: &str,
+    output: Option<&Path>,
+) -> Result<()> {
+    let Some((workflow, plan)) = project
+        .workflows
+        .iter()
+        .zip(plans)
+        .find(|(w, _)| w.name == name)
+    else {
+        return Err(Error::Usage(format!("unknown workflow `{name}`")));
+    };
+    if workflow.trigger.is_some() {
+        return Err(Error::Usage(format!(
+            "workflow `{name}` is an immediate workflow in config.yml; --workflow renders the dynamic workflow"
+        )));
+    }
+    let skip = match std::env::var_os("CIGEN_SKIP_JOBS_FILE") {
+        Some(path) => read_skip_list(Path::new(&path))?,
+        None => BTreeSet::new(),
+    };
+    let pruned = prune::prune(plan, &skip);
+    for id in &pruned.unknown {
+        eprintln!("warning: skip list names `{id}`, which is not a job of workflow `{name}`");
+    }
+    for (id, reason) in &pruned.unskipped {
+        eprintln!("kept {id}: {reason}");
+    }
+    let text = if pruned.is_empty() {
+        emit::render_all_skipped(project, name, &pruned.skipped)
+    } else {
+        emit::render_main(project, workflow, &pruned.plan, None)
+    };
+    match output {
+        Some(path) => write_atomic(path, text.as_bytes()),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// One variant id a line; blank lines and `#` comments ignored.
+pub fn read_skip_list(path: &Path) -> Result<BTreeSet<String>> {
+    let text = std::fs::read_to_string(path).map_err(|err| Error::io(path, &err))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+fn shown(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let path = path.strip_prefix(&cwd).unwrap_or(path);
+    path.strip_prefix(".").unwrap_or(path).to_path_buf()
+}

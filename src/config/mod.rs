@@ -1,0 +1,431 @@
+//! Loading: finds the configuration (a `.cigen/` directory or a single
+//! `cigen.yml`), reads and parses every file into raw serde types, merges
+//! `config/*.yml` fragments in file-name order, and remembers where each
+//! piece came from so later errors can name file, line and key.
+//! It checks shape only; meaning is checked in `model`.
+
+mod merge;
+pub mod raw;
+mod source;
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_yaml::Value;
+
+pub use raw::*;
+pub use source::Source;
+
+use crate::error::{ConfigError, Error, Result, suggest};
+
+/// Where a piece of configuration was written: a file and the key path
+/// inside it (empty for a whole file).
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub source: usize,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Loaded {
+    /// Repository root: `.circleci/` is written here.
+    pub root: PathBuf,
+    pub sources: Vec<Source>,
+    /// Files that make up the project settings, in merge order.
+    pub project_sources: Vec<usize>,
+    pub project: RawProject,
+    pub commands: Vec<LoadedCommand>,
+    pub workflows: Vec<LoadedWorkflow>,
+}
+
+#[derive(Debug)]
+pub struct LoadedCommand {
+    pub name: String,
+    pub origin: Origin,
+    pub body: Value,
+}
+
+#[derive(Debug)]
+pub struct LoadedWorkflow {
+    pub name: String,
+    pub origin: Origin,
+    pub raw: RawWorkflow,
+    pub jobs: Vec<LoadedJob>,
+}
+
+#[derive(Debug)]
+pub struct LoadedJob {
+    pub name: String,
+    pub stage: Option<String>,
+    pub origin: Origin,
+    pub raw: RawJob,
+}
+
+impl Loaded {
+    pub fn error(&self, origin: &Origin, keys: &[&str], needle: Option<&str>) -> ConfigError {
+        let source = &self.sources[origin.source];
+        let mut path: Vec<&str> = origin.keys.iter().map(String::as_str).collect();
+        path.extend_from_slice(keys);
+        let line = source.line_of(&path, needle).or_else(|| {
+            source.line_of(
+                &origin.keys.iter().map(String::as_str).collect::<Vec<_>>(),
+                None,
+            )
+        });
+        let key = match needle {
+            Some(needle) if !keys.is_empty() => format!("{}: {needle}", keys.join(".")),
+            Some(needle) => needle.to_string(),
+            None if !keys.is_empty() => keys.join("."),
+            None => origin.keys.join("."),
+        };
+        ConfigError::new(&source.path, key, "").line(line)
+    }
+
+    /// Error about a project-level setting: blames the last file that sets it.
+    pub fn project_error(&self, keys: &[&str], needle: Option<&str>) -> ConfigError {
+        let source = self
+            .project_sources
+            .iter()
+            .rev()
+            .copied()
+            .find(|index| self.sources[*index].line_of(&keys[..1], None).is_some())
+            .or(self.project_sources.first().copied())
+            .unwrap_or(0);
+        self.error(
+            &Origin {
+                source,
+                keys: vec![],
+            },
+            keys,
+            needle,
+        )
+    }
+}
+
+/// Finds the configuration: `--config PATH`, else `.cigen/`, else `cigen.yml`.
+pub fn locate(config: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = config {
+        if path.exists() {
+            return Ok(path.to_path_buf());
+        }
+        return Err(Error::Usage(format!(
+            "config not found: {}",
+            path.display()
+        )));
+    }
+    for candidate in [".cigen", "cigen.yml"] {
+        if Path::new(candidate).exists() {
+            return Ok(PathBuf::from(candidate));
+        }
+    }
+    Err(Error::Usage(
+        "no configuration found: expected a `.cigen/` directory or `cigen.yml` here (or pass --config PATH)"
+            .into(),
+    ))
+}
+
+pub fn load(path: &Path) -> Result<Loaded> {
+    let root = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = PathBuf::from(path.file_name().unwrap_or(path.as_os_str()));
+    let loader = Loader {
+        root,
+        sources: vec![],
+        project_sources: vec![],
+    };
+    if path.is_dir() {
+        loader.load_dir(path, &name)
+    } else {
+        loader.load_file(path, &name)
+    }
+}
+
+struct Loader {
+    root: PathBuf,
+    sources: Vec<Source>,
+    project_sources: Vec<usize>,
+}
+
+impl Loader {
+    fn read(&mut self, path: &Path, shown: PathBuf) -> Result<usize> {
+        self.sources.push(Source::read(path, shown)?);
+        Ok(self.sources.len() - 1)
+    }
+
+    fn load_file(mut self, path: &Path, shown: &Path) -> Result<Loaded> {
+        let index = self.read(path, shown.to_path_buf())?;
+        let project: RawProject = parse(&self.sources[index])?;
+        self.project_sources.push(index);
+        self.finish(project, vec![], vec![])
+    }
+
+    fn load_dir(mut self, dir: &Path, shown: &Path) -> Result<Loaded> {
+        let mut merged = Value::Null;
+        let main = dir.join("config.yml");
+        let mut files = vec![];
+        if main.exists() {
+            files.push((main, shown.join("config.yml")));
+        }
+        for (path, name) in yaml_files(&dir.join("config"))? {
+            files.push((path, shown.join("config").join(name)));
+        }
+        for (path, shown) in files {
+            let index = self.read(&path, shown)?;
+            // Parse each file on its own first so shape errors carry its line.
+            let _: RawProject = parse(&self.sources[index])?;
+            let value: Value = parse(&self.sources[index])?;
+            merge::deep_merge(&mut merged, value);
+            self.project_sources.push(index);
+        }
+        let project: RawProject = if merged.is_null() {
+            RawProject::default()
+        } else {
+            serde_yaml::from_value(merged).map_err(|err| {
+                let file = self
+                    .project_sources
+                    .last()
+                    .map(|i| self.sources[*i].path.clone());
+                serde_error(
+                    &file.unwrap_or_else(|| shown.join("config.yml")),
+                    &err,
+                    None,
+                )
+            })?
+        };
+
+        let mut commands = vec![];
+        for (path, name) in yaml_files(&dir.join("commands"))? {
+            let index = self.read(&path, shown.join("commands").join(&name))?;
+            let body: Value = parse(&self.sources[index])?;
+            commands.push(LoadedCommand {
+                name: stem(&name),
+                origin: Origin {
+                    source: index,
+                    keys: vec![],
+                },
+                body,
+            });
+        }
+
+        let mut workflows = vec![];
+        for (wf_dir, wf_name) in subdirs(&dir.join("workflows"))? {
+            workflows.push(self.load_workflow_dir(
+                &wf_dir,
+                &wf_name,
+                &shown.join("workflows").join(&wf_name),
+            )?);
+        }
+        self.finish(project, commands, workflows)
+    }
+
+    fn load_workflow_dir(
+        &mut self,
+        dir: &Path,
+        name: &str,
+        shown: &Path,
+    ) -> Result<LoadedWorkflow> {
+        let config = dir.join("config.yml");
+        let (raw, source) = if config.exists() {
+            let index = self.read(&config, shown.join("config.yml"))?;
+            (parse::<RawWorkflow>(&self.sources[index])?, index)
+        } else {
+            self.sources
+                .push(Source::inline(shown.join("config.yml"), String::new()));
+            (RawWorkflow::default(), self.sources.len() - 1)
+        };
+        let mut jobs = vec![];
+        let jobs_dir = dir.join("jobs");
+        for (path, file) in yaml_files(&jobs_dir)? {
+            let index = self.read(&path, shown.join("jobs").join(&file))?;
+            let raw: RawJob = parse(&self.sources[index])?;
+            jobs.push(LoadedJob {
+                name: stem(&file),
+                stage: None,
+                origin: Origin {
+                    source: index,
+                    keys: vec![],
+                },
+                raw,
+            });
+        }
+        for (stage_dir, stage) in subdirs(&jobs_dir)? {
+            for (path, file) in yaml_files(&stage_dir)? {
+                let index = self.read(&path, shown.join("jobs").join(&stage).join(&file))?;
+                let raw: RawJob = parse(&self.sources[index])?;
+                jobs.push(LoadedJob {
+                    name: stem(&file),
+                    stage: Some(stage.clone()),
+                    origin: Origin {
+                        source: index,
+                        keys: vec![],
+                    },
+                    raw,
+                });
+            }
+        }
+        Ok(LoadedWorkflow {
+            name: name.to_string(),
+            origin: Origin {
+                source,
+                keys: vec![],
+            },
+            raw,
+            jobs,
+        })
+    }
+
+    /// Folds inline `commands:`/`workflows:` (the `cigen.yml` form) into the
+    /// loaded lists, so both layouts reach `model` in the same shape.
+    fn finish(
+        self,
+        mut project: RawProject,
+        mut commands: Vec<LoadedCommand>,
+        mut workflows: Vec<LoadedWorkflow>,
+    ) -> Result<Loaded> {
+        let inline_source = self.project_sources.last().copied().unwrap_or(0);
+        for (name, body) in std::mem::take(&mut project.commands) {
+            let origin = Origin {
+                source: inline_source,
+                keys: vec!["commands".into(), name.clone()],
+            };
+            commands.push(LoadedCommand { name, origin, body });
+        }
+        for (name, inline) in std::mem::take(&mut project.workflows) {
+            let keys = vec!["workflows".to_string(), name.clone()];
+            let mut jobs = vec![];
+            for (key, raw) in inline.jobs {
+                let (stage, job) = match key.split_once('/') {
+                    Some((stage, job)) => (Some(stage.to_string()), job.to_string()),
+                    None => (None, key.clone()),
+                };
+                let mut job_keys = keys.clone();
+                job_keys.extend(["jobs".to_string(), key]);
+                jobs.push(LoadedJob {
+                    name: job,
+                    stage,
+                    origin: Origin {
+                        source: inline_source,
+                        keys: job_keys,
+                    },
+                    raw,
+                });
+            }
+            let raw = RawWorkflow {
+                trigger: inline.trigger,
+                stages: inline.stages,
+                when: inline.when,
+            };
+            workflows.push(LoadedWorkflow {
+                name,
+                origin: Origin {
+                    source: inline_source,
+                    keys,
+                },
+                raw,
+                jobs,
+            });
+        }
+        Ok(Loaded {
+            root: self.root,
+            sources: self.sources,
+            project_sources: self.project_sources,
+            project,
+            commands,
+            workflows,
+        })
+    }
+}
+
+/// Parses one file. An empty document (or one of comments only) is the
+/// type's default, so an empty `config.yml` is valid.
+fn parse<T: DeserializeOwned + Default>(source: &Source) -> Result<T> {
+    let value: Value = serde_yaml::from_str(&source.text)
+        .map_err(|err| serde_error(&source.path, &err, Some(source)))?;
+    if value.is_null() {
+        return Ok(T::default());
+    }
+    serde_yaml::from_str(&source.text).map_err(|err| serde_error(&source.path, &err, Some(source)))
+}
+
+fn serde_error(file: &Path, err: &serde_yaml::Error, source: Option<&Source>) -> Error {
+    let text = err.to_string();
+    let message = match text.find(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text.clone(),
+    };
+    let (path, message) = match message.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => (path.to_string(), rest.to_string()),
+        _ => (String::new(), message),
+    };
+    let unknown = between(&message, "unknown field `", "`");
+    let key = match (&unknown, path.is_empty()) {
+        (Some(field), true) => field.clone(),
+        (Some(field), false) => format!("{path}.{field}"),
+        (None, false) => path.clone(),
+        (None, true) => "(document)".to_string(),
+    };
+    let hint = unknown.as_ref().and_then(|field| {
+        let expected = message.split("expected ").nth(1).unwrap_or("");
+        let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        suggest(field, names)
+    });
+    let mut line = err.location().map(|location| location.line());
+    if line.is_none()
+        && let (Some(source), Some(field)) = (source, &unknown)
+    {
+        line = source.line_of(&[field.as_str()], None);
+    }
+    ConfigError::new(file, key, message)
+        .line(line)
+        .hint(hint)
+        .into()
+}
+
+fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(text[from..from + len].to_string())
+}
+
+fn stem(file: &str) -> String {
+    file.rsplit_once('.')
+        .map_or(file, |(stem, _)| stem)
+        .to_string()
+}
+
+/// `*.yml` / `*.yaml` files of a directory, sorted by name; none if it is missing.
+fn yaml_files(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+    Ok(entries(dir)?
+        .into_iter()
+        .filter(|(path, name)| {
+            path.is_file() && (name.ends_with(".yml") || name.ends_with(".yaml"))
+        })
+        .collect())
+}
+
+fn subdirs(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+    Ok(entries(dir)?
+        .into_iter()
+        .filter(|(path, _)| path.is_dir())
+        .collect())
+}
+
+fn entries(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let read = match std::fs::read_dir(dir) {
+        Ok(read) => read,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(err) => return Err(Error::io(dir, &err)),
+    };
+    let mut out = vec![];
+    for entry in read {
+        let entry = entry.map_err(|err| Error::io(dir, &err))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') {
+            out.push((entry.path(), name));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}

@@ -1,0 +1,171 @@
+//! Raw serde types for everything a user writes in `.cigen/` or `cigen.yml`.
+//! Unknown fields are errors (`deny_unknown_fields`); values CircleCI owns
+//! (steps, filters, images) stay as YAML values and pass through untouched.
+//! Validation beyond shape happens in `model`, not here.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_yaml::Value;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProject {
+    pub provider: Option<String>,
+    pub dynamic: Option<bool>,
+    pub dynamic_workflow: Option<String>,
+    pub setup: Option<RawSetup>,
+    #[serde(default)]
+    pub parameters: IndexMap<String, RawParameter>,
+    #[serde(default)]
+    pub architectures: IndexMap<String, RawArch>,
+    #[serde(default)]
+    pub source_file_groups: IndexMap<String, Vec<String>>,
+    pub hash_salt: Option<String>,
+    #[serde(default)]
+    pub orbs: IndexMap<String, String>,
+    /// Inline form (`cigen.yml`): what `.cigen/commands/` holds.
+    #[serde(default)]
+    pub commands: IndexMap<String, Value>,
+    /// Inline form (`cigen.yml`): what `.cigen/workflows/` holds.
+    #[serde(default)]
+    pub workflows: IndexMap<String, RawInlineWorkflow>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSetup {
+    pub image: Option<String>,
+    pub resource_class: Option<String>,
+    pub self_check: Option<RawSelfCheck>,
+    /// Context(s) giving the OR-dependency shim jobs `CIRCLE_TOKEN`.
+    pub approve_context: Option<StringOrList>,
+    pub on_all_skipped: Option<RawAllSkipped>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSelfCheck {
+    pub enabled: Option<bool>,
+    pub commit_on_diff: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAllSkipped {
+    pub job_name: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParameter {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub default: Option<Value>,
+    pub description: Option<String>,
+    #[serde(rename = "enum")]
+    pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArch {
+    pub resource_class: String,
+}
+
+/// `.cigen/workflows/<wf>/config.yml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkflow {
+    pub trigger: Option<RawTrigger>,
+    #[serde(default)]
+    pub stages: Vec<RawStage>,
+    pub when: Option<Value>,
+}
+
+/// A workflow written inline in `cigen.yml`: the workflow config plus its
+/// jobs keyed `<job>` (default stage) or `<stage>/<job>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInlineWorkflow {
+    pub trigger: Option<RawTrigger>,
+    #[serde(default)]
+    pub stages: Vec<RawStage>,
+    pub when: Option<Value>,
+    #[serde(default)]
+    pub jobs: IndexMap<String, RawJob>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrigger {
+    pub parameter: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub name: String,
+    #[serde(default)]
+    pub requires: Vec<String>,
+    #[serde(default)]
+    pub approval: bool,
+}
+
+/// `.cigen/workflows/<wf>/jobs/[<stage>/]<job>.yml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJob {
+    pub description: Option<String>,
+    pub image: Option<String>,
+    pub docker: Option<Vec<Value>>,
+    pub machine: Option<Value>,
+    pub macos: Option<Value>,
+    #[serde(default)]
+    pub services: Vec<Value>,
+    pub resource_class: Option<String>,
+    pub architectures: Option<Vec<String>>,
+    #[serde(default)]
+    pub environment: IndexMap<String, Value>,
+    pub context: Option<StringOrList>,
+    pub parallelism: Option<Value>,
+    pub working_directory: Option<String>,
+    pub shell: Option<String>,
+    /// Prepend a `checkout` step (default true) unless the steps start with one.
+    pub checkout: Option<bool>,
+    #[serde(default)]
+    pub steps: Vec<Value>,
+    #[serde(default)]
+    pub source_files: Vec<String>,
+    #[serde(default)]
+    pub requires: Vec<RawRequire>,
+    #[serde(default)]
+    pub requires_any: Vec<String>,
+    #[serde(default)]
+    pub approval: bool,
+    pub filters: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawRequire {
+    Name(String),
+    /// `- build: [success, failed, canceled]` (CircleCI's job-status requires).
+    WithStatus(IndexMap<String, StringOrList>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StringOrList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl StringOrList {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            StringOrList::One(one) => vec![one],
+            StringOrList::Many(many) => many,
+        }
+    }
+}

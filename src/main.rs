@@ -1,0 +1,33 @@
+//! cigen: generates CircleCI configuration from `.cigen/` and, in the setup
+//! job, skips jobs whose exact inputs already passed. `main` only parses the
+//! command line, dispatches, and turns errors into messages and exit codes.
+
+mod cli;
+mod cmd;
+mod config;
+mod emit;
+mod error;
+mod fsutil;
+mod model;
+mod plan;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let config = cli.config.as_deref();
+    let result = match &cli.command {
+        Command::Generate {
+            check,
+            workflow,
+            output,
+        } => cmd::generate::run(config, *check, workflow.as_deref(), output.as_deref()),
+        Command::Plan { format, workflow } => cmd::plan::run(config, *format, workflow.as_deref()),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err}");
+        std::process::exit(err.exit_code());
+    }
+}

@@ -1,0 +1,265 @@
+//! The validated model: settings, commands, workflows, stages and jobs with
+//! every reference resolved and every default applied. Built from
+//! `config::Loaded`; everything downstream (plan, hash, emit) reads only
+//! this. All configuration errors that need meaning, not just shape, are
+//! raised here, each naming file, line and key.
+
+mod job;
+mod requires;
+pub mod settings;
+pub mod steps;
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde_yaml::Value;
+
+pub use requires::Target;
+pub use settings::Settings;
+
+use crate::config::Loaded;
+use crate::error::{ConfigError, Result, suggest};
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    pub settings: Settings,
+    /// Command name -> CircleCI command body (steps normalised), sorted by name.
+    pub commands: IndexMap<String, Value>,
+    /// Sorted by name.
+    pub workflows: Vec<Workflow>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    pub name: String,
+    /// Boolean pipeline parameter that runs this workflow from `config.yml`.
+    pub trigger: Option<String>,
+    pub when: Option<Value>,
+    /// Declared order; the default stage (jobs directly in `jobs/`) is not listed.
+    pub stages: Vec<Stage>,
+    /// In stage order (default stage first), then by id.
+    pub jobs: Vec<Job>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    pub requires: Vec<String>,
+    pub approval: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// `<stage>_<name>`, or `<name>` in the default stage.
+    pub id: String,
+    pub name: String,
+    pub stage: Option<String>,
+    /// Where the job was written, for errors raised downstream.
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    /// The job's architectures; one entry unless it is a multi-arch job.
+    pub archs: Vec<String>,
+    /// True when the job lists `architectures:` (variants get DOCKER_ARCH and the arch's resource class).
+    pub arch_declared: bool,
+    /// The CircleCI job body without resource class, environment and steps.
+    pub executor: Vec<(String, Value)>,
+    pub resource_class: Option<String>,
+    pub environment: IndexMap<String, String>,
+    pub steps: Vec<Value>,
+    /// Commands the steps use, directly or through other commands, sorted.
+    pub commands: Vec<String>,
+    pub context: Vec<String>,
+    pub filters: Option<Value>,
+    /// Globs with `@group` references expanded.
+    pub source_files: Vec<String>,
+    pub requires: Vec<Requirement>,
+    pub requires_any: Vec<Target>,
+    /// The job has its own approval gate `approve_<id>` (`approval: true` or `requires_any`).
+    pub gated: bool,
+    pub persists_workspace: bool,
+    pub attaches_workspace: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub target: Target,
+    /// CircleCI job statuses (`[success, failed, canceled]`); `None` means success.
+    pub statuses: Option<Vec<String>>,
+}
+
+impl Job {
+    pub fn hashed(&self) -> bool {
+        !self.source_files.is_empty()
+    }
+
+    pub fn multi_arch(&self) -> bool {
+        self.archs.len() > 1
+    }
+
+    pub fn variant_id(&self, arch: &str) -> String {
+        if self.multi_arch() {
+            format!("{}_{arch}", self.id)
+        } else {
+            self.id.clone()
+        }
+    }
+
+    pub fn gate_id(&self) -> String {
+        format!("approve_{}", self.id)
+    }
+}
+
+impl Workflow {
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.iter().find(|stage| stage.name == name)
+    }
+
+    pub fn job(&self, id: &str) -> Option<&Job> {
+        self.jobs.iter().find(|job| job.id == id)
+    }
+}
+
+impl Project {
+    pub fn workflow(&self, name: &str) -> Option<&Workflow> {
+        self.workflows.iter().find(|workflow| workflow.name == name)
+    }
+
+    pub fn dynamic_workflow(&self) -> Option<&Workflow> {
+        self.workflow(&self.settings.dynamic_workflow)
+    }
+}
+
+/// CircleCI accepts job names starting with a letter, then letters, digits, `_` and `-`.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && name.len() <= 128
+}
+
+pub fn build(loaded: &Loaded) -> Result<Project> {
+    let settings = settings::build(loaded)?;
+    let mut warnings = vec![];
+
+    let mut command_names: Vec<String> = loaded.commands.iter().map(|c| c.name.clone()).collect();
+    command_names.sort();
+    let orbs: Vec<String> = settings.orbs.keys().cloned().collect();
+    let known = steps::Known {
+        commands: &command_names,
+        orbs: &orbs,
+    };
+    let mut commands = IndexMap::new();
+    for command in &loaded.commands {
+        if !is_valid_name(&command.name) || steps::BUILTIN_STEPS.contains(&command.name.as_str()) {
+            return Err(loaded
+                .error(&command.origin, &[], None)
+                .message(format!(
+                    "`{}` cannot be a command name (reserved or not a valid name)",
+                    command.name
+                ))
+                .into());
+        }
+        if commands.contains_key(&command.name) {
+            return Err(loaded
+                .error(&command.origin, &[], None)
+                .message("command defined twice")
+                .into());
+        }
+        let mut body = command.body.clone();
+        let Some(map) = body.as_mapping_mut() else {
+            return Err(loaded
+                .error(&command.origin, &[], None)
+                .message("a command is a map with `steps:`")
+                .into());
+        };
+        let Some(Value::Sequence(list)) = map.get("steps") else {
+            return Err(loaded
+                .error(&command.origin, &["steps"], None)
+                .message("a command needs a `steps:` list")
+                .into());
+        };
+        let normalized = steps::normalize(list, &known, "steps").map_err(|err| {
+            loaded
+                .error(&command.origin, &["steps"], Some(&err.name))
+                .message(err.message)
+                .key(err.path.clone())
+        })?;
+        map.insert("steps".into(), Value::Sequence(normalized));
+        commands.insert(command.name.clone(), body);
+    }
+    commands.sort_keys();
+
+    let mut workflows = vec![];
+    for loaded_workflow in &loaded.workflows {
+        let workflow =
+            job::build_workflow(loaded, &settings, &commands, loaded_workflow, &mut warnings)?;
+        workflows.push(workflow);
+    }
+    workflows.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let names: Vec<&str> = workflows.iter().map(|w| w.name.as_str()).collect();
+    if !workflows.is_empty() && !names.contains(&settings.dynamic_workflow.as_str()) {
+        return Err(loaded
+            .project_error(&["dynamic_workflow"], None)
+            .message(format!(
+                "dynamic workflow `{}` does not exist in workflows/",
+                settings.dynamic_workflow
+            ))
+            .hint(suggest(&settings.dynamic_workflow, names.iter().copied()))
+            .into());
+    }
+    for workflow in &workflows {
+        let loaded_workflow = loaded.workflows.iter().find(|w| w.name == workflow.name);
+        let error = |keys: &[&str], message: String| -> ConfigError {
+            match loaded_workflow {
+                Some(w) => loaded.error(&w.origin, keys, None).message(message),
+                None => loaded.project_error(keys, None).message(message),
+            }
+        };
+        let is_dynamic = workflow.name == settings.dynamic_workflow;
+        match (&workflow.trigger, is_dynamic) {
+            (Some(_), true) => {
+                return Err(error(
+                    &["trigger"],
+                    "the dynamic workflow runs from the setup job; it cannot have a trigger".into(),
+                )
+                .into());
+            }
+            (None, false) => {
+                return Err(error(
+                    &["trigger"],
+                    format!(
+                        "workflow `{}` is neither the dynamic workflow (`{}`) nor has `trigger: {{parameter: …}}`",
+                        workflow.name, settings.dynamic_workflow
+                    ),
+                )
+                .into());
+            }
+            (Some(parameter), false) if !settings.boolean_parameters.contains(parameter) => {
+                return Err(error(
+                    &["trigger", "parameter"],
+                    format!("trigger parameter `{parameter}` is not a declared boolean parameter"),
+                )
+                .hint(suggest(
+                    parameter,
+                    settings.boolean_parameters.iter().map(String::as_str),
+                ))
+                .into());
+            }
+            _ => {}
+        }
+    }
+    if !warnings.is_empty() {
+        warnings.sort();
+        warnings.dedup();
+    }
+    Ok(Project {
+        root: loaded.root.clone(),
+        settings,
+        commands,
+        workflows,
+        warnings,
+    })
+}

@@ -1,0 +1,349 @@
+//! The job graph of each workflow: one node per job variant, stage approval,
+//! job gate and OR-dependency shim, with `requires` edges expanded to
+//! variant ids (multi→multi pairs by arch; single→multi needs every
+//! variant). Input: the model. Output: ordered nodes for `emit`, `hash` and
+//! pruning. Raises only graph errors: duplicate ids and cycles.
+
+pub mod prune;
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::error::{ConfigError, Result};
+use crate::model::{Job, Project, Target, Workflow};
+
+/// Job names cigen defines itself.
+pub const SETUP_JOB: &str = "cigen_setup";
+pub const APPROVE_JOB: &str = "cigen_approve";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowPlan {
+    pub name: String,
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub id: String,
+    pub kind: NodeKind,
+    pub stage: Option<String>,
+    pub requires: Vec<Edge>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Variant {
+        job: String,
+        arch: String,
+        hashed: bool,
+        persists: bool,
+        attaches: bool,
+    },
+    /// `approve_<stage>` or a job's gate `approve_<job>`.
+    Approval,
+    /// Approves `gate` through the API once its requirements pass.
+    Shim { gate: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    pub target: String,
+    /// CircleCI job statuses; `None` = success.
+    pub statuses: Option<Vec<String>>,
+}
+
+impl Edge {
+    fn to(target: String) -> Edge {
+        Edge {
+            target,
+            statuses: None,
+        }
+    }
+}
+
+impl WorkflowPlan {
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.nodes.iter().find(|node| node.id == id)
+    }
+
+    pub fn variants(&self) -> impl Iterator<Item = &Node> {
+        self.nodes
+            .iter()
+            .filter(|node| matches!(node.kind, NodeKind::Variant { .. }))
+    }
+
+    /// The nearest hashed ancestors of `id` (walking through unhashed nodes), sorted.
+    pub fn hashed_upstream(&self, id: &str) -> Vec<String> {
+        let index: HashMap<&str, &Node> = self.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        let mut found = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&str> = index
+            .get(id)
+            .map(|n| n.requires.iter().map(|e| e.target.as_str()).collect())
+            .unwrap_or_default();
+        while let Some(current) = stack.pop() {
+            if !seen.insert(current) {
+                continue;
+            }
+            let Some(node) = index.get(current) else {
+                continue;
+            };
+            if matches!(node.kind, NodeKind::Variant { hashed: true, .. }) {
+                found.insert(current.to_string());
+            } else {
+                stack.extend(node.requires.iter().map(|e| e.target.as_str()));
+            }
+        }
+        found.into_iter().collect()
+    }
+}
+
+pub fn build(project: &Project) -> Result<Vec<WorkflowPlan>> {
+    project
+        .workflows
+        .iter()
+        .map(|workflow| build_workflow(project, workflow))
+        .collect()
+}
+
+pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<WorkflowPlan> {
+    let mut nodes: Vec<Node> = vec![];
+    let mut origin: HashMap<String, &Job> = HashMap::new();
+
+    let mut approvals_done = BTreeSet::new();
+    for job in &workflow.jobs {
+        let stage = job.stage.as_deref().and_then(|name| workflow.stage(name));
+        if let Some(stage) = stage
+            && stage.approval
+            && approvals_done.insert(stage.name.clone())
+        {
+            let requires = stage_variants(workflow, &stage.requires)
+                .into_iter()
+                .map(Edge::to)
+                .collect();
+            nodes.push(Node {
+                id: format!("approve_{}", stage.name),
+                kind: NodeKind::Approval,
+                stage: Some(stage.name.clone()),
+                requires,
+            });
+            origin.insert(format!("approve_{}", stage.name), job);
+        }
+        if job.gated {
+            nodes.push(Node {
+                id: job.gate_id(),
+                kind: NodeKind::Approval,
+                stage: job.stage.clone(),
+                requires: vec![],
+            });
+            origin.insert(job.gate_id(), job);
+            for target in &job.requires_any {
+                let requires: Vec<Edge> = expand(workflow, target, None)
+                    .into_iter()
+                    .map(Edge::to)
+                    .collect();
+                let id = format!("{}_after_{}", job.gate_id(), target_name(target));
+                nodes.push(Node {
+                    id: id.clone(),
+                    kind: NodeKind::Shim {
+                        gate: job.gate_id(),
+                    },
+                    stage: job.stage.clone(),
+                    requires,
+                });
+                origin.insert(id, job);
+            }
+        }
+        for arch in &job.archs {
+            let from = job.multi_arch().then_some(arch.as_str());
+            let mut requires: Vec<Edge> = vec![];
+            for requirement in &job.requires {
+                for target in expand(workflow, &requirement.target, from) {
+                    requires.push(Edge {
+                        target,
+                        statuses: requirement.statuses.clone(),
+                    });
+                }
+            }
+            if let Some(stage) = stage {
+                if stage.approval {
+                    requires.push(Edge::to(format!("approve_{}", stage.name)));
+                } else {
+                    requires.extend(
+                        stage_variants(workflow, &stage.requires)
+                            .into_iter()
+                            .map(Edge::to),
+                    );
+                }
+            }
+            if job.gated {
+                requires.push(Edge::to(job.gate_id()));
+            }
+            let mut seen = BTreeSet::new();
+            requires.retain(|edge| seen.insert(edge.target.clone()));
+            let id = job.variant_id(arch);
+            nodes.push(Node {
+                id: id.clone(),
+                kind: NodeKind::Variant {
+                    job: job.id.clone(),
+                    arch: arch.clone(),
+                    hashed: job.hashed(),
+                    persists: job.persists_workspace,
+                    attaches: job.attaches_workspace,
+                },
+                stage: job.stage.clone(),
+                requires,
+            });
+            origin.insert(id, job);
+        }
+    }
+
+    let reserved = [
+        SETUP_JOB,
+        APPROVE_JOB,
+        project.settings.setup.all_skipped_job.as_str(),
+    ];
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    for (index, node) in nodes.iter().enumerate() {
+        let job = origin[&node.id];
+        if reserved.contains(&node.id.as_str()) {
+            return Err(ConfigError::new(
+                &job.file,
+                "(job id)",
+                format!("job id `{}` is reserved by cigen", node.id),
+            )
+            .line(job.line)
+            .into());
+        }
+        if let Some(previous) = ids.insert(node.id.as_str(), index) {
+            let other = origin[&nodes[previous].id];
+            return Err(ConfigError::new(
+                &job.file,
+                "(job id)",
+                format!(
+                    "id `{}` is produced twice in workflow `{}` (also by {})",
+                    node.id,
+                    workflow.name,
+                    other.file.display()
+                ),
+            )
+            .line(job.line)
+            .into());
+        }
+    }
+    let plan = WorkflowPlan {
+        name: workflow.name.clone(),
+        nodes,
+    };
+    if let Some(cycle) = find_cycle(&plan) {
+        let job = origin[&cycle[0]];
+        return Err(ConfigError::new(
+            &job.file,
+            "requires",
+            format!(
+                "dependency cycle: {} (each requires the next)",
+                cycle.join(" -> ")
+            ),
+        )
+        .line(job.line)
+        .into());
+    }
+    Ok(plan)
+}
+
+/// Every variant of every job in the given stages.
+fn stage_variants(workflow: &Workflow, stages: &[String]) -> Vec<String> {
+    workflow
+        .jobs
+        .iter()
+        .filter(|job| job.stage.as_ref().is_some_and(|s| stages.contains(s)))
+        .flat_map(|job| job.archs.iter().map(|arch| job.variant_id(arch)))
+        .collect()
+}
+
+fn target_name(target: &Target) -> String {
+    match target {
+        Target::Job {
+            id,
+            arch: Some(arch),
+        } => format!("{id}_{arch}"),
+        Target::Job { id, arch: None } => id.clone(),
+        Target::StageApproval(stage) => format!("approve_{stage}"),
+        Target::Gate(job) => format!("approve_{job}"),
+    }
+}
+
+/// Variant ids a target means for a requiring variant of arch `from` (`None` for single-arch).
+fn expand(workflow: &Workflow, target: &Target, from: Option<&str>) -> Vec<String> {
+    match target {
+        Target::Job {
+            id,
+            arch: Some(arch),
+        } => vec![format!("{id}_{arch}")],
+        Target::Job { id, arch: None } => {
+            let Some(job) = workflow.job(id) else {
+                return vec![];
+            };
+            match from {
+                Some(arch) if job.multi_arch() && job.archs.iter().any(|a| a == arch) => {
+                    vec![job.variant_id(arch)]
+                }
+                _ => job.archs.iter().map(|arch| job.variant_id(arch)).collect(),
+            }
+        }
+        Target::StageApproval(stage) => vec![format!("approve_{stage}")],
+        Target::Gate(job) => vec![format!("approve_{job}")],
+    }
+}
+
+/// A cycle as node ids, first repeated at the end, if the graph has one.
+fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
+    let index: HashMap<&str, usize> = plan
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    // 0 = unvisited, 1 = on the stack, 2 = done
+    let mut state = vec![0u8; plan.nodes.len()];
+    for start in 0..plan.nodes.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some((node, edge)) = stack.last().copied() {
+            let requires = &plan.nodes[node].requires;
+            if edge == requires.len() {
+                state[node] = 2;
+                stack.pop();
+                continue;
+            }
+            if let Some(top) = stack.last_mut() {
+                top.1 += 1;
+            }
+            let Some(&next) = index.get(requires[edge].target.as_str()) else {
+                continue;
+            };
+            match state[next] {
+                0 => {
+                    state[next] = 1;
+                    stack.push((next, 0));
+                }
+                1 => {
+                    let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
+                    let mut cycle: Vec<String> = stack[from..]
+                        .iter()
+                        .map(|(n, _)| plan.nodes[*n].id.clone())
+                        .collect();
+                    cycle.push(plan.nodes[next].id.clone());
+                    return Some(cycle);
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,323 @@
+//! Pruning (DESIGN §4): removes skipped variants from a workflow plan and
+//! keeps what remains correct — requirements on removed jobs are rewired to
+//! their nearest kept ancestors, workspace producers of kept consumers are
+//! un-skipped, approvals (and their shims) left with no dependents go.
+//! Pure: plan and skip list in, plan and a report out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Edge, Node, NodeKind, WorkflowPlan};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pruned {
+    pub plan: WorkflowPlan,
+    /// Variants removed, in plan order.
+    pub skipped: Vec<String>,
+    /// Variants asked to skip but kept, with the reason.
+    pub unskipped: Vec<(String, String)>,
+    /// Approval and shim nodes dropped because nothing needed them any more.
+    pub dropped: Vec<String>,
+    /// Names in the skip list that are not variants of this workflow.
+    pub unknown: Vec<String>,
+}
+
+impl Pruned {
+    /// True when no job is left to run: emit the all-skipped workflow instead.
+    pub fn is_empty(&self) -> bool {
+        self.plan.variants().next().is_none()
+    }
+}
+
+pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>) -> Pruned {
+    let variants: BTreeSet<&str> = plan.variants().map(|n| n.id.as_str()).collect();
+    let unknown = skip
+        .iter()
+        .filter(|id| !variants.contains(id.as_str()))
+        .cloned()
+        .collect();
+    let mut removed: BTreeSet<String> = skip
+        .iter()
+        .filter(|id| variants.contains(id.as_str()))
+        .cloned()
+        .collect();
+    let by_id: BTreeMap<&str, &Node> = plan.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+
+    let mut unskipped = vec![];
+    loop {
+        let mut changed = false;
+        for node in &plan.nodes {
+            if removed.contains(&node.id)
+                || !matches!(node.kind, NodeKind::Variant { attaches: true, .. })
+            {
+                continue;
+            }
+            for ancestor in ancestors(&by_id, &node.id) {
+                let producer = matches!(
+                    by_id[ancestor.as_str()].kind,
+                    NodeKind::Variant { persists: true, .. }
+                );
+                if producer && removed.remove(&ancestor) {
+                    unskipped.push((ancestor, format!("workspace producer for {}", node.id)));
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    let mut nodes: Vec<Node> = plan
+        .nodes
+        .iter()
+        .filter(|node| !removed.contains(&node.id))
+        .map(|node| Node {
+            requires: rewire(&by_id, &removed, &node.requires),
+            ..node.clone()
+        })
+        .collect();
+
+    let mut dropped = vec![];
+    loop {
+        let gone: Vec<String> = nodes
+            .iter()
+            .filter(|node| match &node.kind {
+                // A shim approving a gate does not keep the gate: only a job requiring it does.
+                NodeKind::Approval => !nodes
+                    .iter()
+                    .any(|other| other.requires.iter().any(|e| e.target == node.id)),
+                NodeKind::Shim { gate } => !nodes.iter().any(|other| &other.id == gate),
+                NodeKind::Variant { .. } => false,
+            })
+            .map(|node| node.id.clone())
+            .collect();
+        if gone.is_empty() {
+            break;
+        }
+        nodes.retain(|node| !gone.contains(&node.id));
+        dropped.extend(gone);
+    }
+
+    let skipped = plan
+        .nodes
+        .iter()
+        .filter(|n| removed.contains(&n.id))
+        .map(|n| n.id.clone())
+        .collect();
+    Pruned {
+        plan: WorkflowPlan {
+            name: plan.name.clone(),
+            nodes,
+        },
+        skipped,
+        unskipped,
+        dropped,
+        unknown,
+    }
+}
+
+/// Every node `id` requires, directly or not.
+fn ancestors(by_id: &BTreeMap<&str, &Node>, id: &str) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![id.to_string()];
+    while let Some(current) = stack.pop() {
+        if let Some(node) = by_id.get(current.as_str()) {
+            for edge in &node.requires {
+                if seen.insert(edge.target.clone()) {
+                    stack.push(edge.target.clone());
+                }
+            }
+        }
+    }
+    seen.into_iter().collect()
+}
+
+/// Requirements with each removed target replaced by its nearest kept ancestors.
+fn rewire(
+    by_id: &BTreeMap<&str, &Node>,
+    removed: &BTreeSet<String>,
+    requires: &[Edge],
+) -> Vec<Edge> {
+    let mut out: Vec<Edge> = vec![];
+    let push = |edge: Edge, out: &mut Vec<Edge>| {
+        if !out.iter().any(|e| e.target == edge.target) {
+            out.push(edge);
+        }
+    };
+    for edge in requires {
+        if !removed.contains(&edge.target) {
+            push(edge.clone(), &mut out);
+            continue;
+        }
+        let mut stack = vec![edge.target.clone()];
+        let mut seen = BTreeSet::new();
+        while let Some(current) = stack.pop() {
+            if !seen.insert(current.clone()) {
+                continue;
+            }
+            if !removed.contains(&current) {
+                push(
+                    Edge {
+                        target: current,
+                        statuses: edge.statuses.clone(),
+                    },
+                    &mut out,
+                );
+                continue;
+            }
+            if let Some(node) = by_id.get(current.as_str()) {
+                // Reverse keeps the original order after popping from the stack.
+                stack.extend(node.requires.iter().rev().map(|e| e.target.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(id: &str, requires: &[&str], persists: bool, attaches: bool) -> Node {
+        Node {
+            id: id.to_string(),
+            kind: NodeKind::Variant {
+                job: id.to_string(),
+                arch: "amd64".into(),
+                hashed: true,
+                persists,
+                attaches,
+            },
+            stage: None,
+            requires: requires
+                .iter()
+                .map(|t| Edge {
+                    target: t.to_string(),
+                    statuses: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn approval(id: &str, requires: &[&str]) -> Node {
+        Node {
+            id: id.to_string(),
+            kind: NodeKind::Approval,
+            stage: None,
+            requires: requires
+                .iter()
+                .map(|t| Edge {
+                    target: t.to_string(),
+                    statuses: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn skip(ids: &[&str]) -> BTreeSet<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn ids(plan: &WorkflowPlan) -> Vec<&str> {
+        plan.nodes.iter().map(|n| n.id.as_str()).collect()
+    }
+
+    fn requires<'a>(plan: &'a WorkflowPlan, id: &str) -> Vec<&'a str> {
+        plan.node(id)
+            .map(|n| n.requires.iter().map(|e| e.target.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn rewires_to_nearest_kept_ancestors() {
+        let plan = WorkflowPlan {
+            name: "main".into(),
+            nodes: vec![
+                variant("install", &[], false, false),
+                variant("lint", &[], false, false),
+                variant("test", &["install", "lint"], false, false),
+                variant("deploy", &["test"], false, false),
+            ],
+        };
+        let out = prune(&plan, &skip(&["test"]));
+        assert_eq!(ids(&out.plan), ["install", "lint", "deploy"]);
+        assert_eq!(requires(&out.plan, "deploy"), ["install", "lint"]);
+        assert_eq!(out.skipped, ["test"]);
+        // A dependent whose own inputs changed still runs when its upstream is skipped.
+        let out = prune(&plan, &skip(&["install"]));
+        assert_eq!(requires(&out.plan, "test"), ["lint"]);
+    }
+
+    #[test]
+    fn unskips_workspace_producers_recursively() {
+        let plan = WorkflowPlan {
+            name: "main".into(),
+            nodes: vec![
+                variant("build", &[], true, false),
+                variant("bundle", &["build"], true, true),
+                variant("other", &[], false, false),
+                variant("deploy", &["bundle", "other"], false, true),
+            ],
+        };
+        let out = prune(&plan, &skip(&["build", "bundle", "other"]));
+        assert_eq!(ids(&out.plan), ["build", "bundle", "deploy"]);
+        assert_eq!(out.skipped, ["other"]);
+        let reasons: Vec<&str> = out.unskipped.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(reasons, ["build", "bundle"]);
+        assert_eq!(requires(&out.plan, "deploy"), ["bundle"]);
+    }
+
+    #[test]
+    fn drops_orphaned_approvals_and_their_shims() {
+        let plan = WorkflowPlan {
+            name: "main".into(),
+            nodes: vec![
+                variant("build", &[], false, false),
+                approval("approve_deploy", &["build"]),
+                variant("deploy", &["approve_deploy"], false, false),
+                approval("approve_image", &[]),
+                Node {
+                    id: "approve_image_after_approve_deploy".into(),
+                    kind: NodeKind::Shim {
+                        gate: "approve_image".into(),
+                    },
+                    stage: None,
+                    requires: vec![Edge {
+                        target: "approve_deploy".into(),
+                        statuses: None,
+                    }],
+                },
+                variant("image", &["approve_image"], false, false),
+            ],
+        };
+        let out = prune(&plan, &skip(&["deploy", "image"]));
+        assert_eq!(ids(&out.plan), ["build"]);
+        assert_eq!(out.dropped.len(), 3);
+        let out = prune(&plan, &skip(&["build", "deploy", "image"]));
+        assert!(out.is_empty());
+        let out = prune(&plan, &skip(&["image", "nope"]));
+        assert_eq!(ids(&out.plan), ["build", "approve_deploy", "deploy"]);
+        assert_eq!(out.unknown, ["nope"]);
+    }
+
+    #[test]
+    fn keeps_statuses_when_rewiring() {
+        let mut cleanup = variant("cleanup", &["deploy"], false, false);
+        cleanup.requires[0].statuses = Some(vec!["success".into(), "failed".into()]);
+        let plan = WorkflowPlan {
+            name: "main".into(),
+            nodes: vec![
+                variant("build", &[], false, false),
+                variant("deploy", &["build"], false, false),
+                cleanup,
+            ],
+        };
+        let out = prune(&plan, &skip(&["deploy"]));
+        let node = out.plan.node("cleanup").expect("kept");
+        assert_eq!(node.requires[0].target, "build");
+        assert_eq!(
+            node.requires[0].statuses.as_deref(),
+            Some(&["success".to_string(), "failed".to_string()][..])
+        );
+    }
+}
