@@ -1,0 +1,2 @@
+describe "users" do
+end
