@@ -8,59 +8,128 @@ use serde_yaml::Value;
 
 fn generate(repo: &Repo) -> (Value, Value) {
     let output = repo.cigen().arg("generate").output().expect("runs");
-    assert!(output.status.success(), "generate failed: {}", stderr(&output));
-    (repo.yaml(".circleci/config.yml"), repo.yaml(".circleci/main.yml"))
+    assert!(
+        output.status.success(),
+        "generate failed: {}",
+        stderr(&output)
+    );
+    (
+        repo.yaml(".circleci/config.yml"),
+        repo.yaml(".circleci/main.yml"),
+    )
 }
 
 fn names(doc: &Value, workflow: &str) -> Vec<String> {
-    workflow_jobs(doc, workflow).into_iter().map(|(name, _)| name).collect()
+    workflow_jobs(doc, workflow)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 #[test]
 fn seed_example_has_the_expected_graph() {
     let repo = Repo::seed();
     let (config, main) = generate(&repo);
-    assert_circleci_schema(&[repo.path().join(".circleci/config.yml"), repo.path().join(".circleci/main.yml")]);
+    assert_circleci_schema(&[
+        repo.path().join(".circleci/config.yml"),
+        repo.path().join(".circleci/main.yml"),
+    ]);
 
     // Job ids are <stage>_<job>; multi-arch jobs become <id>_<arch> variants.
     let main_jobs = names(&main, "main");
-    for id in ["install_gems", "test_rspec_amd64", "test_rspec_arm64", "build_app_manifest", "deploy_staging_deploy", "post_deploy_merge"] {
-        assert!(main_jobs.contains(&id.to_string()), "{id} missing from {main_jobs:?}");
+    for id in [
+        "install_gems",
+        "test_rspec_amd64",
+        "test_rspec_arm64",
+        "build_app_manifest",
+        "deploy_staging_deploy",
+        "post_deploy_merge",
+    ] {
+        assert!(
+            main_jobs.contains(&id.to_string()),
+            "{id} missing from {main_jobs:?}"
+        );
     }
     assert!(!main_jobs.contains(&"test_rspec".to_string()));
-    assert_eq!(main["jobs"]["test_rspec_arm64"]["resource_class"], "arm.medium");
-    assert_eq!(main["jobs"]["test_rspec_arm64"]["environment"]["DOCKER_ARCH"], "arm64");
+    assert_eq!(
+        main["jobs"]["test_rspec_arm64"]["resource_class"],
+        "arm.medium"
+    );
+    assert_eq!(
+        main["jobs"]["test_rspec_arm64"]["environment"]["DOCKER_ARCH"],
+        "arm64"
+    );
     assert_eq!(main["jobs"]["test_rspec_amd64"]["resource_class"], "medium");
-    assert!(main["jobs"]["install_gems"]["environment"].get("DOCKER_ARCH").is_none());
+    assert!(
+        main["jobs"]["install_gems"]["environment"]
+            .get("DOCKER_ARCH")
+            .is_none()
+    );
 
     // single→multi requires every variant; stage requires add every job of the stage.
     let manifest = requires(&main, "main", "build_app_manifest");
-    assert!(manifest.contains(&"build_app_image_amd64".into()) && manifest.contains(&"build_app_image_arm64".into()));
+    assert!(
+        manifest.contains(&"build_app_image_amd64".into())
+            && manifest.contains(&"build_app_image_arm64".into())
+    );
     assert!(requires(&main, "main", "test_jest").contains(&"install_gems".into()));
 
     // Stage approvals are generated and required by each job of the stage.
-    let (_, approve) = workflow_jobs(&main, "main").into_iter().find(|(n, _)| n == "approve_deploy_staging").expect("approval");
+    let (_, approve) = workflow_jobs(&main, "main")
+        .into_iter()
+        .find(|(n, _)| n == "approve_deploy_staging")
+        .expect("approval");
     assert_eq!(approve["type"], "approval");
     assert!(requires(&main, "main", "deploy_eu_deploy").contains(&"approve_deploy_eu".into()));
-    assert_eq!(requires(&main, "main", "approve_deploy_eu"), ["deploy_staging_deploy", "deploy_staging_docs_site"]);
+    assert_eq!(
+        requires(&main, "main", "approve_deploy_eu"),
+        ["deploy_staging_deploy", "deploy_staging_docs_site"]
+    );
 
     // OR-dependency: one gate for all variants, one shim per trigger.
-    assert!(requires(&main, "main", "build_app_image_amd64").contains(&"approve_build_app_image".into()));
-    assert!(requires(&main, "main", "build_app_image_arm64").contains(&"approve_build_app_image".into()));
-    let shims: Vec<(String, Value)> = workflow_jobs(&main, "main").into_iter().filter(|(_, p)| p.get("job").is_some()).collect();
+    assert!(
+        requires(&main, "main", "build_app_image_amd64")
+            .contains(&"approve_build_app_image".into())
+    );
+    assert!(
+        requires(&main, "main", "build_app_image_arm64")
+            .contains(&"approve_build_app_image".into())
+    );
+    let shims: Vec<(String, Value)> = workflow_jobs(&main, "main")
+        .into_iter()
+        .filter(|(_, p)| p.get("job").is_some())
+        .collect();
     assert_eq!(shims.len(), 3);
     for (name, params) in &shims {
         assert_eq!(params["job"], "approve_build_app_image", "{name}");
         assert_eq!(params["context"][0], "circleci-api");
     }
-    assert_eq!(requires(&main, "main", "approve_build_app_image_after_approve_deploy_eu"), ["approve_deploy_eu"]);
+    assert_eq!(
+        requires(
+            &main,
+            "main",
+            "approve_build_app_image_after_approve_deploy_eu"
+        ),
+        ["approve_deploy_eu"]
+    );
     let approve_job = &main["jobs"]["cigen_approve"];
-    assert_eq!(approve_job["docker"][0]["image"], concat!("docspringcom/cigen:", env!("CARGO_PKG_VERSION")));
-    assert!(approve_job["steps"][0]["run"]["command"].as_str().expect("cmd").starts_with("cigen approve --job"));
+    assert_eq!(
+        approve_job["docker"][0]["image"],
+        concat!("docspringcom/cigen:", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(
+        approve_job["steps"][0]["run"]["command"]
+            .as_str()
+            .expect("cmd")
+            .starts_with("cigen approve --job")
+    );
 
     // Immediate workflows live in config.yml, gated on their parameter.
     assert_eq!(config["setup"], true);
-    assert_eq!(config["workflows"]["package_updates"]["when"], "<< pipeline.parameters.check_package_versions >>");
+    assert_eq!(
+        config["workflows"]["package_updates"]["when"],
+        "<< pipeline.parameters.check_package_versions >>"
+    );
     assert_eq!(names(&config, "staging_postman_tests"), ["postman"]);
     let not_any = &config["workflows"]["setup"]["when"]["not"]["or"];
     assert_eq!(not_any.as_sequence().expect("or").len(), 2);
@@ -82,12 +151,18 @@ fn seed_example_has_the_expected_graph() {
 fn setup_job_is_checkout_setup_probes_continue() {
     let repo = Repo::seed();
     let (config, main) = generate(&repo);
-    let steps = config["jobs"]["cigen_setup"]["steps"].as_sequence().expect("steps");
+    let steps = config["jobs"]["cigen_setup"]["steps"]
+        .as_sequence()
+        .expect("steps");
     let hashed: Vec<String> = main["jobs"]
         .as_mapping()
         .expect("jobs")
         .iter()
-        .filter(|(_, job)| serde_yaml::to_string(job).expect("yaml").contains("save_cache"))
+        .filter(|(_, job)| {
+            serde_yaml::to_string(job)
+                .expect("yaml")
+                .contains("save_cache")
+        })
         .map(|(name, _)| name.as_str().expect("name").to_string())
         .collect();
     assert_eq!(hashed.len(), 10, "{hashed:?}");
@@ -97,7 +172,12 @@ fn setup_job_is_checkout_setup_probes_continue() {
     assert_eq!(steps[steps.len() - 1]["run"]["command"], "cigen continue");
     for (probe, variant) in steps[2..steps.len() - 1].iter().zip(&hashed) {
         let key = probe["restore_cache"]["keys"][0].as_str().expect("key");
-        assert_eq!(key, format!("job_status-exists-v1-{{{{ checksum \"/tmp/setup_keys/{variant}/job-key\" }}}}"));
+        assert_eq!(
+            key,
+            format!(
+                "job_status-exists-v1-{{{{ checksum \"/tmp/setup_keys/{variant}/job-key\" }}}}"
+            )
+        );
     }
 }
 
@@ -105,26 +185,44 @@ fn setup_job_is_checkout_setup_probes_continue() {
 fn hashed_jobs_record_success_and_others_do_not() {
     let repo = Repo::seed();
     let (_, main) = generate(&repo);
-    let steps = main["jobs"]["test_rspec_arm64"]["steps"].as_sequence().expect("steps");
-    let record = steps[steps.len() - 2]["run"]["command"].as_str().expect("record");
+    let steps = main["jobs"]["test_rspec_arm64"]["steps"]
+        .as_sequence()
+        .expect("steps");
+    let record = steps[steps.len() - 2]["run"]["command"]
+        .as_str()
+        .expect("record");
     assert!(record.contains("touch \"/tmp/cigen_job_exists/done_${CIGEN_JOB_HASH}\""));
-    assert!(record.contains("printf '%s' \"test_rspec-arm64-${CIGEN_JOB_HASH}\" > /tmp/cigen_job_status/job-key"));
+    assert!(record.contains(
+        "printf '%s' \"test_rspec-arm64-${CIGEN_JOB_HASH}\" > /tmp/cigen_job_status/job-key"
+    ));
     assert!(record.contains("CIGEN_JOB_HASH is not set"));
     let save = &steps[steps.len() - 1]["save_cache"];
-    assert_eq!(save["key"], "job_status-exists-v1-{{ checksum \"/tmp/cigen_job_status/job-key\" }}");
+    assert_eq!(
+        save["key"],
+        "job_status-exists-v1-{{ checksum \"/tmp/cigen_job_status/job-key\" }}"
+    );
     assert_eq!(save["paths"][0], "/tmp/cigen_job_exists");
     let deploy = serde_yaml::to_string(&main["jobs"]["deploy_staging_deploy"]).expect("yaml");
     assert!(!deploy.contains("cigen_job") && !deploy.contains("save_cache"));
     // No runtime halt: nothing in main.yml stops a job early.
-    assert!(!repo.read(".circleci/main.yml").contains("circleci-agent step halt"));
+    assert!(
+        !repo
+            .read(".circleci/main.yml")
+            .contains("circleci-agent step halt")
+    );
 }
 
 #[test]
 fn record_step_runs_in_a_shell_and_writes_the_setup_key_bytes() {
     let repo = Repo::seed();
     let (_, main) = generate(&repo);
-    let steps = main["jobs"]["build_app_manifest"]["steps"].as_sequence().expect("steps");
-    let script = steps[steps.len() - 2]["run"]["command"].as_str().expect("record").replace("/tmp/", &format!("{}/", repo.path().join("rt").display()));
+    let steps = main["jobs"]["build_app_manifest"]["steps"]
+        .as_sequence()
+        .expect("steps");
+    let script = steps[steps.len() - 2]["run"]["command"]
+        .as_str()
+        .expect("record")
+        .replace("/tmp/", &format!("{}/", repo.path().join("rt").display()));
     let run = |hash: Option<&str>| {
         let mut command = std::process::Command::new("bash");
         command.args(["-eo", "pipefail", "-c", &script]);
@@ -140,7 +238,10 @@ fn record_step_runs_in_a_shell_and_writes_the_setup_key_bytes() {
     assert!(!repo.exists("rt/cigen_job_exists/done_"));
     run(Some("abc123"));
     assert!(repo.exists("rt/cigen_job_exists/done_abc123"));
-    assert_eq!(repo.read("rt/cigen_job_status/job-key"), "build_app_manifest-amd64-abc123");
+    assert_eq!(
+        repo.read("rt/cigen_job_status/job-key"),
+        "build_app_manifest-amd64-abc123"
+    );
 }
 
 #[test]
@@ -159,11 +260,23 @@ fn pass_through_fields_reach_circleci_untouched() {
     assert_eq!(rspec["steps"][2]["run"]["no_output_timeout"], "20m");
     // checkout: false leaves it out; job-status requires keep their statuses.
     assert_ne!(main["jobs"]["post_deploy_cleanup"]["steps"][0], "checkout");
-    let (_, cleanup) = workflow_jobs(&main, "main").into_iter().find(|(n, _)| n == "post_deploy_cleanup").expect("cleanup");
-    assert_eq!(cleanup["requires"][0]["deploy_eu_deploy"], serde_yaml::from_str::<Value>("[success, failed, canceled]").expect("y"));
-    let (_, merge) = workflow_jobs(&main, "main").into_iter().find(|(n, _)| n == "post_deploy_merge").expect("merge");
+    let (_, cleanup) = workflow_jobs(&main, "main")
+        .into_iter()
+        .find(|(n, _)| n == "post_deploy_cleanup")
+        .expect("cleanup");
+    assert_eq!(
+        cleanup["requires"][0]["deploy_eu_deploy"],
+        serde_yaml::from_str::<Value>("[success, failed, canceled]").expect("y")
+    );
+    let (_, merge) = workflow_jobs(&main, "main")
+        .into_iter()
+        .find(|(n, _)| n == "post_deploy_merge")
+        .expect("merge");
     assert_eq!(merge["filters"]["branches"]["only"][0], "main");
-    let (_, deploy) = workflow_jobs(&main, "main").into_iter().find(|(n, _)| n == "deploy_eu_deploy").expect("deploy");
+    let (_, deploy) = workflow_jobs(&main, "main")
+        .into_iter()
+        .find(|(n, _)| n == "deploy_eu_deploy")
+        .expect("deploy");
     assert_eq!(deploy["context"][0], "production-eu");
 }
 
@@ -176,13 +289,22 @@ fn machine_executor_workflow_when_and_string_parameters() {
     .file(".cigen/workflows/main/config.yml", "when:\n  not:\n    equal: [scheduled_pipeline, << pipeline.trigger_source >>]\n")
     .file(".cigen/config.yml", "parameters:\n  ref: {type: string, default: main}\n  size: {type: enum, enum: [s, m], default: s}\n");
     let (config, main) = generate(&repo);
-    assert_eq!(main["jobs"]["vm"]["machine"]["image"], "ubuntu-2204:current");
+    assert_eq!(
+        main["jobs"]["vm"]["machine"]["image"],
+        "ubuntu-2204:current"
+    );
     assert_eq!(main["jobs"]["vm"]["resource_class"], "large");
-    assert_eq!(main["workflows"]["main"]["when"]["not"]["equal"][0], "scheduled_pipeline");
+    assert_eq!(
+        main["workflows"]["main"]["when"]["not"]["equal"][0],
+        "scheduled_pipeline"
+    );
     assert_eq!(config["parameters"]["ref"]["default"], "main");
     assert_eq!(config["parameters"]["size"]["enum"][1], "m");
     assert!(config["workflows"]["setup"].get("when").is_none());
-    assert_circleci_schema(&[repo.path().join(".circleci/config.yml"), repo.path().join(".circleci/main.yml")]);
+    assert_circleci_schema(&[
+        repo.path().join(".circleci/config.yml"),
+        repo.path().join(".circleci/main.yml"),
+    ]);
 }
 
 #[test]
@@ -199,23 +321,44 @@ fn multi_to_multi_requires_pair_by_arch_and_explicit_variant_is_allowed() {
     assert_eq!(requires(&main, "main", "only_arm"), ["build_arm64"]);
     // One arch: the bare id, with that arch's resource class and DOCKER_ARCH.
     assert_eq!(main["jobs"]["single"]["resource_class"], "arm.medium");
-    assert_eq!(main["jobs"]["single"]["environment"]["DOCKER_ARCH"], "arm64");
+    assert_eq!(
+        main["jobs"]["single"]["environment"]["DOCKER_ARCH"],
+        "arm64"
+    );
 }
 
 #[test]
 fn bare_requires_resolve_in_the_same_stage_first() {
     let repo = Repo::new()
         .file(".cigen/config.yml", "")
-        .file(".cigen/workflows/main/config.yml", "stages:\n  - name: test\n  - name: build\n")
-        .file(".cigen/workflows/main/jobs/compile.yml", "image: a\nsteps: [{run: make}]\n")
-        .file(".cigen/workflows/main/jobs/build/compile.yml", "image: a\nsteps: [{run: make}]\n")
-        .file(".cigen/workflows/main/jobs/build/package.yml", "image: a\nrequires: [compile]\nsteps: [{run: make}]\n")
-        .file(".cigen/workflows/main/jobs/test/unit.yml", "image: a\nrequires: [compile]\nsteps: [{run: make}]\n");
+        .file(
+            ".cigen/workflows/main/config.yml",
+            "stages:\n  - name: test\n  - name: build\n",
+        )
+        .file(
+            ".cigen/workflows/main/jobs/compile.yml",
+            "image: a\nsteps: [{run: make}]\n",
+        )
+        .file(
+            ".cigen/workflows/main/jobs/build/compile.yml",
+            "image: a\nsteps: [{run: make}]\n",
+        )
+        .file(
+            ".cigen/workflows/main/jobs/build/package.yml",
+            "image: a\nrequires: [compile]\nsteps: [{run: make}]\n",
+        )
+        .file(
+            ".cigen/workflows/main/jobs/test/unit.yml",
+            "image: a\nrequires: [compile]\nsteps: [{run: make}]\n",
+        );
     let (_, main) = generate(&repo);
     // An exact id wins; a bare name resolves inside the requiring job's stage.
     assert_eq!(requires(&main, "main", "build_package"), ["compile"]);
     assert_eq!(requires(&main, "main", "test_unit"), ["compile"]);
-    let repo = repo.file(".cigen/workflows/main/jobs/build/package.yml", "image: a\nrequires: [build_compile]\nsteps: [{run: make}]\n");
+    let repo = repo.file(
+        ".cigen/workflows/main/jobs/build/package.yml",
+        "image: a\nrequires: [build_compile]\nsteps: [{run: make}]\n",
+    );
     let (_, main) = generate(&repo);
     assert_eq!(requires(&main, "main", "build_package"), ["build_compile"]);
 }
@@ -228,14 +371,20 @@ fn inline_cigen_yml_gives_byte_identical_output() {
     let output = inline.cigen().arg("generate").output().expect("runs");
     assert!(output.status.success(), "{}", stderr(&output));
     for file in [".circleci/config.yml", ".circleci/main.yml"] {
-        assert_eq!(dir.read(file), inline.read(file), "{file} differs between .cigen/ and cigen.yml");
+        assert_eq!(
+            dir.read(file),
+            inline.read(file),
+            "{file} differs between .cigen/ and cigen.yml"
+        );
     }
 }
 
 /// The seed example rewritten as one `cigen.yml`, built from its files.
 fn inline_seed() -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed/.cigen");
-    let read = |p: &str| -> Value { serde_yaml::from_str(&std::fs::read_to_string(root.join(p)).expect("read")).expect("yaml") };
+    let read = |p: &str| -> Value {
+        serde_yaml::from_str(&std::fs::read_to_string(root.join(p)).expect("read")).expect("yaml")
+    };
     let mut doc = read("config.yml");
     for fragment in ["config/setup.yml", "config/source_file_groups.yml"] {
         merge(&mut doc, read(fragment));
@@ -253,8 +402,14 @@ fn inline_seed() -> String {
         let mut entries: Vec<_> = walk(&jobs_dir);
         entries.sort();
         for path in entries {
-            let rel = path.strip_prefix(&jobs_dir).expect("rel").with_extension("");
-            jobs.insert(rel.to_string_lossy().into_owned().into(), serde_yaml::from_str(&std::fs::read_to_string(&path).expect("r")).expect("y"));
+            let rel = path
+                .strip_prefix(&jobs_dir)
+                .expect("rel")
+                .with_extension("");
+            jobs.insert(
+                rel.to_string_lossy().into_owned().into(),
+                serde_yaml::from_str(&std::fs::read_to_string(&path).expect("r")).expect("y"),
+            );
         }
         wf["jobs"] = Value::Mapping(jobs);
         workflows.insert(workflow.into(), wf);
@@ -267,7 +422,11 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
     for entry in std::fs::read_dir(dir).expect("dir") {
         let path = entry.expect("entry").path();
-        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+        if path.is_dir() {
+            out.extend(walk(&path))
+        } else {
+            out.push(path)
+        }
     }
     out
 }
@@ -291,11 +450,17 @@ fn merge(base: &mut Value, overlay: Value) {
 #[test]
 fn fragments_merge_in_file_name_order() {
     let repo = minimal(&[("a.yml", "image: a\nsteps: [{run: make}]\n")])
-        .file(".cigen/config.yml", "setup: {image: base:1, resource_class: medium}\n")
+        .file(
+            ".cigen/config.yml",
+            "setup: {image: base:1, resource_class: medium}\n",
+        )
         .file(".cigen/config/20_image.yml", "setup: {image: late:3}\n")
         .file(".cigen/config/10_image.yml", "setup: {image: early:2}\n");
     let (config, _) = generate(&repo);
-    assert_eq!(config["jobs"]["cigen_setup"]["docker"][0]["image"], "late:3");
+    assert_eq!(
+        config["jobs"]["cigen_setup"]["docker"][0]["image"],
+        "late:3"
+    );
     assert_eq!(config["jobs"]["cigen_setup"]["resource_class"], "medium");
 }
 
@@ -303,22 +468,47 @@ fn fragments_merge_in_file_name_order() {
 fn output_is_deterministic_and_check_detects_drift() {
     let repo = Repo::seed();
     generate(&repo);
-    let first = (repo.read(".circleci/config.yml"), repo.read(".circleci/main.yml"));
+    let first = (
+        repo.read(".circleci/config.yml"),
+        repo.read(".circleci/main.yml"),
+    );
     let output = repo.cigen().arg("generate").output().expect("runs");
     assert!(stdout(&output).contains("unchanged .circleci/main.yml"));
-    assert_eq!(first, (repo.read(".circleci/config.yml"), repo.read(".circleci/main.yml")));
+    assert_eq!(
+        first,
+        (
+            repo.read(".circleci/config.yml"),
+            repo.read(".circleci/main.yml")
+        )
+    );
     assert!(first.0.ends_with('\n') && !first.0.contains('\r'));
     assert!(first.0.starts_with("# Generated by cigen"));
 
-    let check = repo.cigen().args(["generate", "--check"]).output().expect("runs");
+    let check = repo
+        .cigen()
+        .args(["generate", "--check"])
+        .output()
+        .expect("runs");
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
 
     repo.write(".cigen/workflows/main/jobs/test/jest.yml", "image: cimg/node:22.0\nsource_files: [\"@node\"]\nsteps:\n  - {name: Jest, run: yarn jest --ci}\n");
-    let check = repo.cigen().args(["generate", "--check"]).output().expect("runs");
+    let check = repo
+        .cigen()
+        .args(["generate", "--check"])
+        .output()
+        .expect("runs");
     assert_eq!(check.status.code(), Some(1));
     let diff = stdout(&check);
-    assert!(diff.contains("--- .circleci/main.yml (on disk)") && diff.contains("+++ .circleci/main.yml (generated)"), "{diff}");
-    assert!(diff.contains("-    - image: cimg/node:20.11") && diff.contains("+    - image: cimg/node:22.0"), "{diff}");
+    assert!(
+        diff.contains("--- .circleci/main.yml (on disk)")
+            && diff.contains("+++ .circleci/main.yml (generated)"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-    - image: cimg/node:20.11")
+            && diff.contains("+    - image: cimg/node:22.0"),
+        "{diff}"
+    );
     assert!(stderr(&check).contains("run `cigen generate`"));
     // --check wrote nothing.
     assert_eq!(first.1, repo.read(".circleci/main.yml"));
@@ -328,18 +518,36 @@ fn output_is_deterministic_and_check_detects_drift() {
 fn warns_when_a_job_repeats_its_stage_name() {
     let repo = Repo::new()
         .file(".cigen/config.yml", "")
-        .file(".cigen/workflows/main/config.yml", "stages: [{name: build_docs}]\n")
-        .file(".cigen/workflows/main/jobs/build_docs/compile_docs.yml", "image: a\nsteps: [{run: make}]\n");
+        .file(
+            ".cigen/workflows/main/config.yml",
+            "stages: [{name: build_docs}]\n",
+        )
+        .file(
+            ".cigen/workflows/main/jobs/build_docs/compile_docs.yml",
+            "image: a\nsteps: [{run: make}]\n",
+        );
     let output = repo.cigen().arg("generate").output().expect("runs");
     assert!(output.status.success());
     let err = stderr(&output);
-    assert!(err.contains("warning:") && err.contains("build_docs_compile_docs") && err.contains("rename to `compile.yml`"), "{err}");
+    assert!(
+        err.contains("warning:")
+            && err.contains("build_docs_compile_docs")
+            && err.contains("rename to `compile.yml`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn config_flag_accepts_a_directory_or_a_file_and_writes_next_to_it() {
-    let repo = Repo::new().file("sub/cigen.yml", "workflows:\n  main:\n    jobs:\n      a: {image: x, steps: [{run: make}]}\n");
-    let output = repo.cigen().args(["generate", "--config", "sub/cigen.yml"]).output().expect("runs");
+    let repo = Repo::new().file(
+        "sub/cigen.yml",
+        "workflows:\n  main:\n    jobs:\n      a: {image: x, steps: [{run: make}]}\n",
+    );
+    let output = repo
+        .cigen()
+        .args(["generate", "--config", "sub/cigen.yml"])
+        .output()
+        .expect("runs");
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(repo.exists("sub/.circleci/main.yml"));
     let repo = Repo::new();

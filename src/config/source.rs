@@ -48,10 +48,21 @@ impl Source {
         let mut indent: isize = -1;
         let mut found = None;
         for key in keys {
-            let (index, key_indent) = find_key(&lines, start, indent, key)?;
-            found = Some(index);
-            start = index + 1;
-            indent = key_indent as isize;
+            match find_key(&lines, start, indent, key) {
+                Some((index, key_indent)) => {
+                    found = Some(index);
+                    start = index + 1;
+                    indent = key_indent as isize;
+                }
+                // A flow mapping (`trigger: {parameter: x}`) holds the key on its parent's line.
+                None => {
+                    let parent = found?;
+                    if !lines[parent].contains(&format!("{key}:")) {
+                        return None;
+                    }
+                    break;
+                }
+            }
         }
         if let Some(needle) = needle {
             let from = found.unwrap_or(0);
@@ -138,5 +149,7 @@ mod tests {
             Some(9)
         );
         assert_eq!(s.line_of(&["workflows", "main", "jobs", "b"], None), None);
+        let s = source("image: x\ntrigger: {parameter: nightly}\n");
+        assert_eq!(s.line_of(&["trigger", "parameter"], None), Some(2));
     }
 }

@@ -326,6 +326,7 @@ fn build_job(
         error(&["steps"], Some(&err.name))
             .key(err.path.clone())
             .message(err.message)
+            .hint(err.hint)
     })?;
     if job.steps.is_empty() {
         return Err(error(&[], None)

@@ -185,6 +185,7 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
                 .error(&command.origin, &["steps"], Some(&err.name))
                 .message(err.message)
                 .key(err.path.clone())
+                .hint(err.hint)
         })?;
         map.insert("steps".into(), Value::Sequence(normalized));
         commands.insert(command.name.clone(), body);

@@ -5,6 +5,8 @@
 
 use serde_yaml::{Mapping, Value};
 
+use crate::error::suggest;
+
 /// CircleCI's built-in steps.
 pub const BUILTIN_STEPS: &[&str] = &[
     "add_ssh_keys",
@@ -41,6 +43,7 @@ pub struct StepError {
     pub path: String,
     pub name: String,
     pub message: String,
+    pub hint: Option<String>,
 }
 
 pub struct Known<'a> {
@@ -63,6 +66,7 @@ impl Known<'_> {
                 message: format!(
                     "step `{name}` uses orb `{orb}`, which is not declared in `orbs:`"
                 ),
+                hint: suggest(orb, self.orbs.iter().map(String::as_str)),
             });
         }
         Err(StepError {
@@ -70,6 +74,13 @@ impl Known<'_> {
             name: name.to_string(),
             message: format!(
                 "unknown step `{name}`: not a CircleCI built-in step or a command in .cigen/commands/"
+            ),
+            hint: suggest(
+                name,
+                BUILTIN_STEPS
+                    .iter()
+                    .copied()
+                    .chain(self.commands.iter().map(String::as_str)),
             ),
         })
     }
@@ -137,6 +148,7 @@ fn bad_shape(path: &str) -> StepError {
         name: String::new(),
         message: "a step is a name (`checkout`), a one-key map (`run: …`) or the shorthand `{name: …, run: …}`"
             .to_string(),
+        hint: None,
     }
 }
 

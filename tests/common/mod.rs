@@ -14,13 +14,18 @@ pub struct Repo {
 
 impl Repo {
     pub fn new() -> Repo {
-        Repo { dir: tempfile::tempdir().expect("temp dir") }
+        Repo {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     /// A repository holding the seed example's `.cigen/` and sources.
     pub fn seed() -> Repo {
         let repo = Repo::new();
-        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed"), repo.path());
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed"),
+            repo.path(),
+        );
         repo
     }
 
@@ -49,7 +54,8 @@ impl Repo {
     }
 
     pub fn read(&self, path: &str) -> String {
-        std::fs::read_to_string(self.path().join(path)).unwrap_or_else(|err| panic!("read {path}: {err}"))
+        std::fs::read_to_string(self.path().join(path))
+            .unwrap_or_else(|err| panic!("read {path}: {err}"))
     }
 
     pub fn exists(&self, path: &str) -> bool {
@@ -147,7 +153,12 @@ pub fn workflow_jobs(doc: &Value, workflow: &str) -> Vec<(String, Value)> {
             Value::String(name) => (name.clone(), Value::Null),
             Value::Mapping(map) => {
                 let (k, v) = map.iter().next().expect("one key");
-                let name = v.get("name").and_then(Value::as_str).or(k.as_str()).expect("name").to_string();
+                let name = v
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .or(k.as_str())
+                    .expect("name")
+                    .to_string();
                 (name, v.clone())
             }
             other => panic!("unexpected workflow entry {other:?}"),
@@ -158,7 +169,10 @@ pub fn workflow_jobs(doc: &Value, workflow: &str) -> Vec<(String, Value)> {
 /// The `requires` of one workflow job, as plain names.
 pub fn requires(doc: &Value, workflow: &str, job: &str) -> Vec<String> {
     let jobs = workflow_jobs(doc, workflow);
-    let (_, params) = jobs.iter().find(|(name, _)| name == job).unwrap_or_else(|| panic!("job {job} not in {workflow}"));
+    let (_, params) = jobs
+        .iter()
+        .find(|(name, _)| name == job)
+        .unwrap_or_else(|| panic!("job {job} not in {workflow}"));
     params
         .get("requires")
         .and_then(Value::as_sequence)
@@ -166,7 +180,12 @@ pub fn requires(doc: &Value, workflow: &str, job: &str) -> Vec<String> {
             list.iter()
                 .map(|entry| match entry {
                     Value::String(s) => s.clone(),
-                    Value::Mapping(m) => m.keys().next().and_then(Value::as_str).expect("name").to_string(),
+                    Value::Mapping(m) => m
+                        .keys()
+                        .next()
+                        .and_then(Value::as_str)
+                        .expect("name")
+                        .to_string(),
                     _ => panic!("bad requires entry"),
                 })
                 .collect()
