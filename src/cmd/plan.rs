@@ -33,7 +33,7 @@ fn kind(node: &Node) -> (&str, &str) {
         NodeKind::Variant { arch, hashed, .. } => {
             (arch.as_str(), if *hashed { "yes" } else { "no" })
         }
-        NodeKind::Approval => ("-", "approval"),
+        NodeKind::Approval { .. } => ("-", "approval"),
         NodeKind::Shim { .. } => ("-", "shim"),
     }
 }
@@ -92,7 +92,7 @@ pub fn dot(plan: &WorkflowPlan) -> String {
         let shape = match node.kind {
             NodeKind::Variant { hashed: true, .. } => "box, style=bold",
             NodeKind::Variant { .. } => "box",
-            NodeKind::Approval => "diamond",
+            NodeKind::Approval { .. } => "diamond",
             NodeKind::Shim { .. } => "ellipse, style=dashed",
         };
         out.push_str(&format!("  \"{}\" [shape={shape}];\n", node.id));
@@ -118,7 +118,7 @@ pub fn mermaid(plan: &WorkflowPlan) -> String {
         let id = &node.id;
         out.push_str(&match node.kind {
             NodeKind::Variant { .. } => format!("  {id}[{id}]\n"),
-            NodeKind::Approval => format!("  {id}{{{id}}}\n"),
+            NodeKind::Approval { .. } => format!("  {id}{{{id}}}\n"),
             NodeKind::Shim { .. } => format!("  {id}([{id}])\n"),
         });
     }

@@ -20,7 +20,7 @@ fn invocation(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, node:
     let mut params = Mapping::new();
     let mut name = node.id.clone();
     match &node.kind {
-        NodeKind::Approval => {
+        NodeKind::Approval { .. } => {
             params.insert("type".into(), "approval".into());
         }
         NodeKind::Shim { gate } => {
@@ -50,7 +50,7 @@ fn invocation(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, node:
             .map(|j| j.context.clone())
             .unwrap_or_default(),
         NodeKind::Shim { .. } => project.settings.setup.approve_context.clone(),
-        NodeKind::Approval => vec![],
+        NodeKind::Approval { .. } => vec![],
     };
     if !context.is_empty() {
         params.insert(
@@ -75,7 +75,7 @@ fn filters(workflow: &Workflow, plan: &WorkflowPlan, node: &Node) -> Option<Valu
         NodeKind::Shim { gate } => plan
             .node(gate)
             .and_then(|gate| filters(workflow, plan, gate)),
-        NodeKind::Approval => {
+        NodeKind::Approval { .. } => {
             let dependents: Vec<Option<Value>> = plan
                 .nodes
                 .iter()

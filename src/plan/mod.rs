@@ -38,8 +38,8 @@ pub enum NodeKind {
         persists: bool,
         attaches: bool,
     },
-    /// `approve_<stage>` or a job's gate `approve_<job>`.
-    Approval,
+    /// `approve_<stage>`, or with `gate_of` the gate `approve_<job>` of one job.
+    Approval { gate_of: Option<String> },
     /// Approves `gate` through the API once its requirements pass.
     Shim { gate: String },
 }
@@ -122,7 +122,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 .collect();
             nodes.push(Node {
                 id: format!("approve_{}", stage.name),
-                kind: NodeKind::Approval,
+                kind: NodeKind::Approval { gate_of: None },
                 stage: Some(stage.name.clone()),
                 requires,
             });
@@ -131,7 +131,9 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
         if job.gated {
             nodes.push(Node {
                 id: job.gate_id(),
-                kind: NodeKind::Approval,
+                kind: NodeKind::Approval {
+                    gate_of: Some(job.id.clone()),
+                },
                 stage: job.stage.clone(),
                 requires: vec![],
             });

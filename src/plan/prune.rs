@@ -67,23 +67,44 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>) -> Pruned {
         }
     }
 
+    // A job's own gate (and the shims approving it) goes with the job: its
+    // dependents must not inherit a wait for an approval of a skipped job.
+    let mut dropped = vec![];
+    for node in &plan.nodes {
+        let NodeKind::Approval { gate_of: Some(job) } = &node.kind else {
+            continue;
+        };
+        let job_removed = plan
+            .variants()
+            .filter(|v| matches!(&v.kind, NodeKind::Variant { job: j, .. } if j == job))
+            .all(|v| removed.contains(&v.id));
+        if job_removed {
+            for gone in plan.nodes.iter().filter(|n| {
+                n.id == node.id || matches!(&n.kind, NodeKind::Shim { gate } if gate == &node.id)
+            }) {
+                dropped.push(gone.id.clone());
+            }
+        }
+    }
+    let mut gone_with_job: BTreeSet<String> = removed.clone();
+    gone_with_job.extend(dropped.iter().cloned());
+
     let mut nodes: Vec<Node> = plan
         .nodes
         .iter()
-        .filter(|node| !removed.contains(&node.id))
+        .filter(|node| !gone_with_job.contains(&node.id))
         .map(|node| Node {
-            requires: rewire(&by_id, &removed, &node.requires),
+            requires: rewire(&by_id, &gone_with_job, &node.requires),
             ..node.clone()
         })
         .collect();
 
-    let mut dropped = vec![];
     loop {
         let gone: Vec<String> = nodes
             .iter()
             .filter(|node| match &node.kind {
                 // A shim approving a gate does not keep the gate: only a job requiring it does.
-                NodeKind::Approval => !nodes
+                NodeKind::Approval { .. } => !nodes
                     .iter()
                     .any(|other| other.requires.iter().any(|e| e.target == node.id)),
                 NodeKind::Shim { gate } => !nodes.iter().any(|other| &other.id == gate),
@@ -202,7 +223,7 @@ mod tests {
     fn approval(id: &str, requires: &[&str]) -> Node {
         Node {
             id: id.to_string(),
-            kind: NodeKind::Approval,
+            kind: NodeKind::Approval { gate_of: None },
             stage: None,
             requires: requires
                 .iter()
@@ -298,6 +319,46 @@ mod tests {
         let out = prune(&plan, &skip(&["image", "nope"]));
         assert_eq!(ids(&out.plan), ["build", "approve_deploy", "deploy"]);
         assert_eq!(out.unknown, ["nope"]);
+    }
+
+    #[test]
+    fn a_skipped_jobs_gate_and_shims_go_with_it() {
+        let mut gate = approval("approve_image", &[]);
+        gate.kind = NodeKind::Approval {
+            gate_of: Some("image".into()),
+        };
+        let plan = WorkflowPlan {
+            name: "main".into(),
+            nodes: vec![
+                variant("test", &[], false, false),
+                approval("approve_deploy", &[]),
+                gate,
+                Node {
+                    id: "approve_image_after_approve_deploy".into(),
+                    kind: NodeKind::Shim {
+                        gate: "approve_image".into(),
+                    },
+                    stage: None,
+                    requires: vec![Edge {
+                        target: "approve_deploy".into(),
+                        statuses: None,
+                    }],
+                },
+                variant("image", &["test", "approve_image"], false, false),
+                variant("manifest", &["image"], false, false),
+                variant("deploy", &["manifest", "approve_deploy"], false, false),
+            ],
+        };
+        let out = prune(&plan, &skip(&["image"]));
+        assert_eq!(
+            ids(&out.plan),
+            ["test", "approve_deploy", "manifest", "deploy"]
+        );
+        assert_eq!(requires(&out.plan, "manifest"), ["test"]);
+        assert_eq!(
+            out.dropped,
+            ["approve_image", "approve_image_after_approve_deploy"]
+        );
     }
 
     #[test]
