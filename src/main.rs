@@ -2,18 +2,10 @@
 //! job, skips jobs whose exact inputs already passed. `main` only parses the
 //! command line, dispatches, and turns errors into messages and exit codes.
 
-mod cli;
-mod cmd;
-mod config;
-mod emit;
-mod error;
-mod fsutil;
-mod model;
-mod plan;
-
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cigen::cli::{Cli, Command};
+use cigen::cmd;
 
 fn main() {
     let cli = Cli::parse();

@@ -240,13 +240,11 @@ mod tests {
             &known,
             "steps",
         )
-        .err()
-        .expect("invalid");
+        .expect_err("invalid");
         assert_eq!(err.path, "steps[1].when.steps[0]");
         assert_eq!(err.name, "bundel");
         let err = normalize(&yaml("- ruby/install"), &known, "steps")
-            .err()
-            .expect("invalid");
+            .expect_err("invalid");
         assert!(err.message.contains("orb `ruby`"));
     }
 }

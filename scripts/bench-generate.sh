@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Benchmark: `cigen generate` on a synthetic pipeline of 500 job variants
+# (200 multi-arch jobs x 2 + 100 single-arch, over 5 stages with approvals
+# and OR-dependencies). Prints the median of 20 runs, the target (50 ms)
+# and the ratio against the bare start-up of `cigen --version` measured in
+# the same run, so the figure can be compared across machines.
+# usage: scripts/bench-generate.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-20}
+cargo build --release --quiet
+bin=$PWD/target/release/cigen
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+python3 - "$dir" <<'PY'
+import os, sys
+root = sys.argv[1]
+c = os.path.join(root, ".cigen")
+os.makedirs(os.path.join(c, "workflows/main/jobs"), exist_ok=True)
+open(os.path.join(c, "config.yml"), "w").write(
+    "architectures:\n  amd64: {resource_class: medium}\n  arm64: {resource_class: arm.medium}\n"
+    "source_file_groups:\n  app: ['app/**/*.rb', 'lib/**/*.rb']\n")
+stages = ["install", "test", "build", "deploy", "verify"]
+wf = "stages:\n"
+for i, s in enumerate(stages):
+    wf += f"  - name: {s}\n"
+    if i:
+        wf += f"    requires: [{stages[i-1]}]\n"
+    if s == "deploy":
+        wf += "    approval: true\n"
+open(os.path.join(c, "workflows/main/config.yml"), "w").write(wf)
+n = 0
+for i in range(300):
+    stage = stages[i % 5]
+    d = os.path.join(c, "workflows/main/jobs", stage)
+    os.makedirs(d, exist_ok=True)
+    multi = i < 200
+    body = "image: cimg/base:current\n"
+    if multi:
+        body += "architectures: [amd64, arm64]\n"
+    body += f"source_files: ['@app', 'spec/part{i}/**/*']\n"
+    if i % 5 and i >= 5:
+        body += f"requires: [{stages[(i-5) % 5]}_job{i-5}]\n"
+    if stage == "build" and i % 50 == 2:
+        body += "approval: true\nrequires_any: [approve_deploy]\n"
+    body += f"steps:\n  - {{name: Step {i}, run: make part{i}}}\n"
+    open(os.path.join(d, f"job{i}.yml"), "w").write(body)
+    n += 2 if multi else 1
+print(f"synthetic pipeline: {n} variants", file=sys.stderr)
+PY
+
+time_ms() { # median wall time in ms of "$@" over $runs runs
+  local samples=()
+  for _ in $(seq "$runs"); do
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null
+    end=$(date +%s%N)
+    samples+=($(( (end - start) / 1000 )))
+  done
+  printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]/1000}'
+}
+
+cd "$dir"
+"$bin" generate >/dev/null
+variants=$(grep -c 'cigen probe' .circleci/config.yml)
+base=$(time_ms "$bin" --version)
+gen=$(time_ms "$bin" generate)
+echo "variants: $variants (hashed, probed in the setup job)"
+echo "cigen --version (baseline start-up): ${base} ms median of $runs"
+echo "cigen generate: ${gen} ms median of $runs (target <= 50 ms)"
+awk -v g="$gen" -v b="$base" 'BEGIN {printf "ratio generate/baseline: %.1fx; generate/target: %.2f\n", g/b, g/50}'

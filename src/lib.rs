@@ -1,0 +1,12 @@
+//! cigen as a library: the pipeline the binary drives, in the order data
+//! flows — `config` (raw files) → `model` (validated) → `plan` (graph) →
+//! `emit` (CircleCI YAML) — with `cmd` holding one module per subcommand.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod emit;
+pub mod error;
+pub mod fsutil;
+pub mod model;
+pub mod plan;
