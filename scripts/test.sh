@@ -11,6 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt_packages=()
 command -v shellcheck >/dev/null || apt_packages+=(shellcheck)
 command -v git >/dev/null || apt_packages+=(git)
+command -v openssl >/dev/null || apt_packages+=(openssl)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${apt_packages[@]}" >/dev/null

@@ -33,6 +33,15 @@ pub enum Command {
         #[arg(long, value_name = "PATH", requires = "workflow")]
         output: Option<PathBuf>,
     },
+    /// Approve an approval job of the running workflow through CircleCI's API (needs CIRCLE_TOKEN, CIRCLE_WORKFLOW_ID).
+    Approve {
+        /// The approval job's name, e.g. `approve_build_app_image`.
+        #[arg(long, value_name = "NAME")]
+        job: String,
+        /// CircleCI base URL (default: $CIRCLECI_API_URL, else https://circleci.com).
+        #[arg(long, value_name = "URL")]
+        api_url: Option<String>,
+    },
     /// Show the job graph: what runs, in which stage and arch, after what.
     Plan {
         #[arg(long, value_enum, default_value_t = PlanFormat::Table)]

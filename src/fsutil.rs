@@ -2,6 +2,7 @@
 //! directory, flushed, then renamed over the target.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -14,6 +15,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, &err))?;
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|err| Error::io(dir, &err))?;
     file.write_all(bytes).map_err(|err| Error::io(path, &err))?;
+    // Temp files are created 0600; keep the target's mode, or make an ordinary file.
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions(),
+        Err(_) => std::fs::Permissions::from_mode(0o644),
+    };
+    file.as_file()
+        .set_permissions(permissions)
+        .map_err(|err| Error::io(path, &err))?;
     file.as_file()
         .sync_all()
         .map_err(|err| Error::io(path, &err))?;
@@ -28,5 +37,33 @@ pub fn read_optional(path: &Path) -> Result<Option<String>> {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(Error::io(path, &err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_whole_files_with_ordinary_permissions() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("out/config.yml");
+        write_atomic(&path, b"a: 1\n").expect("write");
+        assert_eq!(std::fs::read(&path).expect("read"), b"a: 1\n");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).expect("chmod");
+        write_atomic(&path, b"a: 2\n").expect("write");
+        assert_eq!(
+            std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+            0o664
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("out"))
+                .expect("ls")
+                .count(),
+            1,
+            "no temp file left"
+        );
     }
 }

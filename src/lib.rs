@@ -2,6 +2,7 @@
 //! flows — `config` (raw files) → `model` (validated) → `plan` (graph) →
 //! `emit` (CircleCI YAML) — with `cmd` holding one module per subcommand.
 
+pub mod api;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -16,6 +16,7 @@ fn main() {
             workflow,
             output,
         } => cmd::generate::run(config, *check, workflow.as_deref(), output.as_deref()),
+        Command::Approve { job, api_url } => cmd::approve::run(job, api_url.as_deref()),
         Command::Plan { format, workflow } => cmd::plan::run(config, *format, workflow.as_deref()),
     };
     if let Err(err) = result {

@@ -1,6 +1,8 @@
 //! One file per subcommand: each turns parsed flags into calls down the
 //! pipeline (config → model → plan → emit) and prints the result.
 
+pub mod api;
+pub mod approve;
 pub mod generate;
 pub mod plan;
 

@@ -147,13 +147,13 @@ pub fn build_workflow(
         }
     }
     let jobs = jobs.into_iter().map(|(job, _)| job).collect();
-    Ok(Workflow {
-        name: raw.name.clone(),
-        trigger: raw.raw.trigger.as_ref().map(|t| t.parameter.clone()),
-        when: raw.raw.when.clone(),
+    Ok(Workflow::new(
+        raw.name.clone(),
+        raw.raw.trigger.as_ref().map(|t| t.parameter.clone()),
+        raw.raw.when.clone(),
         stages,
         jobs,
-    })
+    ))
 }
 
 fn job_id(stage: &Option<String>, name: &str) -> String {

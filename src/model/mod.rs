@@ -9,6 +9,7 @@ mod requires;
 pub mod settings;
 pub mod steps;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -41,6 +42,8 @@ pub struct Workflow {
     pub stages: Vec<Stage>,
     /// In stage order (default stage first), then by id.
     pub jobs: Vec<Job>,
+    /// Job id -> position in `jobs`.
+    index: HashMap<String, usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -117,7 +120,29 @@ impl Workflow {
     }
 
     pub fn job(&self, id: &str) -> Option<&Job> {
-        self.jobs.iter().find(|job| job.id == id)
+        self.index.get(id).map(|index| &self.jobs[*index])
+    }
+
+    fn new(
+        name: String,
+        trigger: Option<String>,
+        when: Option<Value>,
+        stages: Vec<Stage>,
+        jobs: Vec<Job>,
+    ) -> Workflow {
+        let index = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, job)| (job.id.clone(), i))
+            .collect();
+        Workflow {
+            name,
+            trigger,
+            when,
+            stages,
+            jobs,
+            index,
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 //! `approve_<stage>`, a job's own gate `approve_<id>`, or a bare job name in
 //! the requiring job's own stage. Unknown names get the nearest valid one.
 
+use std::collections::HashMap;
+
 use super::{Job, Stage};
 use crate::error::suggest;
 
@@ -17,37 +19,39 @@ pub enum Target {
     Gate(String),
 }
 
-struct Entry {
-    id: String,
-    stage: Option<String>,
-    archs: Vec<String>,
-    multi: bool,
-    gated: bool,
-}
-
 pub struct Resolver {
-    stages: Vec<String>,
-    jobs: Vec<Entry>,
+    /// Every name a requirement may use, built once: lookups are O(1).
+    names: HashMap<String, Target>,
 }
 
 impl Resolver {
     pub fn new<'a>(stages: &[Stage], jobs: impl Iterator<Item = &'a Job>) -> Resolver {
-        Resolver {
-            stages: stages
-                .iter()
-                .filter(|s| s.approval)
-                .map(|s| s.name.clone())
-                .collect(),
-            jobs: jobs
-                .map(|job| Entry {
-                    id: job.id.clone(),
-                    stage: job.stage.clone(),
-                    archs: job.archs.clone(),
-                    multi: job.multi_arch(),
-                    gated: job.gated,
-                })
-                .collect(),
+        let mut names = HashMap::new();
+        for stage in stages.iter().filter(|s| s.approval) {
+            names.insert(
+                format!("approve_{}", stage.name),
+                Target::StageApproval(stage.name.clone()),
+            );
         }
+        for job in jobs {
+            let id = || job.id.clone();
+            names.entry(id()).or_insert(Target::Job {
+                id: id(),
+                arch: None,
+            });
+            if job.multi_arch() {
+                for arch in &job.archs {
+                    names.entry(job.variant_id(arch)).or_insert(Target::Job {
+                        id: id(),
+                        arch: Some(arch.clone()),
+                    });
+                }
+            }
+            if job.gated {
+                names.entry(job.gate_id()).or_insert(Target::Gate(id()));
+            }
+        }
+        Resolver { names }
     }
 
     /// The target `name` means for `from`, or the "did you mean" hint.
@@ -67,51 +71,13 @@ impl Resolver {
     }
 
     fn lookup(&self, name: &str) -> Option<Target> {
-        if let Some(stage) = name.strip_prefix("approve_")
-            && self.stages.iter().any(|s| s == stage)
-        {
-            return Some(Target::StageApproval(stage.to_string()));
-        }
-        for job in &self.jobs {
-            if job.id == name {
-                return Some(Target::Job {
-                    id: job.id.clone(),
-                    arch: None,
-                });
-            }
-            if job.multi {
-                for arch in &job.archs {
-                    if name == format!("{}_{arch}", job.id) {
-                        return Some(Target::Job {
-                            id: job.id.clone(),
-                            arch: Some(arch.clone()),
-                        });
-                    }
-                }
-            }
-            if job.gated && name == format!("approve_{}", job.id) {
-                return Some(Target::Gate(job.id.clone()));
-            }
-        }
-        None
+        self.names.get(name).cloned()
     }
 
+    /// Names to suggest from: full names only, which resolve from any stage.
     fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.stages.iter().map(|s| format!("approve_{s}")).collect();
-        for job in &self.jobs {
-            names.push(job.id.clone());
-            if let Some(stage) = &job.stage
-                && let Some(bare) = job.id.strip_prefix(&format!("{stage}_"))
-            {
-                names.push(bare.to_string());
-            }
-            if job.multi {
-                names.extend(job.archs.iter().map(|arch| format!("{}_{arch}", job.id)));
-            }
-            if job.gated {
-                names.push(format!("approve_{}", job.id));
-            }
-        }
+        let mut names: Vec<String> = self.names.keys().cloned().collect();
+        names.sort();
         names
     }
 }

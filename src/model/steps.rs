@@ -243,8 +243,7 @@ mod tests {
         .expect_err("invalid");
         assert_eq!(err.path, "steps[1].when.steps[0]");
         assert_eq!(err.name, "bundel");
-        let err = normalize(&yaml("- ruby/install"), &known, "steps")
-            .expect_err("invalid");
+        let err = normalize(&yaml("- ruby/install"), &known, "steps").expect_err("invalid");
         assert!(err.message.contains("orb `ruby`"));
     }
 }

@@ -1,0 +1,28 @@
+//! The CircleCI HTTP API at the edge of cigen: continuing a pipeline from the
+//! setup job and approving approval jobs by name. It owns transport (ureq with
+//! rustls over the system CA store), timeouts, retries with bounded backoff,
+//! and the reading of CircleCI's answers. It never prints: failed attempts go
+//! to a caller-supplied observer as `AttemptNote`s, results come back as
+//! outcomes or `ApiError`s, and no key or token appears in any of them.
+
+mod approval;
+mod client;
+mod config;
+mod continuation;
+mod error;
+mod exchange;
+mod jobs;
+mod message;
+mod note;
+mod retry;
+mod secret;
+mod tls;
+
+pub use approval::ApproveOutcome;
+pub use client::ApiClient;
+pub use config::{API_URL_ENV, ApiConfig, DEFAULT_API_URL};
+pub use continuation::{ContinueOutcome, body_json};
+pub use error::ApiError;
+pub use note::AttemptNote;
+pub use retry::RetryPolicy;
+pub use secret::Secret;

@@ -1,0 +1,17 @@
+//! `cigen approve --job NAME`: approves an approval job of the running
+//! workflow (`CIRCLE_WORKFLOW_ID`) through CircleCI's API with
+//! `CIRCLE_TOKEN`. This is what OR-dependency shim jobs run; a gate that is
+//! already approved (or no longer pending) counts as success.
+
+use crate::error::{Error, Result};
+
+pub fn run(job: &str, api_url: Option<&str>) -> Result<()> {
+    let token = super::api::secret("CIRCLE_TOKEN")?;
+    let workflow = super::api::required_env("CIRCLE_WORKFLOW_ID")?;
+    let client = super::api::client(api_url)?;
+    let outcome = client
+        .approve_job(&token, &workflow, job)
+        .map_err(|err| Error::Runtime(err.to_string()))?;
+    println!("{outcome}");
+    Ok(())
+}
