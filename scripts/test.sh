@@ -12,6 +12,8 @@ apt_packages=()
 command -v shellcheck >/dev/null || apt_packages+=(shellcheck)
 command -v git >/dev/null || apt_packages+=(git)
 command -v openssl >/dev/null || apt_packages+=(openssl)
+[ -x /usr/sbin/sshd ] || apt_packages+=(openssh-server)
+command -v ssh-keygen >/dev/null || apt_packages+=(openssh-client)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${apt_packages[@]}" >/dev/null

@@ -9,5 +9,6 @@ pub mod config;
 pub mod emit;
 pub mod error;
 pub mod fsutil;
+pub mod git;
 pub mod model;
 pub mod plan;
