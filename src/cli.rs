@@ -33,6 +33,33 @@ pub enum Command {
         #[arg(long, value_name = "PATH", requires = "workflow")]
         output: Option<PathBuf>,
     },
+    /// Print job hashes of the dynamic workflow's hashed variants.
+    Hash {
+        /// Only this job id or variant id.
+        #[arg(long, value_name = "ID")]
+        job: Option<String>,
+        /// A JSON map variant -> hash.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Phase 1 in the setup job: self-check, job hashes, key files for the cache probes.
+    Setup {
+        /// Fail with a diff when .circleci/config.yml is stale.
+        #[arg(long)]
+        self_check: bool,
+        /// With drift: commit and push the regenerated config.yml, then fail.
+        #[arg(long)]
+        commit_on_diff: bool,
+    },
+    /// Phase 2 in the setup job: skip list, pruned continuation config, POST to CircleCI.
+    Continue {
+        /// Write the request body (key redacted) instead of sending it.
+        #[arg(long)]
+        dry_run: bool,
+        /// CircleCI base URL (default: $CIRCLECI_API_URL, else https://circleci.com).
+        #[arg(long, value_name = "URL")]
+        api_url: Option<String>,
+    },
     /// Approve an approval job of the running workflow through CircleCI's API (needs CIRCLE_TOKEN, CIRCLE_WORKFLOW_ID).
     Approve {
         /// The approval job's name, e.g. `approve_build_app_image`.

@@ -10,5 +10,7 @@ pub mod emit;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod hash;
 pub mod model;
 pub mod plan;
+pub mod setup;

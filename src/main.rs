@@ -16,6 +16,14 @@ fn main() {
             workflow,
             output,
         } => cmd::generate::run(config, *check, workflow.as_deref(), output.as_deref()),
+        Command::Hash { job, json } => cmd::hash::run(config, job.as_deref(), *json),
+        Command::Setup {
+            self_check,
+            commit_on_diff,
+        } => cmd::setup::run(config, *self_check, *commit_on_diff),
+        Command::Continue { dry_run, api_url } => {
+            cmd::continue_::run(config, *dry_run, api_url.as_deref())
+        }
         Command::Approve { job, api_url } => cmd::approve::run(job, api_url.as_deref()),
         Command::Plan { format, workflow } => cmd::plan::run(config, *format, workflow.as_deref()),
     };

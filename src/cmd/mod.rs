@@ -3,8 +3,11 @@
 
 pub mod api;
 pub mod approve;
+pub mod continue_;
 pub mod generate;
+pub mod hash;
 pub mod plan;
+pub mod setup;
 
 use std::path::Path;
 
@@ -22,4 +25,22 @@ pub fn load(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
     }
     let plans = crate::plan::build(&project)?;
     Ok((project, plans))
+}
+
+/// The dynamic workflow and its plan.
+pub fn dynamic<'a>(
+    project: &'a Project,
+    plans: &'a [WorkflowPlan],
+) -> Result<(&'a crate::model::Workflow, &'a WorkflowPlan)> {
+    project
+        .workflows
+        .iter()
+        .zip(plans)
+        .find(|(workflow, _)| workflow.trigger.is_none())
+        .ok_or_else(|| {
+            crate::error::Error::Usage(format!(
+                "no dynamic workflow `{}` is configured",
+                project.settings.dynamic_workflow
+            ))
+        })
 }

@@ -341,12 +341,10 @@ impl Loader {
 /// Parses one file. An empty document (or one of comments only) is the
 /// type's default, so an empty `config.yml` is valid.
 fn parse<T: DeserializeOwned + Default>(source: &Source) -> Result<T> {
-    let value: Value = serde_yaml::from_str(&source.text)
-        .map_err(|err| serde_error(&source.path, &err, Some(source)))?;
-    if value.is_null() {
-        return Ok(T::default());
-    }
-    serde_yaml::from_str(&source.text).map_err(|err| serde_error(&source.path, &err, Some(source)))
+    // One pass: an empty document deserializes to `None`.
+    serde_yaml::from_str::<Option<T>>(&source.text)
+        .map(Option::unwrap_or_default)
+        .map_err(|err| serde_error(&source.path, &err, Some(source)))
 }
 
 fn serde_error(file: &Path, err: &serde_yaml::Error, source: Option<&Source>) -> Error {

@@ -40,6 +40,10 @@ pub struct RawSetup {
     /// Context(s) giving the OR-dependency shim jobs `CIRCLE_TOKEN`.
     pub approve_context: Option<StringOrList>,
     pub on_all_skipped: Option<RawAllSkipped>,
+    /// Write the setup job as the orb's `cigen/setup` job instead of inline.
+    pub use_orb: Option<bool>,
+    /// Version of the `docspring/cigen` orb when `use_orb` is set.
+    pub orb_version: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -96,9 +96,7 @@ pub fn canonical(project: &Project, job: &Job, arch: &str) -> Vec<u8> {
         "context".into(),
         Value::Sequence(job.context.iter().map(|c| c.as_str().into()).collect()),
     );
-    serde_yaml::to_string(&Value::Mapping(doc))
-        .unwrap_or_default()
-        .into_bytes()
+    super::yaml::to_string(&Value::Mapping(doc)).into_bytes()
 }
 
 pub fn mapping(pairs: &[(&str, Value)]) -> Value {

@@ -6,6 +6,7 @@
 pub mod job;
 mod setup;
 mod workflow;
+mod yaml;
 
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
@@ -201,6 +202,6 @@ fn document(
                 .collect(),
         ),
     );
-    let body = serde_yaml::to_string(&Value::Mapping(doc)).unwrap_or_default();
+    let body = yaml::to_string(&Value::Mapping(doc));
     format!("{HEADER}{body}")
 }

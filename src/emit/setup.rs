@@ -1,14 +1,20 @@
 //! `config.yml`: the setup entrypoint. The `setup` workflow runs the setup
 //! job — checkout, `cigen setup`, one `restore_cache` probe per hashed
 //! variant, `cigen continue` — only when no immediate workflow's parameter
-//! is set; each immediate workflow runs when its parameter is true.
+//! is set; each immediate workflow runs when its parameter is true. The
+//! setup job is written inline, or with `setup.use_orb` as an invocation of
+//! the orb's `cigen/setup` job with the probes as its `probes` parameter.
 
 use serde_yaml::{Mapping, Value};
 
 use super::job::{self, CACHE_PREFIX, mapping};
 use super::workflow;
+use crate::model::settings::{ORB, ORB_ALIAS, SKIP_CACHE_PARAMETER, setup_image_tag};
 use crate::model::{Project, Workflow};
 use crate::plan::{APPROVE_JOB, NodeKind, SETUP_JOB, WorkflowPlan};
+
+/// The orb job's default resource class (`orb/src/jobs/setup.yml`).
+const ORB_RESOURCE_CLASS: &str = "small";
 
 /// Where `cigen setup` writes each variant's key file (under `/tmp` in CircleCI).
 pub fn setup_key_file(variant: &str) -> String {
@@ -20,9 +26,11 @@ pub fn render(
     immediate: &[(&Workflow, &WorkflowPlan)],
     probes: &[String],
 ) -> String {
-    let settings = &project.settings;
+    let use_orb = project.settings.setup.use_orb;
     let mut jobs = Mapping::new();
-    jobs.insert(SETUP_JOB.into(), setup_job(project, probes));
+    if !use_orb {
+        jobs.insert(SETUP_JOB.into(), setup_job(project, probes));
+    }
     let mut commands = vec![];
     let mut workflows = vec![];
     let mut needs_approve = false;
@@ -80,10 +88,95 @@ pub fn render(
             );
         }
     }
-    setup.insert("jobs".into(), Value::Sequence(vec![SETUP_JOB.into()]));
+    setup.insert(
+        "jobs".into(),
+        Value::Sequence(vec![setup_invocation(project, probes)]),
+    );
     workflows.insert(0, ("setup".to_string(), Value::Mapping(setup)));
-    let _ = settings;
+    if use_orb {
+        // The orb is declared in config.yml only: main.yml does not use it.
+        let mut project = project.clone();
+        let version = &project.settings.setup.orb_version;
+        let orb = format!("{ORB}@{version}");
+        project.settings.orbs.insert(ORB_ALIAS.to_string(), orb);
+        return super::document(&project, true, &commands, jobs, workflows);
+    }
     super::document(project, true, &commands, jobs, workflows)
+}
+
+/// The setup workflow's one job. CircleCI runs no job on a tag unless its
+/// filters name tags; when a job of the dynamic workflow does, the setup job
+/// must run on every tag too, or that job could never be continued. It runs
+/// on tags only then: a tag pipeline continued with no tag job would be all
+/// filtered out, which CircleCI reports as an error.
+fn setup_invocation(project: &Project, probes: &[String]) -> Value {
+    let setup = &project.settings.setup;
+    let mut params = Mapping::new();
+    if setup.use_orb {
+        params.insert("name".into(), SETUP_JOB.into());
+        params.insert("probes".into(), Value::Sequence(probe_steps(probes)));
+        params.insert("self_check".into(), setup.self_check.into());
+        params.insert("commit_on_diff".into(), setup.commit_on_diff.into());
+        params.insert("skip_cache".into(), skip_cache_switch());
+        if setup.resource_class != ORB_RESOURCE_CLASS {
+            params.insert("resource_class".into(), setup.resource_class.clone().into());
+        }
+        // Validated in `model::settings`: the image is docspringcom/cigen:<tag>.
+        if let Some(tag) = setup_image_tag(&setup.image)
+            && tag != setup.orb_version
+        {
+            params.insert("tag".into(), tag.into());
+        }
+    }
+    if dynamic_runs_on_tags(project) {
+        let tags = mapping(&[("only", "/.*/".into())]);
+        params.insert("filters".into(), mapping(&[("tags", tags)]));
+    }
+    let name = if setup.use_orb {
+        format!("{ORB_ALIAS}/setup")
+    } else {
+        SETUP_JOB.to_string()
+    };
+    if params.is_empty() {
+        return Value::from(name);
+    }
+    mapping(&[(name.as_str(), Value::Mapping(params))])
+}
+
+fn dynamic_runs_on_tags(project: &Project) -> bool {
+    project.dynamic_workflow().is_some_and(|workflow| {
+        workflow
+            .jobs
+            .iter()
+            .filter_map(|job| job.filters.as_ref())
+            .any(|filters| filters.get("tags").is_some())
+    })
+}
+
+/// The binary cannot read pipeline parameters: the setup job hands it the
+/// skip-cache switch (as `CIGEN_SKIP_CACHE`).
+fn skip_cache_switch() -> Value {
+    format!("<< pipeline.parameters.{SKIP_CACHE_PARAMETER} >>").into()
+}
+
+/// One `restore_cache` per hashed variant, back to back.
+fn probe_steps(probes: &[String]) -> Vec<Value> {
+    probes
+        .iter()
+        .map(|variant| {
+            let key = format!(
+                "{CACHE_PREFIX}{{{{ checksum \"{}\" }}}}",
+                setup_key_file(variant)
+            );
+            mapping(&[(
+                "restore_cache",
+                mapping(&[
+                    ("name", format!("cigen probe {variant}").into()),
+                    ("keys", Value::Sequence(vec![key.into()])),
+                ]),
+            )])
+        })
+        .collect()
 }
 
 fn setup_job(project: &Project, probes: &[String]) -> Value {
@@ -96,20 +189,16 @@ fn setup_job(project: &Project, probes: &[String]) -> Value {
         command.push_str(" --commit-on-diff");
     }
     let mut steps = vec![Value::from("checkout"), run("cigen setup", &command)];
-    for variant in probes {
-        let key = format!(
-            "{CACHE_PREFIX}{{{{ checksum \"{}\" }}}}",
-            setup_key_file(variant)
-        );
-        steps.push(mapping(&[(
-            "restore_cache",
-            mapping(&[
-                ("name", format!("cigen probe {variant}").into()),
-                ("keys", Value::Sequence(vec![key.into()])),
-            ]),
-        )]));
-    }
-    steps.push(run("cigen continue", "cigen continue"));
+    steps.extend(probe_steps(probes));
+    let environment = mapping(&[("CIGEN_SKIP_CACHE", skip_cache_switch())]);
+    steps.push(mapping(&[(
+        "run",
+        mapping(&[
+            ("name", "cigen continue".into()),
+            ("command", "cigen continue".into()),
+            ("environment", environment),
+        ]),
+    )]));
     mapping(&[
         (
             "docker",

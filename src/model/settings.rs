@@ -10,6 +10,10 @@ use crate::error::{Result, suggest};
 
 /// The image the setup job and OR-dependency shims run on by default.
 pub const DEFAULT_SETUP_IMAGE: &str = concat!("docspringcom/cigen:", env!("CARGO_PKG_VERSION"));
+/// The orb `setup.use_orb` invokes, and its default version (this crate's).
+pub const ORB: &str = "docspring/cigen";
+pub const ORB_ALIAS: &str = "cigen";
+pub const DEFAULT_ORB_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Pipeline parameter that forces every job to run (no skip).
 pub const SKIP_CACHE_PARAMETER: &str = "cigen_skip_cache";
 
@@ -36,6 +40,9 @@ pub struct Setup {
     pub approve_context: Vec<String>,
     pub all_skipped_job: String,
     pub all_skipped_message: String,
+    /// The setup job is the orb's `cigen/setup` job (`setup.use_orb`).
+    pub use_orb: bool,
+    pub orb_version: String,
 }
 
 impl Settings {
@@ -97,7 +104,12 @@ pub fn build(loaded: &Loaded) -> Result<Settings> {
         all_skipped_message: skipped
             .and_then(|s| s.message.clone())
             .unwrap_or_else(|| "Every job's inputs already passed: nothing to run.".to_string()),
+        use_orb: setup.and_then(|s| s.use_orb).unwrap_or(false),
+        orb_version: setup
+            .and_then(|s| s.orb_version.clone())
+            .unwrap_or_else(|| DEFAULT_ORB_VERSION.to_string()),
     };
+    check_orb(loaded, &setup)?;
 
     let mut parameters = IndexMap::new();
     let mut boolean_parameters = vec![];
@@ -165,6 +177,49 @@ pub fn build(loaded: &Loaded) -> Result<Settings> {
     })
 }
 
+/// With `use_orb` the setup job runs on the orb's executor, which takes only
+/// a tag of `docspringcom/cigen`, and the orb takes the alias `cigen`.
+fn check_orb(loaded: &Loaded, setup: &Setup) -> Result<()> {
+    let raw = &loaded.project;
+    let version = &setup.orb_version;
+    if version.is_empty() || version.contains(|c: char| c.is_whitespace() || c == '@') {
+        return Err(loaded
+            .project_error(&["setup", "orb_version"], None)
+            .message(format!(
+                "`{version}` is not an orb version: expected e.g. `{DEFAULT_ORB_VERSION}`"
+            ))
+            .into());
+    }
+    if !setup.use_orb {
+        return Ok(());
+    }
+    if raw.orbs.contains_key(ORB_ALIAS) {
+        return Err(loaded
+            .project_error(&["orbs", ORB_ALIAS], None)
+            .message(format!(
+                "the orb alias `{ORB_ALIAS}` is taken by `setup.use_orb` ({ORB}): pick another alias"
+            ))
+            .into());
+    }
+    if setup_image_tag(&setup.image).is_none() {
+        return Err(loaded
+            .project_error(&["setup", "image"], None)
+            .message(format!(
+                "with `use_orb: true` the setup job runs on the orb's executor: expected `docspringcom/cigen:<tag>`, not `{}`",
+                setup.image
+            ))
+            .into());
+    }
+    Ok(())
+}
+
+/// The tag of a `docspringcom/cigen:<tag>` image.
+pub fn setup_image_tag(image: &str) -> Option<&str> {
+    image
+        .strip_prefix("docspringcom/cigen:")
+        .filter(|tag| !tag.is_empty())
+}
+
 fn parameter_definition(loaded: &Loaded, name: &str, parameter: &RawParameter) -> Result<Value> {
     let error = |message: String| {
         loaded
@@ -224,4 +279,18 @@ pub fn mapping(pairs: &[(&str, Value)]) -> Value {
             .map(|(k, v)| (Value::from(*k), v.clone()))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::setup_image_tag;
+
+    #[test]
+    fn the_orb_executor_takes_only_a_tag_of_the_cigen_image() {
+        assert_eq!(setup_image_tag("docspringcom/cigen:0.1.0"), Some("0.1.0"));
+        assert_eq!(setup_image_tag("docspringcom/cigen:"), None);
+        assert_eq!(setup_image_tag("docspringcom/cigen"), None);
+        assert_eq!(setup_image_tag("cimg/base:current"), None);
+        assert_eq!(setup_image_tag("mirror.io/docspringcom/cigen:1"), None);
+    }
 }

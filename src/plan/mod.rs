@@ -109,6 +109,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
     let mut nodes: Vec<Node> = vec![];
     let mut origin: HashMap<String, &Job> = HashMap::new();
 
+    let by_stage = variants_by_stage(workflow);
     let mut approvals_done = BTreeSet::new();
     for job in &workflow.jobs {
         let stage = job.stage.as_deref().and_then(|name| workflow.stage(name));
@@ -116,7 +117,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
             && stage.approval
             && approvals_done.insert(stage.name.clone())
         {
-            let requires = stage_variants(workflow, &stage.requires)
+            let requires = stage_variants(&by_stage, &stage.requires)
                 .into_iter()
                 .map(Edge::to)
                 .collect();
@@ -171,7 +172,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                     requires.push(Edge::to(format!("approve_{}", stage.name)));
                 } else {
                     requires.extend(
-                        stage_variants(workflow, &stage.requires)
+                        stage_variants(&by_stage, &stage.requires)
                             .into_iter()
                             .map(Edge::to),
                     );
@@ -253,13 +254,23 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
 }
 
 /// Every variant of every job in the given stages.
-fn stage_variants(workflow: &Workflow, stages: &[String]) -> Vec<String> {
-    workflow
-        .jobs
+fn stage_variants(by_stage: &HashMap<&str, Vec<String>>, stages: &[String]) -> Vec<String> {
+    stages
         .iter()
-        .filter(|job| job.stage.as_ref().is_some_and(|s| stages.contains(s)))
-        .flat_map(|job| job.archs.iter().map(|arch| job.variant_id(arch)))
+        .flat_map(|stage| by_stage.get(stage.as_str()).into_iter().flatten().cloned())
         .collect()
+}
+
+/// Variant ids per stage, computed once: stage `requires` fan out to every one.
+fn variants_by_stage(workflow: &Workflow) -> HashMap<&str, Vec<String>> {
+    let mut by_stage: HashMap<&str, Vec<String>> = HashMap::new();
+    for job in &workflow.jobs {
+        if let Some(stage) = &job.stage {
+            let variants = job.archs.iter().map(|arch| job.variant_id(arch));
+            by_stage.entry(stage.as_str()).or_default().extend(variants);
+        }
+    }
+    by_stage
 }
 
 fn target_name(target: &Target) -> String {

@@ -1,0 +1,119 @@
+//! `cigen continue [--dry-run]`: phase 2 in the setup job. Reads the state
+//! `cigen setup` left, looks for the markers the cache probes restored,
+//! writes the skip list, builds and validates the pruned continuation
+//! config, and POSTs it to CircleCI (or, dry run, writes the request body
+//! with the key redacted). Prints what runs, what is skipped, and why.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::api::{Secret, body_json};
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
+use crate::plan::NodeKind;
+use crate::setup::continuation::{self, Continuation};
+use crate::setup::{paths::Paths, state::State};
+
+/// Set (to `true`) from the `cigen_skip_cache` pipeline parameter: run everything.
+pub const SKIP_CACHE_ENV: &str = "CIGEN_SKIP_CACHE";
+
+pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Result<()> {
+    let (project, plans) = super::load(config)?;
+    let (workflow, plan) = super::dynamic(&project, &plans)?;
+    let paths = Paths::from_env();
+    let state = State::read(&paths.state())?;
+    let expected: BTreeSet<&str> = plan
+        .variants()
+        .filter(|n| matches!(n.kind, NodeKind::Variant { hashed: true, .. }))
+        .map(|n| n.id.as_str())
+        .collect();
+    let recorded: BTreeSet<&str> = state.hashes.keys().map(String::as_str).collect();
+    if state.workflow != workflow.name || expected != recorded {
+        return Err(Error::Runtime(format!(
+            "{} was written for other jobs than this configuration has: run `cigen setup` again",
+            paths.state().display()
+        )));
+    }
+    let force = std::env::var(SKIP_CACHE_ENV).is_ok_and(|v| v == "true" || v == "1");
+    let result = continuation::build(&project, workflow, plan, &state.hashes, &paths, force);
+    let skipped: String = result
+        .pruned
+        .skipped
+        .iter()
+        .map(|id| format!("{id}\n"))
+        .collect();
+    write_atomic(&paths.skip_list(&workflow.name), skipped.as_bytes())?;
+    write_atomic(&paths.continuation(), result.config.as_bytes())?;
+    let parameters = serde_json::Map::new();
+    let declared: Vec<String> = project.settings.parameters.keys().cloned().collect();
+    continuation::validate(&result.config, &declared, &parameters)?;
+    print!("{}", table(plan, &state, &result, force));
+
+    if dry_run {
+        let body = body_json(&Secret::new("<redacted>"), &result.config, &parameters);
+        write_atomic(&paths.request(), body.as_bytes())?;
+        println!(
+            "dry run: request body written to {} (key redacted); nothing sent",
+            paths.request().display()
+        );
+        return Ok(());
+    }
+    let key = super::api::secret("CIRCLE_CONTINUATION_KEY")?;
+    let client = super::api::client(api_url)?;
+    let outcome = client
+        .continue_pipeline(&key, &result.config, &parameters)
+        .map_err(|err| Error::Runtime(format!("continuation failed: {err}")))?;
+    println!("{outcome}");
+    Ok(())
+}
+
+fn table(
+    plan: &crate::plan::WorkflowPlan,
+    state: &State,
+    result: &Continuation,
+    force: bool,
+) -> String {
+    let skipped: BTreeSet<&str> = result.pruned.skipped.iter().map(String::as_str).collect();
+    let mut rows = vec![];
+    for node in plan.variants() {
+        let hash = state
+            .hashes
+            .get(&node.id)
+            .map(|h| h[..12.min(h.len())].to_string())
+            .unwrap_or_else(|| "-".into());
+        let (decision, why) = if skipped.contains(node.id.as_str()) {
+            ("skip", "inputs already passed".to_string())
+        } else if let Some((_, reason)) = result
+            .pruned
+            .unskipped
+            .iter()
+            .find(|(id, _)| id == &node.id)
+        {
+            ("run", format!("un-skipped: {reason}"))
+        } else if hash == "-" {
+            ("run", "not hashed (no source_files)".to_string())
+        } else if force {
+            ("run", "cigen_skip_cache is set".to_string())
+        } else {
+            ("run", "no record of these inputs passing".to_string())
+        };
+        rows.push((node.id.clone(), decision, hash, why));
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(3).max(3);
+    let mut out = format!("{:width$}  {:4}  {:12}  WHY\n", "JOB", "RUN?", "HASH");
+    for (id, decision, hash, why) in rows {
+        out.push_str(&format!("{id:width$}  {decision:4}  {hash:12}  {why}\n"));
+    }
+    for id in &result.pruned.dropped {
+        out.push_str(&format!(
+            "{id:width$}  {:4}  {:12}  dropped: nothing left needs this approval\n",
+            "drop", "-"
+        ));
+    }
+    let kept = plan.variants().count() - skipped.len();
+    out.push_str(&format!("{kept} to run, {} skipped\n", skipped.len()));
+    if result.pruned.is_empty() {
+        out.push_str("every job is skipped: continuing with the skip-summary workflow\n");
+    }
+    out
+}

@@ -1,0 +1,88 @@
+//! The one code path from a plan to job hashes: builds a `HashInput` per
+//! hashed variant (canonical rendered job, expanded source globs, nearest
+//! hashed upstream variants) and runs the hash engine. `cigen hash`,
+//! `cigen setup` and `cigen continue` all come through here.
+
+use indexmap::IndexMap;
+
+use crate::config::Source;
+use crate::emit;
+use crate::error::{ConfigError, Error, Result};
+use crate::hash::{self, HashError, HashInput, HashOptions, HashReport};
+use crate::model::{Project, Workflow};
+use crate::plan::{NodeKind, WorkflowPlan};
+
+/// Hashes of every hashed variant of the workflow, in plan order.
+pub fn compute(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Result<HashReport> {
+    let mut inputs = vec![];
+    for node in plan.variants() {
+        let NodeKind::Variant {
+            job,
+            arch,
+            hashed: true,
+            ..
+        } = &node.kind
+        else {
+            continue;
+        };
+        let Some(job) = workflow.job(job) else {
+            continue;
+        };
+        inputs.push(HashInput {
+            variant_id: node.id.clone(),
+            job_name: job.id.clone(),
+            arch: arch.clone(),
+            canonical_job: emit::job::canonical(project, job, arch),
+            patterns: job.source_files.clone(),
+            upstream: plan.hashed_upstream(&node.id),
+        });
+    }
+    let options = HashOptions {
+        salt: project.settings.hash_salt.clone(),
+    };
+    hash::compute(&project.root, &inputs, &options)
+        .map_err(|err| to_error(project, workflow, plan, err))
+}
+
+/// The key file bytes for a variant: `<job>-<arch>-<hash>`, exactly what its record step writes.
+pub fn job_key(plan: &WorkflowPlan, variant: &str, hash: &str) -> Option<String> {
+    match &plan.node(variant)?.kind {
+        NodeKind::Variant { job, arch, .. } => Some(format!("{job}-{arch}-{hash}")),
+        _ => None,
+    }
+}
+
+pub fn map(report: &HashReport) -> IndexMap<String, String> {
+    report.hashes.clone()
+}
+
+fn to_error(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, err: HashError) -> Error {
+    let job_of = |variant: &str| {
+        plan.node(variant).and_then(|node| match &node.kind {
+            NodeKind::Variant { job, .. } => workflow.job(job),
+            _ => None,
+        })
+    };
+    match &err {
+        HashError::NoMatch { variant, pattern }
+        | HashError::BadPattern {
+            variant, pattern, ..
+        } => {
+            let Some(job) = job_of(variant) else {
+                return Error::Runtime(err.to_string());
+            };
+            let line = job.line.or_else(|| {
+                let text = std::fs::read_to_string(project.root.join(&job.file)).ok()?;
+                let source = Source::inline(job.file.clone(), text);
+                source
+                    .line_of(&["source_files"], Some(pattern))
+                    .or(source.line_of(&["source_files"], None))
+            });
+            ConfigError::new(&job.file, format!("source_files: {pattern}"), err.to_string())
+                .line(line)
+                .hint(Some("fix the pattern (or its group); a pattern matching nothing would hide the job's real inputs".into()))
+                .into()
+        }
+        _ => Error::Runtime(format!("hashing failed: {err}")),
+    }
+}
