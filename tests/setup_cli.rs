@@ -453,3 +453,56 @@ fn self_check_commit_on_diff_pushes_the_fix_to_origin() {
         .expect("runs");
     assert!(again.status.success(), "{}", stderr(&again));
 }
+
+/// The minimal example set up in a git repo, its test job marked as passed,
+/// continued (dry run) as a pipeline of `env`; returns the workflow's jobs.
+fn continue_minimal_on(env: &[(&str, &str)]) -> (Vec<String>, Value) {
+    let repo = Repo::new();
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal"),
+        repo.path(),
+    );
+    repo.commit_all();
+    let rt = tempfile::tempdir().expect("rt");
+    let run = |args: &[&str]| {
+        let mut command = repo.cigen();
+        command
+            .args(args)
+            .env("CIGEN_TMP", rt.path())
+            .env_remove("CIRCLE_TAG")
+            .env_remove("CIRCLE_BRANCH");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let output = command.output().expect("runs");
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    run(&["setup"]);
+    let hash =
+        std::fs::read_to_string(rt.path().join("setup_keys/test_pytest/job-key")).expect("key");
+    let hash = hash.rsplit('-').next().expect("hash");
+    std::fs::create_dir_all(rt.path().join("cigen_job_exists")).expect("mkdir");
+    std::fs::write(rt.path().join(format!("cigen_job_exists/done_{hash}")), "").expect("marker");
+    run(&["continue", "--dry-run"]);
+    let doc: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(rt.path().join("cigen/continuation.yml")).expect("c"),
+    )
+    .expect("y");
+    (jobs(&doc), doc)
+}
+
+#[test]
+fn a_config_whose_kept_jobs_are_all_filtered_out_becomes_the_summary() {
+    // On main the main-only deploy still runs after its approval.
+    let (names, _) = continue_minimal_on(&[("CIRCLE_BRANCH", "main")]);
+    assert_eq!(names, ["approve_deploy", "deploy_release"]);
+    // On a feature branch nothing left would run: CircleCI would fail the pipeline.
+    let (names, _) = continue_minimal_on(&[("CIRCLE_BRANCH", "feature/x")]);
+    assert_eq!(names, ["cigen_all_skipped"]);
+    // On a tag the summary job must allow tags.
+    let (names, doc) = continue_minimal_on(&[("CIRCLE_TAG", "v1.0.0")]);
+    assert_eq!(names, ["cigen_all_skipped"]);
+    let (_, params) = workflow_jobs(&doc, "main").into_iter().next().expect("job");
+    assert_eq!(params["filters"]["tags"]["only"], "/.*/");
+}

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::plan::NodeKind;
 use crate::setup::continuation::{self, Continuation};
+use crate::setup::filters::Ref;
 use crate::setup::{paths::Paths, state::State};
 
 /// Set (to `true`) from the `cigen_skip_cache` pipeline parameter: run everything.
@@ -35,7 +36,15 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
         )));
     }
     let force = std::env::var(SKIP_CACHE_ENV).is_ok_and(|v| v == "true" || v == "1");
-    let result = continuation::build(&project, workflow, plan, &state.hashes, &paths, force);
+    let result = continuation::build(
+        &project,
+        workflow,
+        plan,
+        &state.hashes,
+        &paths,
+        force,
+        &Ref::from_env(),
+    );
     let skipped: String = result
         .pruned
         .skipped
@@ -114,6 +123,8 @@ fn table(
     out.push_str(&format!("{kept} to run, {} skipped\n", skipped.len()));
     if result.pruned.is_empty() {
         out.push_str("every job is skipped: continuing with the skip-summary workflow\n");
+    } else if result.filtered_out {
+        out.push_str("no job left runs on this branch or tag (filters): continuing with the skip-summary workflow\n");
     }
     out
 }

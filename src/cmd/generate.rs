@@ -100,7 +100,7 @@ fn render_workflow(
         eprintln!("kept {id}: {reason}");
     }
     let text = if pruned.is_empty() {
-        emit::render_all_skipped(project, name, &pruned.skipped)
+        emit::render_all_skipped(project, name, &pruned.skipped, false)
     } else {
         emit::render_main(project, workflow, &pruned.plan, None)
     };

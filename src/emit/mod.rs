@@ -107,7 +107,13 @@ pub fn render_main(
 
 /// The continuation config when every job was skipped: CircleCI errors a
 /// pipeline whose workflows are all empty, so one small job reports why.
-pub fn render_all_skipped(project: &Project, workflow: &str, skipped: &[String]) -> String {
+/// `on_tag`: the pipeline is a tag build, so the job must allow tags to run.
+pub fn render_all_skipped(
+    project: &Project,
+    workflow: &str,
+    skipped: &[String],
+    on_tag: bool,
+) -> String {
     let setup = &project.settings.setup;
     let mut lines = vec![
         setup.all_skipped_message.clone(),
@@ -136,15 +142,21 @@ pub fn render_all_skipped(project: &Project, workflow: &str, skipped: &[String])
     ]);
     let mut jobs = Mapping::new();
     jobs.insert(setup.all_skipped_job.clone().into(), body);
-    let wf = mapping(&[(
-        "jobs",
-        Value::Sequence(vec![setup.all_skipped_job.clone().into()]),
-    )]);
+    let invocation = if on_tag {
+        let filters = mapping(&[("tags", mapping(&[("only", "/.*/".into())]))]);
+        mapping(&[(
+            setup.all_skipped_job.as_str(),
+            mapping(&[("filters", filters)]),
+        )])
+    } else {
+        setup.all_skipped_job.clone().into()
+    };
+    let wf = mapping(&[("jobs", Value::Sequence(vec![invocation]))]);
     document(project, false, &[], jobs, vec![(workflow.to_string(), wf)])
 }
 
 fn render_empty_main(project: &Project) -> String {
-    render_all_skipped(project, &project.settings.dynamic_workflow, &[])
+    render_all_skipped(project, &project.settings.dynamic_workflow, &[], false)
 }
 
 /// A whole CircleCI document: header, version, parameters, orbs, the used

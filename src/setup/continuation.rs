@@ -8,12 +8,13 @@ use std::collections::{BTreeSet, HashSet};
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
+use super::filters::{self, Ref};
 use super::paths::Paths;
 use crate::emit;
 use crate::error::{Error, Result};
 use crate::model::{Project, Workflow};
-use crate::plan::WorkflowPlan;
 use crate::plan::prune::{Pruned, prune};
+use crate::plan::{NodeKind, WorkflowPlan};
 
 /// CircleCI's limit on a compiled config.
 pub const MAX_CONFIG_BYTES: usize = 8 * 1024 * 1024;
@@ -23,6 +24,8 @@ pub struct Continuation {
     /// Hashed variants whose marker exists, with their hash.
     pub passed: Vec<(String, String)>,
     pub pruned: Pruned,
+    /// Jobs are left, but none runs on this branch or tag.
+    pub filtered_out: bool,
     pub config: String,
 }
 
@@ -33,6 +36,7 @@ pub fn build(
     hashes: &IndexMap<String, String>,
     paths: &Paths,
     force_all: bool,
+    reference: &Ref,
 ) -> Continuation {
     let passed: Vec<(String, String)> = if force_all {
         vec![]
@@ -45,14 +49,26 @@ pub fn build(
     };
     let skip: BTreeSet<String> = passed.iter().map(|(variant, _)| variant.clone()).collect();
     let pruned = prune(plan, &skip);
-    let config = if pruned.is_empty() {
-        emit::render_all_skipped(project, &workflow.name, &pruned.skipped)
+    // Kept jobs whose filters exclude this branch or tag do not count: a
+    // config where nothing would run is as fatal as an empty one.
+    let filtered_out = !pruned.is_empty()
+        && !pruned.plan.variants().any(|node| match &node.kind {
+            NodeKind::Variant { job, .. } => filters::runs(
+                workflow.job(job).and_then(|j| j.filters.as_ref()),
+                reference,
+            ),
+            _ => false,
+        });
+    let config = if pruned.is_empty() || filtered_out {
+        let on_tag = matches!(reference, Ref::Tag(_));
+        emit::render_all_skipped(project, &workflow.name, &pruned.skipped, on_tag)
     } else {
         emit::render_main(project, workflow, &pruned.plan, Some(hashes))
     };
     Continuation {
         passed,
         pruned,
+        filtered_out,
         config,
     }
 }

@@ -4,6 +4,7 @@
 //! git edges live in `api` and `git`; this module decides, they talk.
 
 pub mod continuation;
+pub mod filters;
 pub mod hashes;
 pub mod paths;
 pub mod selfcheck;
