@@ -99,11 +99,5 @@ pub fn canonical(project: &Project, job: &Job, arch: &str) -> Vec<u8> {
     super::yaml::to_string(&Value::Mapping(doc)).into_bytes()
 }
 
-pub fn mapping(pairs: &[(&str, Value)]) -> Value {
-    Value::Mapping(
-        pairs
-            .iter()
-            .map(|(k, v)| (Value::from(*k), v.clone()))
-            .collect(),
-    )
-}
+/// One mapping builder for the whole crate: the model's.
+pub use crate::model::settings::mapping;

@@ -376,9 +376,6 @@ fn build_job(
             .message("`filters` is a map of `branches`/`tags`")
             .into());
     }
-    if !job.requires_any.is_empty() && settings.setup.approve_context.is_empty() {
-        // Not an error: CIRCLE_TOKEN may come from project environment variables.
-    }
     Ok(Job {
         id: job_id(&raw.stage, &raw.name),
         name: raw.name.clone(),

@@ -3,8 +3,6 @@
 //! hashed upstream variants) and runs the hash engine. `cigen hash`,
 //! `cigen setup` and `cigen continue` all come through here.
 
-use indexmap::IndexMap;
-
 use crate::config::Source;
 use crate::emit;
 use crate::error::{ConfigError, Error, Result};
@@ -50,10 +48,6 @@ pub fn job_key(plan: &WorkflowPlan, variant: &str, hash: &str) -> Option<String>
         NodeKind::Variant { job, arch, .. } => Some(format!("{job}-{arch}-{hash}")),
         _ => None,
     }
-}
-
-pub fn map(report: &HashReport) -> IndexMap<String, String> {
-    report.hashes.clone()
 }
 
 fn to_error(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, err: HashError) -> Error {
