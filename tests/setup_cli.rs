@@ -462,6 +462,12 @@ fn continue_minimal_on(env: &[(&str, &str)]) -> (Vec<String>, Value) {
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal"),
         repo.path(),
     );
+    continue_dry_run(repo, "test_pytest", env)
+}
+
+/// Commits `repo`, runs setup, marks `passed` as passed, and continues (dry
+/// run) as a pipeline of `env`; returns the workflow's jobs and the config.
+fn continue_dry_run(repo: Repo, passed: &str, env: &[(&str, &str)]) -> (Vec<String>, Value) {
     repo.commit_all();
     let rt = tempfile::tempdir().expect("rt");
     let run = |args: &[&str]| {
@@ -479,8 +485,8 @@ fn continue_minimal_on(env: &[(&str, &str)]) -> (Vec<String>, Value) {
         stdout(&output)
     };
     run(&["setup"]);
-    let hash =
-        std::fs::read_to_string(rt.path().join("setup_keys/test_pytest/job-key")).expect("key");
+    let key = rt.path().join(format!("setup_keys/{passed}/job-key"));
+    let hash = std::fs::read_to_string(key).expect("key");
     let hash = hash.rsplit('-').next().expect("hash");
     std::fs::create_dir_all(rt.path().join("cigen_job_exists")).expect("mkdir");
     std::fs::write(rt.path().join(format!("cigen_job_exists/done_{hash}")), "").expect("marker");
@@ -493,13 +499,60 @@ fn continue_minimal_on(env: &[(&str, &str)]) -> (Vec<String>, Value) {
 }
 
 #[test]
+fn a_tag_only_consumer_keeps_its_skipped_producer_on_tags_only() {
+    let repo = || {
+        Repo::new().file("src/app.txt", "app\n").file(
+            "cigen.yml",
+            r#"
+workflows:
+  main:
+    stages:
+      - name: build
+      - name: release
+        requires: [build]
+    jobs:
+      build/dist:
+        image: cimg/base:current
+        source_files: ["src/**"]
+        filters: {tags: {only: /^v.*/}}
+        steps:
+          - {name: Build, run: make dist}
+          - persist_to_workspace: {root: ., paths: [dist]}
+      release/publish:
+        image: cimg/base:current
+        filters:
+          tags: {only: /^v.*/}
+          branches: {ignore: /.*/}
+        steps:
+          - attach_workspace: {at: .}
+          - {name: Publish, run: ./publish.sh dist}
+"#,
+        )
+    };
+    // On a branch the publisher is filtered out: it reads no workspace, so the
+    // passed build stays skipped and nothing is left to run.
+    let (names, _) = continue_dry_run(repo(), "build_dist", &[("CIRCLE_BRANCH", "main")]);
+    assert_eq!(names, ["cigen_all_skipped"]);
+    // On a release tag the publisher runs and needs the build's workspace.
+    let (names, _) = continue_dry_run(repo(), "build_dist", &[("CIRCLE_TAG", "v1.2.0")]);
+    assert_eq!(names, ["build_dist", "release_publish"]);
+}
+
+#[test]
 fn a_config_whose_kept_jobs_are_all_filtered_out_becomes_the_summary() {
     // On main the main-only deploy still runs after its approval.
     let (names, _) = continue_minimal_on(&[("CIRCLE_BRANCH", "main")]);
     assert_eq!(names, ["approve_deploy", "deploy_release"]);
     // On a feature branch nothing left would run: CircleCI would fail the pipeline.
-    let (names, _) = continue_minimal_on(&[("CIRCLE_BRANCH", "feature/x")]);
+    let (names, doc) = continue_minimal_on(&[("CIRCLE_BRANCH", "feature/x")]);
     assert_eq!(names, ["cigen_all_skipped"]);
+    let summary = doc["jobs"]["cigen_all_skipped"]["steps"][0]["run"]["command"]
+        .as_str()
+        .expect("summary");
+    assert!(
+        summary.contains("  test_pytest\n\nNot run on this branch or tag (their filters exclude it):\n  deploy_release\n"),
+        "{summary}"
+    );
     // On a tag the summary job must allow tags.
     let (names, doc) = continue_minimal_on(&[("CIRCLE_TAG", "v1.0.0")]);
     assert_eq!(names, ["cigen_all_skipped"]);

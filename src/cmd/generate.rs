@@ -92,7 +92,7 @@ fn render_workflow(
         Some(path) => read_skip_list(Path::new(&path))?,
         None => BTreeSet::new(),
     };
-    let pruned = prune::prune(plan, &skip);
+    let pruned = prune::prune(plan, &skip, &BTreeSet::new());
     for id in &pruned.unknown {
         eprintln!("warning: skip list names `{id}`, which is not a job of workflow `{name}`");
     }
@@ -100,7 +100,7 @@ fn render_workflow(
         eprintln!("kept {id}: {reason}");
     }
     let text = if pruned.is_empty() {
-        emit::render_all_skipped(project, name, &pruned.skipped, false)
+        emit::render_all_skipped(project, name, &pruned.skipped, &[], false)
     } else {
         emit::render_main(project, workflow, &pruned.plan, None)
     };

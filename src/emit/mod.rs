@@ -112,6 +112,7 @@ pub fn render_all_skipped(
     project: &Project,
     workflow: &str,
     skipped: &[String],
+    filtered: &[String],
     on_tag: bool,
 ) -> String {
     let setup = &project.settings.setup;
@@ -121,6 +122,11 @@ pub fn render_all_skipped(
         "Skipped (inputs unchanged since they last passed):".to_string(),
     ];
     lines.extend(skipped.iter().map(|id| format!("  {id}")));
+    if !filtered.is_empty() {
+        lines.push(String::new());
+        lines.push("Not run on this branch or tag (their filters exclude it):".to_string());
+        lines.extend(filtered.iter().map(|id| format!("  {id}")));
+    }
     let text = lines.join("\n");
     let command = format!("cat <<'CIGEN_SUMMARY'\n{text}\nCIGEN_SUMMARY\n");
     let body = mapping(&[
@@ -156,7 +162,7 @@ pub fn render_all_skipped(
 }
 
 fn render_empty_main(project: &Project) -> String {
-    render_all_skipped(project, &project.settings.dynamic_workflow, &[], false)
+    render_all_skipped(project, &project.settings.dynamic_workflow, &[], &[], false)
 }
 
 /// A whole CircleCI document: header, version, parameters, orbs, the used

@@ -1,7 +1,8 @@
 //! Pruning (DESIGN §4): removes skipped variants from a workflow plan and
 //! keeps what remains correct — requirements on removed jobs are rewired to
 //! their nearest kept ancestors, workspace producers of kept consumers are
-//! un-skipped, approvals (and their shims) left with no dependents go.
+//! un-skipped (unless the consumer is dormant: its filters exclude this
+//! pipeline's branch or tag, so it reads no workspace), approvals (and their shims) left with no dependents go.
 //! Pure: plan and skip list in, plan and a report out.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +29,9 @@ impl Pruned {
     }
 }
 
-pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>) -> Pruned {
+/// `dormant`: variants that will not run in this pipeline (their filters
+/// exclude its branch or tag); as consumers they keep no producer.
+pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<String>) -> Pruned {
     let variants: BTreeSet<&str> = plan.variants().map(|n| n.id.as_str()).collect();
     let unknown = skip
         .iter()
@@ -47,6 +50,7 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>) -> Pruned {
         let mut changed = false;
         for node in &plan.nodes {
             if removed.contains(&node.id)
+                || dormant.contains(&node.id)
                 || !matches!(node.kind, NodeKind::Variant { attaches: true, .. })
             {
                 continue;
@@ -260,12 +264,12 @@ mod tests {
                 variant("deploy", &["test"], false, false),
             ],
         };
-        let out = prune(&plan, &skip(&["test"]));
+        let out = prune(&plan, &skip(&["test"]), &BTreeSet::new());
         assert_eq!(ids(&out.plan), ["install", "lint", "deploy"]);
         assert_eq!(requires(&out.plan, "deploy"), ["install", "lint"]);
         assert_eq!(out.skipped, ["test"]);
         // A dependent whose own inputs changed still runs when its upstream is skipped.
-        let out = prune(&plan, &skip(&["install"]));
+        let out = prune(&plan, &skip(&["install"]), &BTreeSet::new());
         assert_eq!(requires(&out.plan, "test"), ["lint"]);
     }
 
@@ -280,12 +284,33 @@ mod tests {
                 variant("deploy", &["bundle", "other"], false, true),
             ],
         };
-        let out = prune(&plan, &skip(&["build", "bundle", "other"]));
+        let out = prune(
+            &plan,
+            &skip(&["build", "bundle", "other"]),
+            &BTreeSet::new(),
+        );
         assert_eq!(ids(&out.plan), ["build", "bundle", "deploy"]);
         assert_eq!(out.skipped, ["other"]);
         let reasons: Vec<&str> = out.unskipped.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(reasons, ["build", "bundle"]);
         assert_eq!(requires(&out.plan, "deploy"), ["bundle"]);
+    }
+
+    #[test]
+    fn a_dormant_consumer_keeps_no_producer() {
+        let plan = WorkflowPlan {
+            name: "main".into(),
+            nodes: vec![
+                variant("build", &[], true, false),
+                variant("publish", &["build"], false, true),
+            ],
+        };
+        let dormant: BTreeSet<String> = skip(&["publish"]);
+        let out = prune(&plan, &skip(&["build"]), &dormant);
+        assert_eq!(ids(&out.plan), ["publish"]);
+        assert!(out.unskipped.is_empty());
+        let out = prune(&plan, &skip(&["build"]), &BTreeSet::new());
+        assert_eq!(ids(&out.plan), ["build", "publish"]);
     }
 
     #[test]
@@ -311,12 +336,16 @@ mod tests {
                 variant("image", &["approve_image"], false, false),
             ],
         };
-        let out = prune(&plan, &skip(&["deploy", "image"]));
+        let out = prune(&plan, &skip(&["deploy", "image"]), &BTreeSet::new());
         assert_eq!(ids(&out.plan), ["build"]);
         assert_eq!(out.dropped.len(), 3);
-        let out = prune(&plan, &skip(&["build", "deploy", "image"]));
+        let out = prune(
+            &plan,
+            &skip(&["build", "deploy", "image"]),
+            &BTreeSet::new(),
+        );
         assert!(out.is_empty());
-        let out = prune(&plan, &skip(&["image", "nope"]));
+        let out = prune(&plan, &skip(&["image", "nope"]), &BTreeSet::new());
         assert_eq!(ids(&out.plan), ["build", "approve_deploy", "deploy"]);
         assert_eq!(out.unknown, ["nope"]);
     }
@@ -349,7 +378,7 @@ mod tests {
                 variant("deploy", &["manifest", "approve_deploy"], false, false),
             ],
         };
-        let out = prune(&plan, &skip(&["image"]));
+        let out = prune(&plan, &skip(&["image"]), &BTreeSet::new());
         assert_eq!(
             ids(&out.plan),
             ["test", "approve_deploy", "manifest", "deploy"]
@@ -373,7 +402,7 @@ mod tests {
                 cleanup,
             ],
         };
-        let out = prune(&plan, &skip(&["deploy"]));
+        let out = prune(&plan, &skip(&["deploy"]), &BTreeSet::new());
         let node = out.plan.node("cleanup").expect("kept");
         assert_eq!(node.requires[0].target, "build");
         assert_eq!(

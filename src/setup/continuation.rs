@@ -48,20 +48,30 @@ pub fn build(
             .collect()
     };
     let skip: BTreeSet<String> = passed.iter().map(|(variant, _)| variant.clone()).collect();
-    let pruned = prune(plan, &skip);
-    // Kept jobs whose filters exclude this branch or tag do not count: a
-    // config where nothing would run is as fatal as an empty one.
-    let filtered_out = !pruned.is_empty()
-        && !pruned.plan.variants().any(|node| match &node.kind {
-            NodeKind::Variant { job, .. } => filters::runs(
+    // Variants whose own filters exclude this branch or tag: they neither
+    // run nor read a workspace, so they keep no skipped producer alive.
+    let dormant: BTreeSet<String> = plan
+        .variants()
+        .filter(|node| match &node.kind {
+            NodeKind::Variant { job, .. } => !filters::runs(
                 workflow.job(job).and_then(|j| j.filters.as_ref()),
                 reference,
             ),
             _ => false,
-        });
+        })
+        .map(|node| node.id.clone())
+        .collect();
+    let pruned = prune(plan, &skip, &dormant);
+    // A config where nothing would run is as fatal as an empty one.
+    let filtered_out = !pruned.is_empty()
+        && pruned
+            .plan
+            .variants()
+            .all(|node| dormant.contains(&node.id));
     let config = if pruned.is_empty() || filtered_out {
         let on_tag = matches!(reference, Ref::Tag(_));
-        emit::render_all_skipped(project, &workflow.name, &pruned.skipped, on_tag)
+        let filtered: Vec<String> = pruned.plan.variants().map(|n| n.id.clone()).collect();
+        emit::render_all_skipped(project, &workflow.name, &pruned.skipped, &filtered, on_tag)
     } else {
         emit::render_main(project, workflow, &pruned.plan, Some(hashes))
     };
