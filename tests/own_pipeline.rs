@@ -99,9 +99,20 @@ fn release_runs_on_version_tags_only_behind_an_approval() {
 
     let approval = params("approve_release");
     assert_eq!(approval["type"], "approval");
+    // A wrong tag fails before anyone is asked to approve.
+    assert!(requires(&main, "main", "approve_release").contains(&"check_release_tag".to_string()));
+    // Orb versions are immutable: the orb is published after the archives it installs.
+    assert_eq!(
+        requires(&main, "main", "release_orb"),
+        ["release_archives", "approve_release"]
+    );
     for release in ["release_archives", "release_image", "release_orb"] {
         let p = params(release);
-        assert_eq!(requires(&main, "main", release), vec!["approve_release"]);
+        let direct = requires(&main, "main", release);
+        assert!(
+            direct.contains(&"approve_release".to_string()),
+            "{release}: {direct:?}"
+        );
         assert_eq!(p["filters"]["tags"]["only"], "/^v.*/", "{release}");
         assert_eq!(p["filters"]["branches"]["ignore"], "/.*/", "{release}");
         // CircleCI runs a job on a tag only if everything it requires runs on tags too.
@@ -175,5 +186,63 @@ fn builds_are_multi_arch_and_the_manifest_needs_both() {
     assert!(
         main["commands"]["image_tag"].is_mapping(),
         "commands from .cigen/commands/ are used"
+    );
+}
+
+/// The own pipeline continued (dry run) with every hashed job marked as passed,
+/// as a pipeline of `reference`; returns the continued workflow's jobs.
+fn continue_all_passed(reference: (&str, &str)) -> Vec<String> {
+    let rt = tempfile::tempdir().expect("rt");
+    let run = |args: &[&str]| {
+        let output = Command::cargo_bin("cigen")
+            .expect("bin")
+            .args(args)
+            .current_dir(root())
+            .env("CIGEN_TMP", rt.path())
+            .env_remove("CIGEN_SKIP_CACHE")
+            .env_remove("CIRCLE_TAG")
+            .env_remove("CIRCLE_BRANCH")
+            .env(reference.0, reference.1)
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let hashes: serde_json::Value = serde_json::from_str(&run(&["hash", "--json"])).expect("json");
+    run(&["setup"]);
+    std::fs::create_dir_all(rt.path().join("cigen_job_exists")).expect("mkdir");
+    for hash in hashes.as_object().expect("map").values() {
+        let marker = format!("cigen_job_exists/done_{}", hash.as_str().expect("hash"));
+        std::fs::write(rt.path().join(marker), "").expect("marker");
+    }
+    run(&["continue", "--dry-run"]);
+    let continued = load(&rt.path().join("cigen/continuation.yml"));
+    workflow_jobs(&continued, "main")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
+#[test]
+fn an_unchanged_push_runs_nothing_and_an_unchanged_tag_only_what_the_release_needs() {
+    // The tag-only release jobs must not keep the builds they read alive on branches.
+    assert_eq!(
+        continue_all_passed(("CIRCLE_BRANCH", "main")),
+        ["cigen_all_skipped"]
+    );
+    // On a tag the release needs the archives and the packed orb again (workspaces do not
+    // outlive a workflow); images are reused by their input tag.
+    assert_eq!(
+        continue_all_passed(("CIRCLE_TAG", "v0.1.0")),
+        [
+            "check_release_tag",
+            "build_orb",
+            "build_static_amd64",
+            "build_static_arm64",
+            "approve_release",
+            "release_archives",
+            "release_image",
+            "release_orb"
+        ]
     );
 }
