@@ -22,7 +22,7 @@ while getopts v:d:h opt; do
   case $opt in
     v) version=$OPTARG ;;
     d) dir=$OPTARG ;;
-    h) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    h) echo "usage: install.sh [-v VERSION] [-d DIR]; env CIGEN_VERSION, CIGEN_INSTALL_DIR, CIGEN_DOWNLOAD_BASE"; exit 0 ;;
     *) die "usage: install.sh [-v VERSION] [-d DIR]" ;;
   esac
 done
@@ -62,6 +62,10 @@ if [ "$version" = latest ]; then
   esac
 fi
 version=${version#v}
+case $version in
+  [0-9]*) case $version in *[!0-9A-Za-z.+-]*) die "bad version '$version' (expected e.g. 0.1.0)" ;; esac ;;
+  *) die "bad version '$version' (expected e.g. 0.1.0)" ;;
+esac
 
 target=$dir/cigen
 if [ -x "$target" ] && [ "$("$target" --version 2>/dev/null || true)" = "cigen $version" ]; then
@@ -69,8 +73,10 @@ if [ -x "$target" ] && [ "$("$target" --version 2>/dev/null || true)" = "cigen $
   exit 0
 fi
 
+sudo=
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmpbin=
+trap 'rm -rf "$tmp"; if [ -n "$tmpbin" ]; then $sudo rm -f "$tmpbin"; fi' EXIT
 trap 'exit 1' HUP INT TERM
 asset=cigen_${version}_linux_$arch.tar.gz
 url=$base/download/v$version/$asset
@@ -88,13 +94,13 @@ mkdir "$tmp/x"
 tar -xzf "$tmp/$asset" -C "$tmp/x" cigen || die "$asset holds no 'cigen' at its root"
 
 # Same-directory temp file + rename: the old binary is replaced in one step, never half-written.
-sudo=
 mkdir -p "$dir" 2>/dev/null || true
 if [ ! -w "$dir" ]; then
   if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; else die "$dir is not writable"; fi
 fi
 tmpbin=$dir/.cigen.$$
 { $sudo mkdir -p "$dir" && $sudo cp "$tmp/x/cigen" "$tmpbin" && $sudo chmod 0755 "$tmpbin" && $sudo mv -f "$tmpbin" "$target"; } \
-  || { $sudo rm -f "$tmpbin"; die "could not install into $dir"; }
+  || die "could not install into $dir"
+tmpbin=
 say "installed cigen $version (linux/$arch, sha256 $actual) to $target"
 "$target" --version

