@@ -34,7 +34,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends bash ca-certificates git gzip openssh-client tar \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /cigen /usr/local/bin/cigen
-RUN cigen --version
+# The binary is the version the image is tagged with.
+RUN test "$(cigen --version)" = "cigen ${VERSION}"
 # No ENTRYPOINT: for the primary container CircleCI ignores the image's entrypoint and command
 # unless the job sets `command` (https://circleci.com/docs/configuration-reference/#docker), and
 # does not preserve entrypoints by default (https://circleci.com/docs/custom-images/).

@@ -377,8 +377,16 @@ assert ("ARG", "TARGETARCH") in build["ins"], "build stage must declare ARG TARG
 assert any(op == "COPY" and rest.split()[0] == "scripts/build-static.sh" for op, rest in build["ins"])
 assert ("COPY", "--from=build /cigen /usr/local/bin/cigen") in runtime["ins"]
 install = " ".join(rest for op, rest in runtime["ins"] if op == "RUN")
-for pkg in ("bash", "git", "openssh-client", "tar", "gzip", "ca-certificates"):
-    assert re.search(rf"\b{re.escape(pkg)}\b", install), f"runtime image lacks {pkg}"
+# What a CircleCI primary container needs, and nothing it does not.
+installed = set()
+for command in install.split("&&"):
+    words = shlex.split(command)
+    if words[:2] == ["apt-get", "install"]:
+        installed |= {w for w in words[2:] if not w.startswith("-")}
+wanted = {"bash", "git", "openssh-client", "tar", "gzip", "ca-certificates"}
+assert installed == wanted, f"runtime packages {sorted(installed)}, expected {sorted(wanted)}"
+assert "--no-install-recommends" in install, "recommends would pull in more than the image needs"
+assert 'test "$(cigen --version)" = "cigen ${VERSION}"' in install, "the image must check the binary's version"
 labels = " ".join(rest for op, rest in runtime["ins"] if op == "LABEL")
 for key in ("org.opencontainers.image.source", "org.opencontainers.image.version"):
     assert key in labels, f"missing label {key}"
@@ -403,7 +411,13 @@ test_build_static_arch_guard() {
 }
 t "build-static.sh: TARGETARCH mapping refuses cross and unknown arches" test_build_static_arch_guard
 
-t "check-static.sh: rejects a dynamic binary" bash -c '! bash scripts/check-static.sh /bin/true'
+test_check_static_rejects_dynamic() {
+  local out
+  out=$(bash scripts/check-static.sh /bin/true 2>&1) && fail "a dynamic binary passed: $out"
+  contains "$out" "check-static: FAIL: file says: ELF"
+  contains "$out" "dynamically linked"
+}
+t "check-static.sh: rejects a dynamic binary" test_check_static_rejects_dynamic
 
 tiny_crate() { # tiny_crate DIR: a dependency-free crate whose binary prints "cigen 0.0.0-tiny"
   mkdir -p "$1/src"
