@@ -72,7 +72,7 @@ test_size() {
 t "size <= 15 MB" test_size
 
 # ---------------------------------------------------------------- the chroot
-# Only: /cigen, /etc/ssl/certs/test-ca.pem, /etc/hosts, /tmp, /work (a committed copy of
+# Only: /cigen, /etc/ssl/certs/test-ca.pem (and, for one test, ca-certificates.crt), /etc/hosts, /tmp, /work (a committed copy of
 # examples/minimal). No shell, loader, libc, resolver config or system CA store.
 JAIL=$WORK/jail
 mkdir -p "$JAIL/etc/ssl/certs" "$JAIL/tmp"
@@ -191,6 +191,19 @@ print("POST /api/v2/pipeline/continue with", sorted(body), "; jobs:", sorted(con
 EOF
 }
 t "chroot: continue POSTs the continuation config over TLS (test CA via SSL_CERT_FILE)" test_continue
+
+# The Docker image sets no SSL_CERT_FILE: the binary must find Debian's bundle by itself.
+test_continue_default_store() {
+  local out
+  : >"$WORK/requests.jsonl"
+  cp "$PKI/ca.pem" "$JAIL/etc/ssl/certs/ca-certificates.crt"
+  out=$(jail CIRCLE_CONTINUATION_KEY=secret-continuation-key CIRCLECI_API_URL="$API" \
+    --config /work/cigen.yml continue 2>&1) || fail "continue failed: $out"
+  rm -f "$JAIL/etc/ssl/certs/ca-certificates.crt"
+  echo "$out"
+  [ "$(wc -l <"$WORK/requests.jsonl")" -eq 1 ] || fail "expected one POST"
+}
+t "chroot: continue trusts /etc/ssl/certs/ca-certificates.crt without SSL_CERT_FILE" test_continue_default_store
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
