@@ -193,13 +193,19 @@ EOF
 t "chroot: continue POSTs the continuation config over TLS (test CA via SSL_CERT_FILE)" test_continue
 
 # The Docker image sets no SSL_CERT_FILE: the binary must find Debian's bundle by itself.
+# (Without SSL_CERT_FILE it also reads every certificate in /etc/ssl/certs, so the test CA
+# leaves that directory for this test: only the bundle may vouch for the server.)
 test_continue_default_store() {
-  local out
+  local certs=$JAIL/etc/ssl/certs out
+  # shellcheck disable=SC2064 # expanded now: $certs is local to this function
+  trap "mv '$WORK/test-ca.pem' '$certs/test-ca.pem'; rm -f '$certs/ca-certificates.crt'" EXIT
+  mv "$certs/test-ca.pem" "$WORK/test-ca.pem"
   : >"$WORK/requests.jsonl"
-  cp "$PKI/ca.pem" "$JAIL/etc/ssl/certs/ca-certificates.crt"
+  out=$(jail CIRCLE_CONTINUATION_KEY=secret-continuation-key CIRCLECI_API_URL="$API" CIGEN_API_BACKOFF_MS=10 \
+    --config /work/cigen.yml continue 2>&1) && fail "continue trusted a server no CA in the store vouches for: $out"
+  cp "$PKI/ca.pem" "$certs/ca-certificates.crt"
   out=$(jail CIRCLE_CONTINUATION_KEY=secret-continuation-key CIRCLECI_API_URL="$API" \
     --config /work/cigen.yml continue 2>&1) || fail "continue failed: $out"
-  rm -f "$JAIL/etc/ssl/certs/ca-certificates.crt"
   echo "$out"
   [ "$(wc -l <"$WORK/requests.jsonl")" -eq 1 ] || fail "expected one POST"
 }
