@@ -144,6 +144,32 @@ t "orb review: catches a long inline command" \
   review_bad commands/continue.yml "RC009: commands/continue" 'doc["steps"][0]["run"]["command"] = "cigen continue && echo " + "x" * 60'
 t "orb review: catches a kebab-case parameter" \
   review_bad commands/setup.yml "RC010: commands/setup: parameter 'self-check'" 'doc["parameters"]["self-check"] = doc["parameters"].pop("self_check")'
+t "orb review: catches a bare-string run step" \
+  review_bad commands/continue.yml "RC008: commands/continue: run step 1 is a bare string" 'doc["steps"][0]["run"] = "cigen continue"'
+t "orb review: catches an executor without description" \
+  review_bad executors/default.yml "RC002: executors/default: missing description" 'del doc["description"]'
+t "orb review: catches a short orb description" \
+  review_bad @orb.yml "RC005: the orb description must be at least 64 characters" 'doc["description"] = "Runs cigen."'
+t "orb review: catches a source_url that is not an https URL" \
+  review_bad @orb.yml "RC001/RC006: display.source_url must be an https URL" 'doc["display"]["source_url"] = "http://github.com/DocSpring/cigen"'
+t "orb review: catches a home_url that is not a URL" \
+  review_bad @orb.yml "RC007: display.home_url must be an https URL" 'doc["display"]["home_url"] = "see GitHub"'
+
+# review_bad_tree EXPECTED SHELL: copy orb/src, run SHELL in the copy (files renamed or removed), pack, review.
+review_bad_tree() {
+  local expected=$1 edit=$2 src=$WORK/bad-tree-$RANDOM out
+  cp -rL orb/src "$src"
+  (cd "$src" && eval "$edit")
+  python3 scripts/orb-pack.py "$src" -o "$src.yml"
+  out=$(python3 tests/orb_review.py "$src.yml" "$src") && fail "review passed: $out"
+  contains "$out" "$expected"
+}
+t "orb review: catches an orb with no example" \
+  review_bad_tree "RC003: the orb has no usage example" 'rm -r examples'
+t "orb review: catches an example named 'example'" \
+  review_bad_tree "RC004: example name 'setup_example'" 'mv examples/dynamic_setup.yml examples/setup_example.yml'
+t "orb review: catches a kebab-case command name" \
+  review_bad_tree "RC010: commands/continue-pipeline: name must be snake_case" 'mv commands/continue.yml commands/continue-pipeline.yml'
 
 test_orb_contract() {
   local cargo_version=
