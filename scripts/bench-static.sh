@@ -12,7 +12,10 @@ cd "$(dirname "$0")/.."
 bin=${1:-}
 runs=${2:-50}
 if [ -z "$bin" ]; then
-  bin=$(timeout 2400 bash scripts/build-static.sh 2>/dev/null | tail -n 1)
+  log=$(mktemp)
+  trap 'rm -f "$log"' EXIT
+  bin=$(timeout 2400 bash scripts/build-static.sh 2>"$log" | tail -n 1) \
+    || { tail -n 30 "$log" >&2; echo "bench-static: build-static.sh failed" >&2; exit 1; }
 fi
 [ -x "$bin" ] || { echo "bench-static: no executable at '$bin'" >&2; exit 1; }
 

@@ -11,6 +11,14 @@ set -euo pipefail
 bin=$1 version=${2#v} arch=$3 out=${4:-dist}
 case $arch in amd64 | arm64) ;; *) echo "package-release: ARCH must be amd64 or arm64, got '$arch'" >&2; exit 2 ;; esac
 [ -f "$bin" ] || { echo "package-release: no such file: $bin" >&2; exit 1; }
+# An archive named for one arch must not hold an ELF binary of the other. (Anything not ELF,
+# such as the tests' fake release scripts, is packed as given.)
+case $arch in amd64) machine='x86-64' ;; arm64) machine='ARM aarch64' ;; esac
+kind=$(file -b "$bin")
+if [[ $kind == ELF* && $kind != "ELF 64-bit LSB "*"executable, $machine,"* ]]; then
+  echo "package-release: $bin is not a linux/$arch executable: $kind" >&2
+  exit 1
+fi
 
 asset=cigen_${version}_linux_$arch.tar.gz
 stage=$(mktemp -d)

@@ -247,8 +247,14 @@ test_package_release() {
   bash scripts/package-release.sh "$WORK/stage-0.1.0/cigen" v0.1.0 amd64 "$again" >/dev/null
   cmp "$d/cigen_0.1.0_linux_amd64.tar.gz" "$again/cigen_0.1.0_linux_amd64.tar.gz" || fail "archives are not reproducible"
   ! bash scripts/package-release.sh "$WORK/stage-0.1.0/cigen" 0.1.0 riscv64 "$again" 2>/dev/null || fail "riscv64 accepted"
+  local host=amd64 other=arm64 out
+  if [ "$(uname -m)" = aarch64 ]; then host=arm64 other=amd64; fi
+  out=$(bash scripts/package-release.sh /bin/true 0.1.0 "$other" "$WORK/wrong-arch" 2>&1) && fail "packed a $host binary as $other"
+  contains "$out" "is not a linux/$other executable"
+  [ ! -e "$WORK/wrong-arch" ] || fail "an archive was written for the wrong arch"
+  bash scripts/package-release.sh /bin/true 0.1.0 "$host" "$WORK/right-arch" >/dev/null
 }
-t "package-release.sh: asset names, sha256 file, reproducible archive" test_package_release
+t "package-release.sh: asset names, sha256 file, reproducible archive, arch of the binary" test_package_release
 
 # dash, not sh: on a host whose sh is bash, bashisms would pass unnoticed.
 inst() { timeout 60 dash scripts/install.sh "$@" 2>&1; }
