@@ -2,7 +2,8 @@
 //! keeps what remains correct — requirements on removed jobs are rewired to
 //! their nearest kept ancestors, workspace producers of kept consumers are
 //! un-skipped (unless the consumer is dormant: its filters exclude this
-//! pipeline's branch or tag, so it reads no workspace), approvals (and their shims) left with no dependents go.
+//! pipeline's branch or tag, so it reads no workspace), approvals (and their
+//! shims) left with no dependents go.
 //! Pure: plan and skip list in, plan and a report out.
 
 use std::collections::{BTreeMap, BTreeSet};
