@@ -125,14 +125,21 @@ t "shellcheck: orb/src/scripts/*.sh, scripts/*.sh, tests/*.sh (install.sh as POS
 
 t "orb: review rules pass" python3 tests/orb_review.py "$PACKED" orb/src
 
-# review_bad NAME EXPECTED PYTHON: copy orb/src, apply PYTHON to the YAML file NAME (as `doc`), pack, review.
-review_bad() {
-  local file=$1 expected=$2 edit=$3 src=$WORK/bad-$RANDOM out
-  cp -rL orb/src "$src"
-  python3 -c "import sys, yaml; doc = yaml.safe_load(open(sys.argv[1])); $edit; yaml.safe_dump(doc, open(sys.argv[1], 'w'), sort_keys=False)" "$src/$file"
+# broken_orb: a copy of orb/src to break; prints its path.
+broken_orb() { local src=$WORK/bad-$RANDOM; cp -rL orb/src "$src"; echo "$src"; }
+# review_fails SRC EXPECTED: packs SRC; the review must fail, saying EXPECTED.
+review_fails() {
+  local src=$1 expected=$2 out
   python3 scripts/orb-pack.py "$src" -o "$src.yml"
   out=$(python3 tests/orb_review.py "$src.yml" "$src") && fail "review passed: $out"
   contains "$out" "$expected"
+}
+# review_bad NAME EXPECTED PYTHON: in a copy of orb/src, apply PYTHON to the YAML file NAME (as `doc`).
+review_bad() {
+  local src
+  src=$(broken_orb)
+  python3 -c "import sys, yaml; doc = yaml.safe_load(open(sys.argv[1])); $3; yaml.safe_dump(doc, open(sys.argv[1], 'w'), sort_keys=False)" "$src/$1"
+  review_fails "$src" "$2"
 }
 t "orb review: catches a command without description" \
   review_bad commands/continue.yml "RC002: commands/continue: missing description" 'del doc["description"]'
@@ -155,14 +162,12 @@ t "orb review: catches a source_url that is not an https URL" \
 t "orb review: catches a home_url that is not a URL" \
   review_bad @orb.yml "RC007: display.home_url must be an https URL" 'doc["display"]["home_url"] = "see GitHub"'
 
-# review_bad_tree EXPECTED SHELL: copy orb/src, run SHELL in the copy (files renamed or removed), pack, review.
+# review_bad_tree EXPECTED SHELL: in a copy of orb/src, run SHELL (files renamed or removed).
 review_bad_tree() {
-  local expected=$1 edit=$2 src=$WORK/bad-tree-$RANDOM out
-  cp -rL orb/src "$src"
-  (cd "$src" && eval "$edit")
-  python3 scripts/orb-pack.py "$src" -o "$src.yml"
-  out=$(python3 tests/orb_review.py "$src.yml" "$src") && fail "review passed: $out"
-  contains "$out" "$expected"
+  local src
+  src=$(broken_orb)
+  (cd "$src" && eval "$2")
+  review_fails "$src" "$1"
 }
 t "orb review: catches an orb with no example" \
   review_bad_tree "RC003: the orb has no usage example" 'rm -r examples'
