@@ -17,31 +17,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 MAX_BYTES=$((15 * 1000 * 1000))
-WORK=$(mktemp -d)
-SERVER_PID=
-passed=0 failed=0
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-t() {
-  local name=$1 rc
-  shift
-  (set -e; "$@") >"$WORK/test.log" 2>&1
-  rc=$?
-  if [ "$rc" -eq 0 ]; then
-    passed=$((passed + 1)); echo "ok   $name"
-    if [ -n "${VERBOSE:-}" ]; then sed 's/^/     /' "$WORK/test.log"; fi
-  else
-    failed=$((failed + 1)); echo "FAIL $name"; tail -n 40 "$WORK/test.log" | sed 's/^/     /'
-  fi
-}
-fail() { echo "$*"; return 1; }
-contains() { grep -qF -- "$2" <<<"$1" || fail "expected output to contain: $2"$'\n'"--- output:"$'\n'"$1"; }
-# abort WHY: a failure that leaves nothing else to test.
-abort() { echo "FAIL $*"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+# shellcheck source=scripts/checks.sh
+. scripts/checks.sh
 
 [ "$(id -u)" = 0 ] || abort "test-static.sh needs root (chroot)"
 # shellcheck source=scripts/tools.sh
@@ -211,5 +188,4 @@ test_continue_default_store() {
 }
 t "chroot: continue trusts /etc/ssl/certs/ca-certificates.crt without SSL_CERT_FILE" test_continue_default_store
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

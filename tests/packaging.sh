@@ -13,30 +13,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
-WORK=$(mktemp -d)
-SERVER_PID=
-passed=0 failed=0
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# t NAME FUNCTION...: runs the test in a subshell; it passes when it exits 0.
-# (Not inside `if`: bash would ignore set -e in the test body there.)
-t() {
-  local name=$1 rc
-  shift
-  (set -e; "$@") >"$WORK/test.log" 2>&1
-  rc=$?
-  if [ "$rc" -eq 0 ]; then
-    passed=$((passed + 1)); echo "ok   $name"
-  else
-    failed=$((failed + 1)); echo "FAIL $name"; tail -n 40 "$WORK/test.log" | sed 's/^/     /'
-  fi
-}
-fail() { echo "$*"; return 1; }
-contains() { grep -qF -- "$2" <<<"$1" || fail "expected output to contain: $2"$'\n'"--- output:"$'\n'"$1"; }
+# shellcheck source=scripts/checks.sh
+. scripts/checks.sh
 
 # ---------------------------------------------------------------- tools
 # shellcheck source=scripts/tools.sh
@@ -506,5 +484,4 @@ else
   echo "note: PACKAGING_FULL=1 adds the full static build of this crate"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
