@@ -19,13 +19,6 @@ fn generate(repo: &Repo) -> (Value, Value) {
     )
 }
 
-fn names(doc: &Value, workflow: &str) -> Vec<String> {
-    workflow_jobs(doc, workflow)
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect()
-}
-
 #[test]
 fn seed_example_has_the_expected_graph() {
     let repo = Repo::seed();
@@ -36,7 +29,7 @@ fn seed_example_has_the_expected_graph() {
     ]);
 
     // Job ids are <stage>_<job>; multi-arch jobs become <id>_<arch> variants.
-    let main_jobs = names(&main, "main");
+    let main_jobs = workflow_job_names(&main, "main");
     for id in [
         "install_gems",
         "test_rspec_amd64",
@@ -130,7 +123,10 @@ fn seed_example_has_the_expected_graph() {
         config["workflows"]["package_updates"]["when"],
         "<< pipeline.parameters.check_package_versions >>"
     );
-    assert_eq!(names(&config, "staging_postman_tests"), ["postman"]);
+    assert_eq!(
+        workflow_job_names(&config, "staging_postman_tests"),
+        ["postman"]
+    );
     let not_any = &config["workflows"]["setup"]["when"]["not"]["or"];
     assert_eq!(not_any.as_sequence().expect("or").len(), 2);
     assert!(config["workflows"].get("main").is_none());

@@ -217,10 +217,7 @@ fn continue_all_passed(reference: (&str, &str)) -> Vec<String> {
     }
     run(&["continue", "--dry-run"]);
     let continued = load(&rt.path().join("cigen/continuation.yml"));
-    workflow_jobs(&continued, "main")
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect()
+    workflow_job_names(&continued, "main")
 }
 
 #[test]

@@ -25,13 +25,6 @@ fn pruned(repo: &Repo, skip: &[&str]) -> (Value, String) {
     (doc, stderr(&output))
 }
 
-fn jobs(doc: &Value) -> Vec<String> {
-    workflow_jobs(doc, "main")
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect()
-}
-
 #[test]
 fn skipped_jobs_are_removed_and_dependents_rewired() {
     let repo = Repo::seed();
@@ -44,7 +37,7 @@ fn skipped_jobs_are_removed_and_dependents_rewired() {
             "test_rspec_arm64",
         ],
     );
-    let names = jobs(&doc);
+    let names = workflow_job_names(&doc, "main");
     assert!(!names.iter().any(|n| n.starts_with("test_")), "{names:?}");
     assert!(doc["jobs"].get("test_jest").is_none());
     // build jobs required the test stage: now they require its kept ancestors.
@@ -77,7 +70,7 @@ fn workspace_producers_of_kept_consumers_are_unskipped() {
             "test_rspec_arm64",
         ],
     );
-    let names = jobs(&doc);
+    let names = workflow_job_names(&doc, "main");
     assert!(
         names.contains(&"install_gems".to_string())
             && names.contains(&"install_node_modules".to_string())
@@ -93,7 +86,7 @@ fn workspace_producers_of_kept_consumers_are_unskipped() {
 fn orphaned_approvals_are_dropped_and_everything_skipped_gives_a_summary() {
     let repo = Repo::seed();
     let (doc, _) = pruned(&repo, &["build_app_image_amd64", "build_app_image_arm64"]);
-    let names = jobs(&doc);
+    let names = workflow_job_names(&doc, "main");
     assert!(
         !names
             .iter()
@@ -131,7 +124,7 @@ fn orphaned_approvals_are_dropped_and_everything_skipped_gives_a_summary() {
         "post_deploy_merge",
     ];
     let (doc, _) = pruned(&repo, &everything);
-    assert_eq!(jobs(&doc), ["cigen_all_skipped"]);
+    assert_eq!(workflow_job_names(&doc, "main"), ["cigen_all_skipped"]);
     let command = doc["jobs"]["cigen_all_skipped"]["steps"][0]["run"]["command"]
         .as_str()
         .expect("cmd");

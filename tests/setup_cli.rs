@@ -91,13 +91,6 @@ fn assert_no_key(output: &std::process::Output) {
     );
 }
 
-fn jobs(doc: &Value) -> Vec<String> {
-    workflow_jobs(doc, "main")
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect()
-}
-
 #[test]
 fn setup_writes_key_files_identical_to_what_jobs_record() {
     let run = Run::seed();
@@ -160,7 +153,7 @@ fn continue_posts_a_pruned_config_with_hashes_and_the_key() {
     assert_eq!(body["parameters"], json!({}));
     let config: Value =
         serde_yaml::from_str(body["configuration"].as_str().expect("config")).expect("yaml");
-    let names = jobs(&config);
+    let names = workflow_job_names(&config, "main");
     for skipped in ["test_jest", "test_rubocop"] {
         assert!(
             !names.contains(&skipped.to_string()),
@@ -230,8 +223,12 @@ fn everything_passed_continues_with_the_summary_workflow() {
     )
     .expect("y");
     // Unhashed deploy jobs still run: not everything is skipped.
-    assert!(jobs(&config).contains(&"deploy_staging_deploy".to_string()));
-    assert!(!jobs(&config).iter().any(|j| j.starts_with("test_")));
+    assert!(workflow_job_names(&config, "main").contains(&"deploy_staging_deploy".to_string()));
+    assert!(
+        !workflow_job_names(&config, "main")
+            .iter()
+            .any(|j| j.starts_with("test_"))
+    );
     // The dry run wrote the body with the key redacted, and sent nothing.
     let body: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(run.rt("cigen/continue-request.json")).expect("body"),
@@ -257,7 +254,7 @@ fn skip_cache_parameter_runs_everything() {
         &std::fs::read_to_string(run.rt("cigen/continuation.yml")).expect("c"),
     )
     .expect("y");
-    assert!(jobs(&config).contains(&"test_jest".to_string()));
+    assert!(workflow_job_names(&config, "main").contains(&"test_jest".to_string()));
     assert!(stdout(&output).contains("cigen_skip_cache is set"));
 }
 
@@ -495,7 +492,7 @@ fn continue_dry_run(repo: Repo, passed: &str, env: &[(&str, &str)]) -> (Vec<Stri
         &std::fs::read_to_string(rt.path().join("cigen/continuation.yml")).expect("c"),
     )
     .expect("y");
-    (jobs(&doc), doc)
+    (workflow_job_names(&doc, "main"), doc)
 }
 
 #[test]

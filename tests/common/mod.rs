@@ -166,6 +166,14 @@ pub fn workflow_jobs(doc: &Value, workflow: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The names of a workflow's jobs, in order.
+pub fn workflow_job_names(doc: &Value, workflow: &str) -> Vec<String> {
+    workflow_jobs(doc, workflow)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// The `requires` of one workflow job, as plain names.
 pub fn requires(doc: &Value, workflow: &str, job: &str) -> Vec<String> {
     let jobs = workflow_jobs(doc, workflow);
