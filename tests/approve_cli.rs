@@ -66,11 +66,7 @@ fn an_already_approved_gate_is_success_and_retries_are_printed() {
     let requests = server.finish();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(requests.len(), 2);
-    assert!(
-        stderr(&output).contains("attempt 1/5"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "attempt 1/5");
     assert!(stdout(&output).contains("no longer on hold"));
     assert_no_token(&output);
 }
@@ -81,11 +77,7 @@ fn unknown_gate_fails_with_the_gates_it_found() {
     let output = approve(&server, "approve_nothing");
     server.finish();
     assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("approve_build_app_image"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "approve_build_app_image");
     assert_no_token(&output);
 }
 
@@ -100,6 +92,6 @@ fn missing_token_is_a_usage_error_and_sends_nothing() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("`CIRCLE_TOKEN` is not set"));
+    assert_stderr_has(&output, "`CIRCLE_TOKEN` is not set");
     assert!(server.finish().is_empty());
 }

@@ -549,5 +549,5 @@ fn config_flag_accepts_a_directory_or_a_file_and_writes_next_to_it() {
     let repo = Repo::new();
     let output = repo.cigen().arg("generate").output().expect("runs");
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no configuration found"));
+    assert_stderr_has(&output, "no configuration found");
 }

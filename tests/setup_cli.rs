@@ -297,11 +297,7 @@ fn continue_retries_and_never_prints_the_key() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(requests.len(), 2);
     assert_no_key(&output);
-    assert!(
-        stderr(&output).contains("attempt 1/5"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "attempt 1/5");
 }
 
 #[test]
@@ -316,21 +312,13 @@ fn continue_without_setup_or_with_stale_state_fails_clearly() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("run `cigen setup` first"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "run `cigen setup` first");
 
     let run = Run::seed();
     run.repo.remove(".cigen/workflows/main/jobs/test/jest.yml");
     let output = run.cigen(&["continue", "--dry-run"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("run `cigen setup` again"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "run `cigen setup` again");
 }
 
 #[test]
@@ -373,7 +361,7 @@ fn self_check_fails_on_drift_with_a_diff() {
         "{}",
         stdout(&output)
     );
-    assert!(stderr(&output).contains("stale"), "{}", stderr(&output));
+    assert_stderr_has(&output, "stale");
     assert!(
         !rt.path().join("cigen/state.json").exists(),
         "no state after a failed self-check"
@@ -419,11 +407,7 @@ fn self_check_commit_on_diff_pushes_the_fix_to_origin() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("pushed it to `main`"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "pushed it to `main`");
     let log = std::process::Command::new("git")
         .args(["log", "-1", "--format=%an%n%B", "main"])
         .current_dir(remote.path())

@@ -252,11 +252,7 @@ fn use_orb_rejects_a_foreign_image_and_a_taken_alias() {
     );
     let output = repo.cigen().arg("generate").output().expect("runs");
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("the orb alias `cigen` is taken by `setup.use_orb`"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "the orb alias `cigen` is taken by `setup.use_orb`");
 
     let repo = minimal(&[("lint.yml", JOB)]).file(
         ".cigen/config.yml",
@@ -264,7 +260,7 @@ fn use_orb_rejects_a_foreign_image_and_a_taken_alias() {
     );
     let output = repo.cigen().arg("generate").output().expect("runs");
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("is not an orb version"));
+    assert_stderr_has(&output, "is not an orb version");
 }
 
 #[test]

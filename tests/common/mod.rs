@@ -128,6 +128,12 @@ pub fn stderr(output: &std::process::Output) -> String {
 
 /// Runs `check-jsonschema` with CircleCI's published schema on the files;
 /// the test command installs it, so a missing tool fails the test.
+/// Asserts that the command's stderr contains `text`, showing stderr if not.
+pub fn assert_stderr_has(output: &std::process::Output, text: &str) {
+    let err = stderr(output);
+    assert!(err.contains(text), "stderr lacks {text:?}:\n{err}");
+}
+
 pub fn assert_circleci_schema(files: &[PathBuf]) {
     let output = Command::new("check-jsonschema")
         .arg("--builtin-schema")
