@@ -103,9 +103,13 @@ fn setup_writes_key_files_identical_to_what_jobs_record() {
         assert_eq!(hash.len(), 64);
         // The record step of the job writes `<job>-<arch>-${CIGEN_JOB_HASH}`.
         let main = run.repo.yaml(".circleci/main.yml");
-        let steps = main["jobs"][variant.as_str()]["steps"]
-            .as_sequence()
-            .expect("steps");
+        // A parallel variant (test_rspec) records in its `<id>_record` job.
+        let record_job = format!("{variant}_record");
+        let job = match main["jobs"].get(&record_job) {
+            Some(job) => job,
+            None => &main["jobs"][variant.as_str()],
+        };
+        let steps = job["steps"].as_sequence().expect("steps");
         let record = steps[steps.len() - 2]["run"]["command"]
             .as_str()
             .expect("record");

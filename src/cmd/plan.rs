@@ -35,6 +35,7 @@ fn kind(node: &Node) -> (&str, &str) {
         }
         NodeKind::Approval { .. } => ("-", "approval"),
         NodeKind::Shim { .. } => ("-", "shim"),
+        NodeKind::Record { .. } => ("-", "record"),
     }
 }
 
@@ -94,6 +95,7 @@ pub fn dot(plan: &WorkflowPlan) -> String {
             NodeKind::Variant { .. } => "box",
             NodeKind::Approval { .. } => "diamond",
             NodeKind::Shim { .. } => "ellipse, style=dashed",
+            NodeKind::Record { .. } => "note",
         };
         out.push_str(&format!("  \"{}\" [shape={shape}];\n", node.id));
     }
@@ -120,6 +122,7 @@ pub fn mermaid(plan: &WorkflowPlan) -> String {
             NodeKind::Variant { .. } => format!("  {id}[{id}]\n"),
             NodeKind::Approval { .. } => format!("  {id}{{{id}}}\n"),
             NodeKind::Shim { .. } => format!("  {id}([{id}])\n"),
+            NodeKind::Record { .. } => format!("  {id}[/{id}/]\n"),
         });
     }
     for node in &plan.nodes {

@@ -1,7 +1,7 @@
 //! Renders a workflow plan as CircleCI's workflow `jobs:` list: plain job
 //! names, invocations with `requires` (and job statuses), `context`,
-//! `filters`, approval jobs, and OR-dependency shims invoking the shared
-//! `cigen_approve` job. Pure.
+//! `filters`, approval jobs, OR-dependency shims invoking the shared
+//! `cigen_approve` job, and the record jobs of parallel variants. Pure.
 
 use serde_yaml::{Mapping, Value};
 
@@ -28,7 +28,7 @@ fn invocation(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, node:
             params.insert("name".into(), node.id.clone().into());
             params.insert("job".into(), gate.clone().into());
         }
-        NodeKind::Variant { .. } => {}
+        NodeKind::Variant { .. } | NodeKind::Record { .. } => {}
     }
     if !node.requires.is_empty() {
         let requires = node
@@ -50,7 +50,7 @@ fn invocation(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, node:
             .map(|j| j.context.clone())
             .unwrap_or_default(),
         NodeKind::Shim { .. } => project.settings.setup.approve_context.clone(),
-        NodeKind::Approval { .. } => vec![],
+        NodeKind::Approval { .. } | NodeKind::Record { .. } => vec![],
     };
     if !context.is_empty() {
         params.insert(
@@ -67,14 +67,15 @@ fn invocation(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, node:
     mapping(&[(name.as_str(), Value::Mapping(params))])
 }
 
-/// A job's own filters; for approvals and shims the filters all their
-/// dependents share, so a tag-only stage still gets its approval on tags.
+/// A job's own filters; a record job runs where its variant does; for
+/// approvals and shims the filters all their dependents share, so a
+/// tag-only stage still gets its approval on tags.
 fn filters(workflow: &Workflow, plan: &WorkflowPlan, node: &Node) -> Option<Value> {
     match &node.kind {
         NodeKind::Variant { job, .. } => workflow.job(job).and_then(|j| j.filters.clone()),
-        NodeKind::Shim { gate } => plan
-            .node(gate)
-            .and_then(|gate| filters(workflow, plan, gate)),
+        NodeKind::Shim { gate: of } | NodeKind::Record { of } => {
+            plan.node(of).and_then(|of| filters(workflow, plan, of))
+        }
         NodeKind::Approval { .. } => {
             let dependents: Vec<Option<Value>> = plan
                 .nodes

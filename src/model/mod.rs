@@ -97,6 +97,24 @@ impl Job {
         !self.source_files.is_empty()
     }
 
+    /// CircleCI runs every step of a job with `parallelism` > 1 in each of
+    /// its containers (<https://circleci.com/docs/parallelism-faster-jobs/>),
+    /// so a passing container says nothing about the others. A value that
+    /// is not an integer (`<< pipeline.parameters.n >>`) may be anything at
+    /// run time: it counts as parallel.
+    pub fn parallel(&self) -> bool {
+        self.executor
+            .iter()
+            .find(|(key, _)| key == "parallelism")
+            .is_some_and(|(_, value)| value.as_i64().is_none_or(|n| n > 1))
+    }
+
+    /// A hashed job of the dynamic workflow records its own success in its
+    /// last steps, unless it is parallel: then its `<id>_record` job does.
+    pub fn records_apart(&self) -> bool {
+        self.hashed() && self.parallel()
+    }
+
     pub fn multi_arch(&self) -> bool {
         self.archs.len() > 1
     }

@@ -1,8 +1,10 @@
 //! The job graph of each workflow: one node per job variant, stage approval,
 //! job gate and OR-dependency shim, with `requires` edges expanded to
 //! variant ids (multi→multi pairs by arch; single→multi needs every
-//! variant). Input: the model. Output: ordered nodes for `emit`, `hash` and
-//! pruning. Raises only graph errors: duplicate ids and cycles.
+//! variant), and the `<id>_record` job that records a parallel hashed
+//! variant's success (DESIGN §3). Input: the model. Output: ordered nodes
+//! for `emit`, `hash` and pruning. Raises only graph errors: duplicate ids
+//! and cycles.
 
 pub mod prune;
 
@@ -42,6 +44,10 @@ pub enum NodeKind {
     Approval { gate_of: Option<String> },
     /// Approves `gate` through the API once its requirements pass.
     Shim { gate: String },
+    /// Records the success of the parallel hashed variant `of`, which it
+    /// alone requires: no container of `of` can tell that all of them passed.
+    /// Never hashed and required by nobody, so it changes no hash.
+    Record { of: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +69,13 @@ impl Edge {
 impl WorkflowPlan {
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.iter().find(|node| node.id == id)
+    }
+
+    /// The record job of variant `id`, if it has one.
+    pub fn record_of(&self, id: &str) -> Option<&Node> {
+        self.nodes
+            .iter()
+            .find(|node| matches!(&node.kind, NodeKind::Record { of } if of == id))
     }
 
     pub fn variants(&self) -> impl Iterator<Item = &Node> {
@@ -107,7 +120,8 @@ pub fn build(project: &Project) -> Result<Vec<WorkflowPlan>> {
 
 pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<WorkflowPlan> {
     let mut nodes: Vec<Node> = vec![];
-    let mut origin: HashMap<String, &Job> = HashMap::new();
+    // The job each node comes from, by node index: errors name its file.
+    let mut origin: Vec<&Job> = vec![];
 
     let by_stage = variants_by_stage(workflow);
     let mut approvals_done = BTreeSet::new();
@@ -127,7 +141,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 stage: Some(stage.name.clone()),
                 requires,
             });
-            origin.insert(format!("approve_{}", stage.name), job);
+            origin.push(job);
         }
         if job.gated {
             nodes.push(Node {
@@ -138,22 +152,21 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 stage: job.stage.clone(),
                 requires: vec![],
             });
-            origin.insert(job.gate_id(), job);
+            origin.push(job);
             for target in &job.requires_any {
                 let requires: Vec<Edge> = expand(workflow, target, None)
                     .into_iter()
                     .map(Edge::to)
                     .collect();
-                let id = format!("{}_after_{}", job.gate_id(), target_name(target));
                 nodes.push(Node {
-                    id: id.clone(),
+                    id: format!("{}_after_{}", job.gate_id(), target_name(target)),
                     kind: NodeKind::Shim {
                         gate: job.gate_id(),
                     },
                     stage: job.stage.clone(),
                     requires,
                 });
-                origin.insert(id, job);
+                origin.push(job);
             }
         }
         for arch in &job.archs {
@@ -196,7 +209,17 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 stage: job.stage.clone(),
                 requires,
             });
-            origin.insert(id, job);
+            origin.push(job);
+            if workflow.trigger.is_none() && job.records_apart() {
+                let record = record_id(&id);
+                nodes.push(Node {
+                    id: record.clone(),
+                    kind: NodeKind::Record { of: id.clone() },
+                    stage: job.stage.clone(),
+                    requires: vec![Edge::to(id)],
+                });
+                origin.push(job);
+            }
         }
     }
 
@@ -207,7 +230,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
     ];
     let mut ids: HashMap<&str, usize> = HashMap::new();
     for (index, node) in nodes.iter().enumerate() {
-        let job = origin[&node.id];
+        let job = origin[index];
         if reserved.contains(&node.id.as_str()) {
             return Err(ConfigError::new(
                 &job.file,
@@ -218,7 +241,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
             .into());
         }
         if let Some(previous) = ids.insert(node.id.as_str(), index) {
-            let other = origin[&nodes[previous].id];
+            let other = origin[previous];
             return Err(ConfigError::new(
                 &job.file,
                 "(job id)",
@@ -238,7 +261,8 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
         nodes,
     };
     if let Some(cycle) = find_cycle(&plan) {
-        let job = origin[&cycle[0]];
+        let first = plan.nodes.iter().position(|n| n.id == cycle[0]);
+        let job = origin[first.unwrap_or(0)];
         return Err(ConfigError::new(
             &job.file,
             "requires",
@@ -251,6 +275,11 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
         .into());
     }
     Ok(plan)
+}
+
+/// The id of the job that records variant `id`'s success.
+pub fn record_id(variant: &str) -> String {
+    format!("{variant}_record")
 }
 
 /// Every variant of every job in the given stages.
