@@ -253,6 +253,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 ),
             )
             .line(job.line)
+            .hint(record_hint(&nodes[previous]).or(record_hint(node)))
             .into());
         }
     }
@@ -275,6 +276,17 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
         .into());
     }
     Ok(plan)
+}
+
+/// Explains an id clash with a record job, which the user never wrote.
+fn record_hint(node: &Node) -> Option<String> {
+    let NodeKind::Record { of } = &node.kind else {
+        return None;
+    };
+    Some(format!(
+        "cigen adds `{}` to record the success of the parallel job `{of}`: rename the other job",
+        node.id
+    ))
 }
 
 /// The id of the job that records variant `id`'s success.
