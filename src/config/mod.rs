@@ -4,6 +4,7 @@
 //! piece came from so later errors can name file, line and key.
 //! It checks shape only; meaning is checked in `model`.
 
+mod locate;
 mod merge;
 pub mod raw;
 mod source;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
+pub use locate::{Seg, line_at, render};
 pub use raw::*;
 pub use source::Source;
 

@@ -7,7 +7,7 @@ use serde_yaml::Value;
 
 use super::requires::Resolver;
 use super::settings::Settings;
-use super::{Job, Requirement, Stage, Workflow, is_valid_name, steps};
+use super::{Job, Requirement, Stage, Workflow, is_valid_name, job_shapes, source_pattern, steps};
 use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire};
 use crate::error::{Result, suggest};
 
@@ -223,6 +223,7 @@ fn build_job(
         }
     }
     let job = &raw.raw;
+    job_shapes::check_job(job).map_err(|fault| fault.at(loaded, &raw.origin))?;
 
     let mut executor = vec![];
     let kinds = [
@@ -322,12 +323,8 @@ fn build_job(
         commands: &command_names,
         orbs: &orbs,
     };
-    let mut step_list = steps::normalize(&job.steps, &known, "steps").map_err(|err| {
-        error(&["steps"], Some(&err.name))
-            .key(err.path.clone())
-            .message(err.message)
-            .hint(err.hint)
-    })?;
+    let mut step_list = steps::normalize(&job.steps, &known)
+        .map_err(|fault| fault.under("steps").at(loaded, &raw.origin))?;
     if job.steps.is_empty() {
         return Err(error(&[], None)
             .key("steps")
@@ -344,7 +341,7 @@ fn build_job(
     let (used_commands, invoked) = used(&step_list, commands);
 
     let mut source_files = vec![];
-    for pattern in &job.source_files {
+    for (index, pattern) in job.source_files.iter().enumerate() {
         if let Some(group) = pattern.strip_prefix('@') {
             let Some(patterns) = settings.groups.get(group) else {
                 return Err(error(&["source_files"], Some(pattern))
@@ -358,6 +355,12 @@ fn build_job(
                 .message("empty source file pattern")
                 .into());
         } else {
+            source_pattern::check(pattern).map_err(|(message, hint)| {
+                loaded
+                    .error_at(&raw.origin, &["source_files".into(), index.into()])
+                    .message(message)
+                    .hint(hint)
+            })?;
             source_files.push(pattern.clone());
         }
     }
@@ -369,13 +372,6 @@ fn build_job(
         .clone()
         .map(|c| c.into_vec())
         .unwrap_or_default();
-    if let Some(filters) = &job.filters
-        && !filters.is_mapping()
-    {
-        return Err(error(&["filters"], None)
-            .message("`filters` is a map of `branches`/`tags`")
-            .into());
-    }
     Ok(Job {
         id: job_id(&raw.stage, &raw.name),
         name: raw.name.clone(),

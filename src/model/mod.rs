@@ -5,8 +5,12 @@
 //! raised here, each naming file, line and key.
 
 mod job;
+mod job_shapes;
 mod requires;
 pub mod settings;
+mod shape;
+mod source_pattern;
+mod step_shapes;
 pub mod steps;
 
 use std::collections::HashMap;
@@ -195,7 +199,7 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
     };
     let mut commands = IndexMap::new();
     for command in &loaded.commands {
-        if !is_valid_name(&command.name) || steps::BUILTIN_STEPS.contains(&command.name.as_str()) {
+        if !is_valid_name(&command.name) || steps::is_builtin(&command.name) {
             return Err(loaded
                 .error(&command.origin, &[], None)
                 .message(format!(
@@ -217,19 +221,16 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
                 .message("a command is a map with `steps:`")
                 .into());
         };
+        job_shapes::check_command(&command.body)
+            .map_err(|fault| fault.at(loaded, &command.origin))?;
         let Some(Value::Sequence(list)) = map.get("steps") else {
             return Err(loaded
                 .error(&command.origin, &["steps"], None)
                 .message("a command needs a `steps:` list")
                 .into());
         };
-        let normalized = steps::normalize(list, &known, "steps").map_err(|err| {
-            loaded
-                .error(&command.origin, &["steps"], Some(&err.name))
-                .message(err.message)
-                .key(err.path.clone())
-                .hint(err.hint)
-        })?;
+        let normalized = steps::normalize(list, &known)
+            .map_err(|fault| fault.under("steps").at(loaded, &command.origin))?;
         map.insert("steps".into(), Value::Sequence(normalized));
         commands.insert(command.name.clone(), body);
     }
