@@ -23,6 +23,16 @@ fn job_file(body: Json) -> String {
     yaml_text(&body)
 }
 
+/// Job keys whose every schema form gets a job of its own.
+const JOB_KEYS: [&str; 6] = [
+    "machine",
+    "macos",
+    "parallelism",
+    "resource_class",
+    "shell",
+    "working_directory",
+];
+
 /// The job bodies of the corpus: (file name, body), each a valid job.
 fn corpus_jobs(schema: &Schema) -> Vec<(String, Json)> {
     let base = |extra: Json| {
@@ -49,10 +59,10 @@ fn corpus_jobs(schema: &Schema) -> Vec<(String, Json)> {
         "services".to_string(),
         base(json!({"image": "cimg/base:current", "services": entries})),
     ));
-    for key in ["machine", "macos", "parallelism"] {
+    for key in JOB_KEYS {
         for (index, value) in schema.job_property_examples(key).into_iter().enumerate() {
             let mut extra = single(key, value);
-            if key == "parallelism" {
+            if key != "machine" && key != "macos" {
                 extra["image"] = json!("cimg/base:current");
             }
             jobs.push((format!("{key}_{index}"), base(extra)));
@@ -105,7 +115,7 @@ fn every_form_the_circleci_schema_lists_passes_through_unchanged() {
     for (name, body) in &jobs {
         let job = &main["jobs"][name.as_str()];
         assert_eq!(job["steps"], as_yaml(&body["steps"]), "steps of {name}");
-        for key in ["machine", "macos", "parallelism"] {
+        for key in JOB_KEYS {
             if let Some(value) = body.get(key) {
                 assert_eq!(job[key], as_yaml(value), "{key} of {name}");
             }
@@ -299,6 +309,24 @@ fn wrong_types_and_missing_keys_are_errors() {
         3,
         "steps[0].persist_to_workspace.root",
         "`persist_to_workspace` needs `root`",
+        None,
+    );
+}
+
+#[test]
+fn string_keys_refuse_numbers() {
+    assert_error(
+        "image: a\nresource_class: 2\nsteps: [{run: make}]\n",
+        2,
+        "resource_class",
+        "invalid type: integer `2`, expected a string",
+        None,
+    );
+    assert_error(
+        "image: a\nshell: 5\nsteps: [{run: make}]\n",
+        2,
+        "shell",
+        "expected a string or a list of strings, found `5`",
         None,
     );
 }

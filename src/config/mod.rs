@@ -8,6 +8,7 @@ mod locate;
 mod merge;
 pub mod raw;
 mod source;
+mod strict;
 
 use std::path::{Path, PathBuf};
 

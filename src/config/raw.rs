@@ -121,20 +121,24 @@ pub struct RawStage {
 #[serde(deny_unknown_fields)]
 pub struct RawJob {
     pub description: Option<String>,
+    #[serde(default, deserialize_with = "super::strict::string")]
     pub image: Option<String>,
     pub docker: Option<Vec<Value>>,
     pub machine: Option<Value>,
     pub macos: Option<Value>,
     #[serde(default)]
     pub services: Vec<Value>,
+    #[serde(default, deserialize_with = "super::strict::string")]
     pub resource_class: Option<String>,
     pub architectures: Option<Vec<String>>,
     #[serde(default)]
     pub environment: IndexMap<String, Value>,
     pub context: Option<StringOrList>,
     pub parallelism: Option<Value>,
+    #[serde(default, deserialize_with = "super::strict::string")]
     pub working_directory: Option<String>,
-    pub shell: Option<String>,
+    /// A string or a list (CircleCI's schema allows both).
+    pub shell: Option<Value>,
     /// Prepend a `checkout` step (default true) unless the steps start with one.
     pub checkout: Option<bool>,
     #[serde(default)]

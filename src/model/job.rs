@@ -265,7 +265,7 @@ fn build_job(
             "working_directory",
             job.working_directory.clone().map(Value::from),
         ),
-        ("shell", job.shell.clone().map(Value::from)),
+        ("shell", job.shell.clone()),
     ] {
         if let Some(value) = value {
             executor.push((key.to_string(), value));

@@ -1,6 +1,6 @@
 //! The shapes of what a job passes through to CircleCI besides its steps:
-//! `docker` and `services` entries, `machine`, `macos`, `parallelism` and
-//! the workflow `filters`, plus the keys of a command body. Written from
+//! `docker` and `services` entries, `machine`, `macos`, `parallelism`,
+//! `shell` and the workflow `filters`, plus the keys of a command body. Written from
 //! CircleCI's published configuration schema and its reference,
 //! https://circleci.com/docs/reference/configuration-reference/ (filters as
 //! an expression string: https://circleci.com/docs/guides/orchestrate/using-branch-filters/).
@@ -180,6 +180,9 @@ pub(crate) fn check_job(job: &RawJob) -> Result<(), Fault> {
     }
     if let Some(parallelism) = &job.parallelism {
         check(parallelism, &PARALLELISM).map_err(at("parallelism"))?;
+    }
+    if let Some(shell) = &job.shell {
+        check(shell, &Shape::StrOrList).map_err(at("shell"))?;
     }
     if let Some(filters) = &job.filters {
         check_filters(filters).map_err(at("filters"))?;
