@@ -9,6 +9,7 @@ mod job_shapes;
 mod requires;
 pub mod settings;
 mod shape;
+mod shape_text;
 mod source_pattern;
 mod step_shapes;
 pub mod steps;
