@@ -33,6 +33,8 @@ pub enum Command {
         #[arg(long, value_name = "PATH", requires = "workflow")]
         output: Option<PathBuf>,
     },
+    /// Check the configuration exactly as `generate` does, writing nothing (exit 0 valid, 1 I/O failure, 2 invalid).
+    Validate,
     /// Print job hashes of the dynamic workflow's hashed variants.
     Hash {
         /// Only this job id or variant id.

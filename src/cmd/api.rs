@@ -29,7 +29,7 @@ pub fn client(api_url: Option<&str>) -> Result<ApiClient> {
             .min(Duration::from_millis(ms.max(1) * 30));
     }
     let client = ApiClient::new(config).map_err(|err| Error::Usage(err.to_string()))?;
-    Ok(client.with_observer(|note| eprintln!("{note}")))
+    Ok(client.with_observer(|note| crate::errln!("{note}")))
 }
 
 /// A required secret from the environment; its value is never printed.

@@ -12,6 +12,6 @@ pub fn run(job: &str, api_url: Option<&str>) -> Result<()> {
     let outcome = client
         .approve_job(&token, &workflow, job)
         .map_err(|err| Error::Runtime(err.to_string()))?;
-    println!("{outcome}");
+    crate::outln!("{outcome}");
     Ok(())
 }

@@ -56,12 +56,12 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
     let parameters = serde_json::Map::new();
     let declared: Vec<String> = project.settings.parameters.keys().cloned().collect();
     continuation::validate(&result.config, &declared, &parameters)?;
-    print!("{}", table(plan, &state, &result, force));
+    crate::out!("{}", table(plan, &state, &result, force));
 
     if dry_run {
         let body = body_json(&Secret::new("<redacted>"), &result.config, &parameters);
         write_atomic(&paths.request(), body.as_bytes())?;
-        println!(
+        crate::outln!(
             "dry run: request body written to {} (key redacted); nothing sent",
             paths.request().display()
         );
@@ -72,7 +72,7 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
     let outcome = client
         .continue_pipeline(&key, &result.config, &parameters)
         .map_err(|err| Error::Runtime(format!("continuation failed: {err}")))?;
-    println!("{outcome}");
+    crate::outln!("{outcome}");
     Ok(())
 }
 

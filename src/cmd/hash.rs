@@ -27,11 +27,11 @@ pub fn run(config: Option<&Path>, job: Option<&str>, json: bool) -> Result<()> {
     if json {
         let text = serde_json::to_string_pretty(&selected)
             .map_err(|err| Error::Runtime(err.to_string()))?;
-        println!("{text}");
+        crate::outln!("{text}");
     } else {
         let width = selected.keys().map(String::len).max().unwrap_or(0);
         for (variant, hash) in &selected {
-            println!("{variant:width$}  {hash}");
+            crate::outln!("{variant:width$}  {hash}");
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ pub mod generate;
 pub mod hash;
 pub mod plan;
 pub mod setup;
+pub mod validate;
 
 use std::path::Path;
 
@@ -15,15 +16,24 @@ use crate::error::Result;
 use crate::model::Project;
 use crate::plan::WorkflowPlan;
 
-/// Loads, validates and plans the configuration; prints warnings to stderr.
+/// Loads, validates and plans the configuration. Prints no warnings: the
+/// commands CI runs (`setup`, `continue`, `hash`) use this, and repeating
+/// configuration warnings in every pipeline would be noise.
 pub fn load(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
     let path = crate::config::locate(config)?;
     let loaded = crate::config::load(&path)?;
     let project = crate::model::build(&loaded)?;
-    for warning in &project.warnings {
-        eprintln!("warning: {warning}");
-    }
     let plans = crate::plan::build(&project)?;
+    Ok((project, plans))
+}
+
+/// `load` for the commands run while writing the configuration
+/// (`generate`, `validate`, `plan`): also prints its warnings to stderr.
+pub fn load_and_warn(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
+    let (project, plans) = load(config)?;
+    for warning in &project.warnings {
+        crate::errln!("warning: {warning}");
+    }
     Ok((project, plans))
 }
 

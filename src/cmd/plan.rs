@@ -24,7 +24,7 @@ pub fn run(config: Option<&Path>, format: PlanFormat, workflow: Option<&str>) ->
             }
         }
     };
-    print!("{text}");
+    crate::out!("{text}");
     Ok(())
 }
 

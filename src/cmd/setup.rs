@@ -29,7 +29,7 @@ pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Res
     }
     State::new(&workflow.name, report.hashes.clone()).write(&paths.state())?;
     let stats = &report.stats;
-    println!(
+    crate::outln!(
         "cigen setup: {} hashed variants of `{}` ({} files: {} from the git index, {} hashed from content)",
         report.hashes.len(),
         workflow.name,
@@ -37,7 +37,7 @@ pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Res
         stats.files_from_index,
         stats.files_hashed_from_content
     );
-    println!(
+    crate::outln!(
         "  timings: load+self-check {:.0} ms, hashing {:.0} ms, total {:.0} ms; key files under {}",
         checked.as_secs_f64() * 1e3,
         (hashed - checked).as_secs_f64() * 1e3,
