@@ -73,3 +73,114 @@ fn a_closed_stdout_ends_quietly_in_every_command() {
     assert!(rt.path().join("cigen/continue-request.json").exists());
     assert!(repo.exists(".circleci/main.yml"));
 }
+
+fn run(repo: &Repo, dir: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = repo
+        .cigen()
+        .current_dir(repo.path().join(dir))
+        .args(args)
+        .output()
+        .expect("runs");
+    (output.status.code(), stdout(&output), stderr(&output))
+}
+
+#[test]
+fn run_in_a_subdirectory_finds_the_configuration_above() {
+    let repo = repo();
+    repo.commit_all();
+    repo.write("src/deep/er/x.rs", "");
+    let (code, out, err) = run(&repo, "src/deep/er", &["generate"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            Some(0),
+            "wrote ../../../.circleci/config.yml\nwrote ../../../.circleci/main.yml\n",
+            ""
+        )
+    );
+    assert!(repo.exists(".circleci/main.yml"));
+    assert!(!repo.exists("src/deep/er/.circleci"));
+    // The single-file form is found the same way.
+    repo.remove(".cigen");
+    repo.write(
+        "cigen.yml",
+        "workflows:\n  main:\n    jobs:\n      lint: {image: a, steps: [{run: make}]}\n",
+    );
+    let (code, out, _) = run(&repo, "src", &["validate"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "configuration is valid: 1 job in 1 workflow\n")
+    );
+}
+
+#[test]
+fn the_search_stops_at_the_repository_root_and_says_where_it_looked() {
+    let outer = Repo::new().file(".cigen/config.yml", "provider: circleci\n");
+    let inner = outer.path().join("project");
+    std::fs::create_dir_all(inner.join(".git")).expect("mkdir");
+    std::fs::create_dir_all(inner.join("src")).expect("mkdir");
+    let root = std::fs::canonicalize(&inner).expect("canonical");
+    let (code, out, err) = run(&outer, "project/src", &["validate"]);
+    assert_eq!(
+        (code, out.as_str(), err),
+        (
+            Some(2),
+            "",
+            format!(
+                "error: no configuration found: no `.cigen/` directory or `cigen.yml` in {}/src or its parents up to the repository root {}; pass --config PATH to use another\n",
+                root.display(),
+                root.display()
+            )
+        )
+    );
+    let (_, _, err) = run(&outer, "project", &["validate"]);
+    assert_eq!(
+        err,
+        format!(
+            "error: no configuration found: no `.cigen/` directory or `cigen.yml` in {} (the repository root); pass --config PATH to use another\n",
+            root.display()
+        )
+    );
+}
+
+#[test]
+fn config_yaml_works_like_config_yml() {
+    let repo = repo();
+    let settings = "setup: {resource_class: large}\n";
+    repo.remove(".cigen/config.yml");
+    repo.write(".cigen/config.yaml", settings);
+    repo.remove(".cigen/workflows/main/config.yml");
+    repo.write(
+        ".cigen/workflows/main/config.yaml",
+        "stages: [{name: test}]\n",
+    );
+    let (code, _, err) = run(&repo, ".", &["generate"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert!(repo.read(".circleci/config.yml").contains("resource_class: large"));
+
+    repo.remove(".circleci");
+    repo.write(".cigen/config.yml", settings);
+    let (code, out, err) = run(&repo, ".", &["generate"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            Some(2),
+            "",
+            "error: .cigen/config.yaml: `(file)`: both .cigen/config.yml and .cigen/config.yaml exist: keep one of them\n"
+        )
+    );
+    repo.remove(".cigen/config.yml");
+    repo.write(
+        ".cigen/workflows/main/config.yml",
+        "stages: [{name: test}]\n",
+    );
+    let (code, _, err) = run(&repo, ".", &["generate"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            Some(2),
+            "error: .cigen/workflows/main/config.yaml: `(file)`: both .cigen/workflows/main/config.yml and .cigen/workflows/main/config.yaml exist: keep one of them\n"
+        )
+    );
+    assert!(!repo.exists(".circleci"));
+}

@@ -4,6 +4,7 @@
 //! piece came from so later errors can name file, line and key.
 //! It checks shape only; meaning is checked in `model`.
 
+mod discover;
 mod locate;
 mod merge;
 pub mod raw;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
+pub use discover::locate;
 pub use locate::{Seg, line_at, render};
 pub use raw::*;
 pub use source::Source;
@@ -105,28 +107,6 @@ impl Loaded {
     }
 }
 
-/// Finds the configuration: `--config PATH`, else `.cigen/`, else `cigen.yml`.
-pub fn locate(config: Option<&Path>) -> Result<PathBuf> {
-    if let Some(path) = config {
-        if path.exists() {
-            return Ok(path.to_path_buf());
-        }
-        return Err(Error::Usage(format!(
-            "config not found: {}",
-            path.display()
-        )));
-    }
-    for candidate in [".cigen", "cigen.yml"] {
-        if Path::new(candidate).exists() {
-            return Ok(PathBuf::from(candidate));
-        }
-    }
-    Err(Error::Usage(
-        "no configuration found: expected a `.cigen/` directory or `cigen.yml` here (or pass --config PATH)"
-            .into(),
-    ))
-}
-
 pub fn load(path: &Path) -> Result<Loaded> {
     let root = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -166,11 +146,7 @@ impl Loader {
 
     fn load_dir(mut self, dir: &Path, shown: &Path) -> Result<Loaded> {
         let mut merged = Value::Null;
-        let main = dir.join("config.yml");
-        let mut files = vec![];
-        if main.exists() {
-            files.push((main, shown.join("config.yml")));
-        }
+        let mut files: Vec<(PathBuf, PathBuf)> = config_file(dir, shown)?.into_iter().collect();
         for (path, name) in yaml_files(&dir.join("config"))? {
             files.push((path, shown.join("config").join(name)));
         }
@@ -229,9 +205,8 @@ impl Loader {
         name: &str,
         shown: &Path,
     ) -> Result<LoadedWorkflow> {
-        let config = dir.join("config.yml");
-        let (raw, source) = if config.exists() {
-            let index = self.read(&config, shown.join("config.yml"))?;
+        let (raw, source) = if let Some((config, config_shown)) = config_file(dir, shown)? {
+            let index = self.read(&config, config_shown)?;
             (parse::<RawWorkflow>(&self.sources[index])?, index)
         } else {
             self.sources
@@ -388,6 +363,27 @@ fn between(text: &str, start: &str, end: &str) -> Option<String> {
     let from = text.find(start)? + start.len();
     let len = text[from..].find(end)?;
     Some(text[from..from + len].to_string())
+}
+
+/// `config.yml` or `config.yaml` in `dir`, with its shown path; both is an
+/// error naming both, since only one would be read.
+fn config_file(dir: &Path, shown: &Path) -> Result<Option<(PathBuf, PathBuf)>> {
+    let [yml, yaml] = ["config.yml", "config.yaml"].map(|name| (dir.join(name), shown.join(name)));
+    match (yml.0.exists(), yaml.0.exists()) {
+        (true, true) => Err(ConfigError::new(
+            &yaml.1,
+            "(file)",
+            format!(
+                "both {} and {} exist: keep one of them",
+                yml.1.display(),
+                yaml.1.display()
+            ),
+        )
+        .into()),
+        (true, false) => Ok(Some(yml)),
+        (false, true) => Ok(Some(yaml)),
+        (false, false) => Ok(None),
+    }
 }
 
 fn stem(file: &str) -> String {
