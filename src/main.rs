@@ -17,7 +17,7 @@ fn main() {
             output,
         } => cmd::generate::run(config, *check, workflow.as_deref(), output.as_deref()),
         Command::Validate => cmd::validate::run(config),
-        Command::Hash { job, json } => cmd::hash::run(config, job.as_deref(), *json),
+        Command::Hash { job, json } => cmd::hash::run(config, job, *json),
         Command::Setup {
             self_check,
             commit_on_diff,

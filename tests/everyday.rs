@@ -156,7 +156,10 @@ fn config_yaml_works_like_config_yml() {
     );
     let (code, _, err) = run(&repo, ".", &["generate"]);
     assert_eq!((code, err.as_str()), (Some(0), ""));
-    assert!(repo.read(".circleci/config.yml").contains("resource_class: large"));
+    assert!(
+        repo.read(".circleci/config.yml")
+            .contains("resource_class: large")
+    );
 
     repo.remove(".circleci");
     repo.write(".cigen/config.yml", settings);
@@ -183,4 +186,69 @@ fn config_yaml_works_like_config_yml() {
         )
     );
     assert!(!repo.exists(".circleci"));
+}
+
+#[test]
+fn plan_workflow_shows_only_that_workflow_and_unknown_names_list_the_valid_ones() {
+    let repo = Repo::seed();
+    let (code, out, err) = run(&repo, ".", &["plan", "--workflow", "package_updates"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert!(
+        out.starts_with(
+            "workflow package_updates (config.yml, when `check_package_versions` is true)\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("workflow main"), "{out}");
+    let unknown = "error: unknown workflow `mian`: expected one of `main`, `package_updates`, `staging_postman_tests`\n  hint: did you mean `main`?\n";
+    for args in [
+        &["plan", "--workflow", "mian"][..],
+        &["plan", "--format", "dot", "--workflow", "mian"],
+        &["generate", "--workflow", "mian"],
+    ] {
+        let (code, out, err) = run(&repo, ".", args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(2), "", unknown),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn hash_job_takes_several_jobs_and_explains_an_unhashed_one() {
+    let repo = repo();
+    repo.commit_all();
+    let (code, all, _) = run(&repo, ".", &["hash"]);
+    assert_eq!(code, Some(0));
+    let (code, one, err) = run(
+        &repo,
+        ".",
+        &["hash", "--job", "test_unit", "--job", "test_unit"],
+    );
+    assert_eq!(
+        (code, one.as_str(), err.as_str()),
+        (Some(0), all.as_str(), "")
+    );
+    let (code, out, err) = run(
+        &repo,
+        ".",
+        &["hash", "--job", "test_unit", "--job", "build"],
+    );
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            Some(2),
+            "",
+            "error: job `build` has no `source_files`, so it has no hash (hashed: `test_unit`)\n"
+        )
+    );
+    let (code, _, err) = run(&repo, ".", &["hash", "--job", "test_unti"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            Some(2),
+            "error: no job or variant `test_unti` in workflow `main` (hashed: `test_unit`)\n  hint: did you mean `test_unit`?\n"
+        )
+    );
 }

@@ -108,14 +108,7 @@ fn render_workflow(
     name: &str,
     output: Option<&Path>,
 ) -> Result<()> {
-    let Some((workflow, plan)) = project
-        .workflows
-        .iter()
-        .zip(plans)
-        .find(|(w, _)| w.name == name)
-    else {
-        return Err(Error::Usage(format!("unknown workflow `{name}`")));
-    };
+    let (workflow, plan) = super::workflow_named(project, plans, name)?;
     if workflow.trigger.is_some() {
         return Err(Error::Usage(format!(
             "workflow `{name}` is an immediate workflow in config.yml; --workflow renders the dynamic workflow"

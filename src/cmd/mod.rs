@@ -54,3 +54,29 @@ pub fn dynamic<'a>(
             ))
         })
 }
+
+/// The workflow `name` and its plan; an unknown name lists the valid ones.
+pub fn workflow_named<'a>(
+    project: &'a Project,
+    plans: &'a [WorkflowPlan],
+    name: &str,
+) -> Result<(&'a crate::model::Workflow, &'a WorkflowPlan)> {
+    if let Some(found) = project
+        .workflows
+        .iter()
+        .zip(plans)
+        .find(|(w, _)| w.name == name)
+    {
+        return Ok(found);
+    }
+    let names: Vec<&str> = project.workflows.iter().map(|w| w.name.as_str()).collect();
+    let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let mut message = format!(
+        "unknown workflow `{name}`: expected one of {}",
+        listed.join(", ")
+    );
+    if let Some(hint) = crate::error::suggest(name, names) {
+        message.push_str(&format!("\n  hint: {hint}"));
+    }
+    Err(crate::error::Error::Usage(message))
+}
