@@ -4,6 +4,7 @@
 //! piece came from so later errors can name file, line and key.
 //! It checks shape only; meaning is checked in `model`.
 
+mod diagnose;
 mod discover;
 mod locate;
 mod merge;
@@ -140,6 +141,8 @@ impl Loader {
     fn load_file(mut self, path: &Path, shown: &Path) -> Result<Loaded> {
         let index = self.read(path, shown.to_path_buf())?;
         let project: RawProject = parse(&self.sources[index])?;
+        let value: Value = parse(&self.sources[index])?;
+        diagnose::check_settings_types(&self.sources[index], &value)?;
         self.project_sources.push(index);
         self.finish(project, vec![], vec![])
     }
@@ -155,24 +158,16 @@ impl Loader {
             // Parse each file on its own first so shape errors carry its line.
             let _: RawProject = parse(&self.sources[index])?;
             let value: Value = parse(&self.sources[index])?;
+            diagnose::check_settings_types(&self.sources[index], &value)?;
             merge::deep_merge(&mut merged, value);
             self.project_sources.push(index);
         }
-        let project: RawProject = if merged.is_null() {
-            RawProject::default()
-        } else {
-            serde_yaml::from_value(merged).map_err(|err| {
-                let file = self
-                    .project_sources
-                    .last()
-                    .map(|i| self.sources[*i].path.clone());
-                serde_error(
-                    &file.unwrap_or_else(|| shown.join("config.yml")),
-                    &err,
-                    None,
-                )
-            })?
-        };
+        let settings: Vec<&Source> = self
+            .project_sources
+            .iter()
+            .map(|i| &self.sources[*i])
+            .collect();
+        let project = diagnose::merged_settings(&settings, merged)?;
 
         let mut commands = vec![];
         for (path, name) in yaml_files(&dir.join("commands"))? {
@@ -217,7 +212,7 @@ impl Loader {
         let jobs_dir = dir.join("jobs");
         for (path, file) in yaml_files(&jobs_dir)? {
             let index = self.read(&path, shown.join("jobs").join(&file))?;
-            let raw: RawJob = parse(&self.sources[index])?;
+            let raw: RawJob = parse_job(&self.sources[index])?;
             jobs.push(LoadedJob {
                 name: stem(&file),
                 stage: None,
@@ -231,7 +226,7 @@ impl Loader {
         for (stage_dir, stage) in subdirs(&jobs_dir)? {
             for (path, file) in yaml_files(&stage_dir)? {
                 let index = self.read(&path, shown.join("jobs").join(&stage).join(&file))?;
-                let raw: RawJob = parse(&self.sources[index])?;
+                let raw: RawJob = parse_job(&self.sources[index])?;
                 jobs.push(LoadedJob {
                     name: stem(&file),
                     stage: Some(stage.clone()),
@@ -322,7 +317,21 @@ fn parse<T: DeserializeOwned + Default>(source: &Source) -> Result<T> {
     // One pass: an empty document deserializes to `None`.
     serde_yaml::from_str::<Option<T>>(&source.text)
         .map(Option::unwrap_or_default)
-        .map_err(|err| serde_error(&source.path, &err, Some(source)))
+        .map_err(|err| {
+            let line = err.location().map(|location| location.line());
+            match diagnose::tab_line(source, line) {
+                Some(tab) => diagnose::tab_error(source, tab),
+                None => serde_error(&source.path, &err, Some(source)),
+            }
+        })
+}
+
+/// A job file: unlike settings, an empty one is a mistake.
+fn parse_job(source: &Source) -> Result<RawJob> {
+    match diagnose::empty_job(source) {
+        Some(err) => Err(err),
+        None => parse(source),
+    }
 }
 
 fn serde_error(file: &Path, err: &serde_yaml::Error, source: Option<&Source>) -> Error {
@@ -352,6 +361,25 @@ fn serde_error(file: &Path, err: &serde_yaml::Error, source: Option<&Source>) ->
         && let (Some(source), Some(field)) = (source, &unknown)
     {
         line = source.line_of(&[field.as_str()], None);
+    }
+    if let Some(source) = source {
+        // Only where `trigger` is a key: a workflow.
+        if unknown.as_deref() == Some("triggers") && message.contains("`trigger`") {
+            return diagnose::triggers(source, line, &key);
+        }
+        let duplicate = between(&message, "duplicate field `", "`")
+            .or_else(|| between(&message, "duplicate entry with key \"", "\""));
+        if let Some(field) = duplicate {
+            line = diagnose::duplicate_line(source, &field, line.unwrap_or(1)).or(line);
+            let key = if path.is_empty() {
+                field.clone()
+            } else {
+                format!("{path}.{field}")
+            };
+            return ConfigError::new(file, key, "duplicate key: keep one of the two")
+                .line(line)
+                .into();
+        }
     }
     ConfigError::new(file, key, message)
         .line(line)

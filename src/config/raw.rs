@@ -147,11 +147,14 @@ pub struct RawJob {
     pub source_files: Vec<String>,
     #[serde(default)]
     pub requires: Vec<RawRequire>,
-    #[serde(default)]
-    pub requires_any: Vec<String>,
+    /// `None` when absent: an empty list is an error, not "no OR-dependency".
+    pub requires_any: Option<Vec<String>>,
     #[serde(default)]
     pub approval: bool,
     pub filters: Option<Value>,
+    /// Silences the warning about a job name repeating a word of its stage.
+    #[serde(default)]
+    pub allow_stage_noun: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -137,7 +137,8 @@ pub fn build_workflow(
             })?;
             job.requires.push(Requirement { target, statuses });
         }
-        for name in &raw_job.raw.requires_any {
+        super::or_dependency::check(loaded, settings, raw_job, warnings)?;
+        for name in raw_job.raw.requires_any.iter().flatten() {
             let target = resolver.resolve(name, job).map_err(|hint| {
                 error(&["requires_any"], Some(name))
                     .message(format!("unknown job `{name}` in requires_any"))
@@ -212,9 +213,9 @@ fn build_job(
             .filter(|w| !stage_words.contains(w))
             .collect();
         // Warn only when a shorter name exists: `deploy_staging/deploy.yml` has nothing to drop.
-        if shorter.len() < words.len() && !shorter.is_empty() {
+        if shorter.len() < words.len() && !shorter.is_empty() && !raw.raw.allow_stage_noun {
             warnings.push(format!(
-                "{}: job `{}` repeats a word of its stage `{stage}` (id `{}`): rename to `{}.yml`",
+                "{}: job `{}` repeats a word of its stage `{stage}` (id `{}`): rename to `{}.yml` (or set `allow_stage_noun: true`)",
                 file.display(),
                 raw.name,
                 job_id(&raw.stage, &raw.name),
@@ -226,12 +227,21 @@ fn build_job(
     job_shapes::check_job(job).map_err(|fault| fault.at(loaded, &raw.origin))?;
 
     let mut executor = vec![];
-    let kinds = [
-        job.image.is_some() || job.docker.is_some(),
-        job.machine.is_some(),
-        job.macos.is_some(),
-    ];
-    if kinds.iter().filter(|k| **k).count() != 1 || (job.image.is_some() && job.docker.is_some()) {
+    let executors: Vec<&str> = [
+        ("image", job.image.is_some()),
+        ("docker", job.docker.is_some()),
+        ("machine", job.machine.is_some()),
+        ("macos", job.macos.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(key, set)| set.then_some(key))
+    .collect();
+    if let [first, second, ..] = executors[..] {
+        return Err(error(&[second], None)
+            .message(format!("both `{first}` and `{second}` are set: a job runs on exactly one of `image`, `docker`, `machine` or `macos`"))
+            .into());
+    }
+    if executors.is_empty() {
         return Err(error(&[], None)
             .key("image")
             .message("a job needs exactly one of `image`, `docker`, `machine` or `macos`")
@@ -390,7 +400,7 @@ fn build_job(
         source_files,
         requires: vec![],
         requires_any: vec![],
-        gated: job.approval || !job.requires_any.is_empty(),
+        gated: job.approval || job.requires_any.is_some(),
         persists_workspace: invoked.iter().any(|s| s == "persist_to_workspace"),
         attaches_workspace: invoked.iter().any(|s| s == "attach_workspace"),
     })

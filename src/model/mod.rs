@@ -6,6 +6,7 @@
 
 mod job;
 mod job_shapes;
+mod or_dependency;
 mod requires;
 pub mod settings;
 mod shape;

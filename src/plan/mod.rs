@@ -246,14 +246,14 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 &job.file,
                 "(job id)",
                 format!(
-                    "id `{}` is produced twice in workflow `{}` (also by {})",
+                    "id `{}` is produced twice in workflow `{}`: by this file and by {}",
                     node.id,
                     workflow.name,
                     other.file.display()
                 ),
             )
             .line(job.line)
-            .hint(record_hint(&nodes[previous]).or(record_hint(node)))
+            .hint(record_hint(&nodes[previous]).or(record_hint(node)).or(Some("rename one of the jobs: variants are named `<id>_<arch>`, approvals `approve_<stage>` and `approve_<id>`".into())))
             .into());
         }
     }
