@@ -305,6 +305,47 @@ fn continue_retries_and_never_prints_the_key() {
 }
 
 #[test]
+fn a_continuation_key_too_short_to_mask_is_refused_and_nothing_is_sent() {
+    let run = Run::seed();
+    let server = FakeCircleCi::start(vec![]);
+    let output = run
+        .repo
+        .cigen()
+        .args(["continue", "--api-url", server.url()])
+        .env("CIGEN_TMP", run.rt.path())
+        .env("CIRCLE_CONTINUATION_KEY", "k-1")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: `CIRCLE_CONTINUATION_KEY` is too short (3 characters): expected a real key or token of at least 8; cigen refuses it rather than mask every occurrence of it in its messages\n"
+    );
+    assert!(server.finish().is_empty());
+}
+
+#[test]
+fn a_push_token_too_short_to_mask_is_refused_before_the_self_check() {
+    let run = Run::seed();
+    let output = run
+        .repo
+        .cigen()
+        .args(["setup", "--self-check", "--commit-on-diff"])
+        .env("CIGEN_TMP", run.rt.path())
+        .env("GITHUB_TOKEN", "abc")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        (output.status.code(), stdout(&output), stderr(&output)),
+        (
+            Some(2),
+            String::new(),
+            "error: `GITHUB_TOKEN` is too short (3 characters): expected a real key or token of at least 8; cigen refuses it rather than mask every occurrence of it in its messages\n".to_string()
+        )
+    );
+}
+
+#[test]
 fn continue_without_setup_or_with_stale_state_fails_clearly() {
     let repo = Repo::seed();
     repo.commit_all();
