@@ -262,12 +262,11 @@ fn a_job_named_like_a_parallel_jobs_record_job_is_an_error_naming_both_files() {
         .file("src/app.rb", "app\n")
         .file(".cigen/workflows/main/jobs/test/rspec_record.yml", OK_JOB);
     let err = fails(&repo);
-    assert!(
-        err.contains("error: .cigen/workflows/main/jobs/test/rspec_record.yml")
-            && err.contains("id `test_rspec_record` is produced twice")
-            && err.contains("(also by .cigen/workflows/main/jobs/test/rspec.yml)")
-            && err.contains("record the success of the parallel job `test_rspec`"),
-        "{err}"
+    assert_eq!(
+        err,
+        "error: .cigen/workflows/main/jobs/test/rspec_record.yml: `(job id)`: id `test_rspec_record` \
+         is produced twice in workflow `main`: by this file and by .cigen/workflows/main/jobs/test/rspec.yml\n  \
+         hint: cigen adds `test_rspec_record` to record the success of the parallel job `test_rspec`: rename the other job\n"
     );
     // The clash comes from the record job alone: a job that runs in one container has none.
     let repo = job("image: a\nsource_files: [\"src/**\"]\nsteps: [{run: make}]\n")
