@@ -44,7 +44,7 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
         &paths,
         force,
         &Ref::from_env(),
-    );
+    )?;
     let skipped: String = result
         .pruned
         .skipped

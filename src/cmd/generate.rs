@@ -30,7 +30,8 @@ pub struct Checked {
 /// e.g. an example configuration without its sources, it is skipped).
 pub fn checked(config: Option<&Path>) -> Result<Checked> {
     let (project, plans) = super::load_and_warn(config)?;
-    let rendered = emit::render(&project, &plans);
+    hashes::check_canonical(&project)?;
+    let rendered = emit::render(&project, &plans)?;
     if project.root.join(".git").exists()
         && let Ok((workflow, plan)) = super::dynamic(&project, &plans)
     {
@@ -126,9 +127,9 @@ fn render_workflow(
         crate::errln!("kept {id}: {reason}");
     }
     let text = if pruned.is_empty() {
-        emit::render_all_skipped(project, name, &pruned.skipped, &[], false)
+        emit::render_all_skipped(project, name, &pruned.skipped, &[], false)?
     } else {
-        emit::render_main(project, workflow, &pruned.plan, None)
+        emit::render_main(project, workflow, &pruned.plan, None)?
     };
     match output {
         Some(path) => write_atomic(path, text.as_bytes()),

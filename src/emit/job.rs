@@ -1,8 +1,8 @@
 //! Renders one job variant as a CircleCI job body: executor, resource class,
 //! environment (with DOCKER_ARCH), steps, and — for hashed jobs of the
 //! dynamic workflow — the steps that record success for later skips, or for
-//! a parallel job the separate job that records it. Also the canonical
-//! bytes of a variant that the job hash covers. Pure.
+//! a parallel job the separate job that records it. Also the document
+//! of a variant that the job hash covers. Pure.
 
 use serde_yaml::{Mapping, Value};
 
@@ -94,8 +94,9 @@ pub fn record_steps(job_id: &str, arch: &str) -> Vec<Value> {
 
 /// What the job hash covers of a variant's definition: the rendered job (as
 /// it runs in the dynamic workflow), the bodies of the commands it uses and
-/// its contexts. Serialised YAML of ordered maps: stable byte for byte.
-pub fn canonical(project: &Project, job: &Job, arch: &str) -> Vec<u8> {
+/// its contexts. The hash takes its canonical JSON (`hash::canonical`),
+/// never the text the YAML writer would make of it.
+pub fn canonical_document(project: &Project, job: &Job, arch: &str) -> Value {
     let mut doc = Mapping::new();
     doc.insert(
         "job".into(),
@@ -112,7 +113,7 @@ pub fn canonical(project: &Project, job: &Job, arch: &str) -> Vec<u8> {
         "context".into(),
         Value::Sequence(job.context.iter().map(|c| c.as_str().into()).collect()),
     );
-    super::yaml::to_string(&Value::Mapping(doc)).into_bytes()
+    Value::Mapping(doc)
 }
 
 /// One mapping builder for the whole crate: the model's.

@@ -11,6 +11,7 @@ mod yaml;
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
+use crate::error::{Error, Result};
 use crate::model::{Project, Workflow};
 use crate::plan::{APPROVE_JOB, NodeKind, WorkflowPlan};
 use job::mapping;
@@ -24,7 +25,7 @@ pub struct Output {
     pub main: String,
 }
 
-pub fn render(project: &Project, plans: &[WorkflowPlan]) -> Output {
+pub fn render(project: &Project, plans: &[WorkflowPlan]) -> Result<Output> {
     let immediate: Vec<(&Workflow, &WorkflowPlan)> = project
         .workflows
         .iter()
@@ -44,12 +45,12 @@ pub fn render(project: &Project, plans: &[WorkflowPlan]) -> Output {
                 .collect()
         })
         .unwrap_or_default();
-    let config = setup::render(project, &immediate, &probes);
+    let config = setup::render(project, &immediate, &probes)?;
     let main = match dynamic {
-        Some((workflow, plan)) => render_main(project, workflow, plan, None),
-        None => render_empty_main(project),
+        Some((workflow, plan)) => render_main(project, workflow, plan, None)?,
+        None => render_empty_main(project)?,
     };
-    Output { config, main }
+    Ok(Output { config, main })
 }
 
 /// `main.yml`, or with `hashes` the continuation config: each kept hashed
@@ -59,7 +60,7 @@ pub fn render_main(
     workflow: &Workflow,
     plan: &WorkflowPlan,
     hashes: Option<&IndexMap<String, String>>,
-) -> String {
+) -> Result<String> {
     let mut jobs = Mapping::new();
     let mut commands = vec![];
     for node in &plan.nodes {
@@ -127,7 +128,7 @@ pub fn render_all_skipped(
     skipped: &[String],
     filtered: &[String],
     on_tag: bool,
-) -> String {
+) -> Result<String> {
     let setup = &project.settings.setup;
     let mut lines = vec![
         setup.all_skipped_message.clone(),
@@ -174,7 +175,7 @@ pub fn render_all_skipped(
     document(project, false, &[], jobs, vec![(workflow.to_string(), wf)])
 }
 
-fn render_empty_main(project: &Project) -> String {
+fn render_empty_main(project: &Project) -> Result<String> {
     render_all_skipped(project, &project.settings.dynamic_workflow, &[], &[], false)
 }
 
@@ -186,7 +187,7 @@ fn document(
     used: &[String],
     jobs: Mapping,
     workflows: Vec<(String, Value)>,
-) -> String {
+) -> Result<String> {
     let mut doc = Mapping::new();
     doc.insert("version".into(), 2.1.into());
     if setup {
@@ -233,6 +234,38 @@ fn document(
                 .collect(),
         ),
     );
-    let body = yaml::to_string(&Value::Mapping(doc));
-    format!("{HEADER}{body}")
+    let body = yaml::to_string(&Value::Mapping(doc)).map_err(|err| {
+        Error::Runtime(format!(
+            "internal: the YAML writer and serde_yaml both failed to write a document: {err}"
+        ))
+    })?;
+    Ok(format!("{HEADER}{body}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_yaml::value::{Tag, TaggedValue};
+    use serde_yaml::{Mapping, Value};
+
+    use super::document;
+
+    #[test]
+    fn a_document_no_writer_can_write_is_an_error_never_an_empty_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cigen.yml");
+        std::fs::write(&path, "provider: circleci\n").expect("write");
+        let loaded = crate::config::load(&path).expect("loads");
+        let project = crate::model::build(&loaded).expect("builds");
+        let tagged = |tag: &str, value: Value| {
+            Value::Tagged(Box::new(TaggedValue {
+                tag: Tag::new(tag),
+                value,
+            }))
+        };
+        let mut jobs = Mapping::new();
+        jobs.insert("a".into(), tagged("!a", tagged("!b", "x".into())));
+        let err = document(&project, false, &[], jobs, vec![]).expect_err("refused");
+        assert!(err.to_string().contains("internal"), "{err}");
+        assert_eq!(err.exit_code(), 1);
+    }
 }

@@ -9,6 +9,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::job::{self, CACHE_PREFIX, mapping};
 use super::workflow;
+use crate::error::Result;
 use crate::model::settings::{ORB, ORB_ALIAS, SKIP_CACHE_PARAMETER, setup_image_tag};
 use crate::model::{Project, Workflow};
 use crate::plan::{APPROVE_JOB, NodeKind, SETUP_JOB, WorkflowPlan};
@@ -25,7 +26,7 @@ pub fn render(
     project: &Project,
     immediate: &[(&Workflow, &WorkflowPlan)],
     probes: &[String],
-) -> String {
+) -> Result<String> {
     let use_orb = project.settings.setup.use_orb;
     let mut jobs = Mapping::new();
     if !use_orb {

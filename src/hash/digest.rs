@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::blob::ObjectId;
 
 /// Hash-format version; first field of every variant stream.
-pub(crate) const FORMAT_VERSION: &str = "cigen-job-hash/1";
+pub(crate) const FORMAT_VERSION: &str = "cigen-job-hash/2";
 /// Version of the nested file-list stream.
 pub(crate) const FILES_VERSION: &str = "cigen-files/1";
 
@@ -114,7 +114,7 @@ mod tests {
         VariantFields {
             variant_id: "test_amd64",
             arch: "amd64",
-            canonical_job: b"image: x\n",
+            canonical_job: br#"{"image":"x"}"#,
             files: files_digest(std::iter::empty()),
             upstream: Vec::new(),
             salt: None,
@@ -134,7 +134,7 @@ mod tests {
         });
         assert_eq!(
             hex(&digest),
-            "147423679f008d8eb2bb99eb4effd0d46a703e75ece88d9b2b553d87484e529e"
+            "f3c425127da062845fcde87f620ddb2a2935039bdb997172a7c490cb4066a559"
         );
     }
 

@@ -37,7 +37,7 @@ pub fn build(
     paths: &Paths,
     force_all: bool,
     reference: &Ref,
-) -> Continuation {
+) -> Result<Continuation> {
     let passed: Vec<(String, String)> = if force_all {
         vec![]
     } else {
@@ -71,16 +71,16 @@ pub fn build(
     let config = if pruned.is_empty() || filtered_out {
         let on_tag = matches!(reference, Ref::Tag(_));
         let filtered: Vec<String> = pruned.plan.variants().map(|n| n.id.clone()).collect();
-        emit::render_all_skipped(project, &workflow.name, &pruned.skipped, &filtered, on_tag)
+        emit::render_all_skipped(project, &workflow.name, &pruned.skipped, &filtered, on_tag)?
     } else {
-        emit::render_main(project, workflow, &pruned.plan, Some(hashes))
+        emit::render_main(project, workflow, &pruned.plan, Some(hashes))?
     };
-    Continuation {
+    Ok(Continuation {
         passed,
         pruned,
         filtered_out,
         config,
-    }
+    })
 }
 
 /// Checks a continuation config before it is sent: it parses back, fits
