@@ -4,8 +4,11 @@
 //! see (floating orb versions, per-pipeline values, commit-bound outputs).
 
 mod common;
+#[path = "hashsupport/mod.rs"]
+mod hashsupport;
 
 use common::*;
+use hashsupport::GitFile;
 
 /// `cigen hash --json` as a map, with `env` set (and the pipeline-value
 /// variables of the tests cleared first).
@@ -59,4 +62,162 @@ fn a_value_without_canonical_form_is_a_config_error_naming_file_line_and_path() 
             ".cigen/workflows/main/jobs/lint.yml:3: `steps[1].run`: the mapping key `1` is not a string",
         );
     }
+}
+
+/// Jobs: `direct` uses `node/install`; `nested` uses it inside `when`;
+/// `through` uses the command `notify`, which uses `slack/notify`; `plain`
+/// uses no orb. All hashed. `node` and `slack` are spliced in.
+fn orb_project(node: &str, slack: &str) -> Repo {
+    let job = |steps: &str| {
+        format!("image: cimg/base:current\nsource_files: [\"src/**\"]\nsteps:\n{steps}")
+    };
+    let repo = Repo::new()
+        .file(
+            ".cigen/config.yml",
+            &format!("provider: circleci\norbs:\n  node: {node}\n  slack: {slack}\n"),
+        )
+        .file(
+            ".cigen/commands/notify.yml",
+            "steps:\n  - slack/notify: {event: pass}\n",
+        )
+        .file(
+            ".cigen/workflows/main/jobs/direct.yml",
+            &job("  - node/install: {node-version: '20'}\n"),
+        )
+        .file(
+            ".cigen/workflows/main/jobs/nested.yml",
+            &job("  - when:\n      condition: true\n      steps: [node/install]\n"),
+        )
+        .file(
+            ".cigen/workflows/main/jobs/through.yml",
+            &job("  - notify\n"),
+        )
+        .file(
+            ".cigen/workflows/main/jobs/plain.yml",
+            &job("  - {name: Test, run: make test}\n"),
+        )
+        .file("src/a.rs", "a\n");
+    repo.commit_all();
+    repo
+}
+
+#[test]
+fn an_orb_version_moves_exactly_the_hashes_of_jobs_using_that_orb() {
+    let pinned = orb_project("circleci/node@5.2.0", "circleci/slack@4.13.3");
+    let before = hashes(&pinned, &[]);
+    assert_eq!(before.len(), 4);
+
+    let node = orb_project("circleci/node@6.1.0", "circleci/slack@4.13.3");
+    assert_eq!(moved(&before, &hashes(&node, &[])), ["direct", "nested"]);
+
+    let slack = orb_project("circleci/node@5.2.0", "circleci/slack@4.14.0");
+    assert_eq!(moved(&before, &hashes(&slack, &[])), ["through"]);
+
+    // An orb no job uses moves nothing.
+    let extra = orb_project("circleci/node@5.2.0", "circleci/slack@4.13.3");
+    extra.write(
+        ".cigen/config.yml",
+        "provider: circleci\norbs:\n  node: circleci/node@5.2.0\n  slack: circleci/slack@4.13.3\n  aws: circleci/aws-cli@4.0.0\n",
+    );
+    assert_eq!(moved(&before, &hashes(&extra, &[])), Vec::<String>::new());
+}
+
+#[test]
+fn a_floating_orb_version_on_a_hashed_job_warns_naming_file_line_orb_and_jobs() {
+    for version in ["5", "5.2", "volatile"] {
+        let repo = orb_project(&format!("circleci/node@{version}"), "circleci/slack@4.13.3");
+        let output = repo.cigen().arg("generate").output().expect("runs");
+        assert!(output.status.success(), "{}", stderr(&output));
+        let warnings: Vec<String> = stderr(&output)
+            .lines()
+            .filter(|l| l.starts_with("warning:"))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            warnings,
+            [format!(
+                "warning: .cigen/config.yml:3: orb `node: circleci/node@{version}` has a floating version: the hash of `direct`, `nested` cannot see which release CircleCI resolves it to, so a new release would be skipped over; pin a full version (`circleci/node@X.Y.Z`)"
+            )]
+        );
+    }
+    // Pinned, or floating but used by no hashed job: no warning.
+    let repo = orb_project("circleci/node@5.2.0", "circleci/slack@4.13.3");
+    repo.write(
+        ".cigen/config.yml",
+        "provider: circleci\norbs:\n  node: circleci/node@5.2.0\n  slack: circleci/slack@4.13.3\n  aws: circleci/aws-cli@volatile\n",
+    );
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success());
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+}
+
+/// JSON with the keys of every object sorted, written here independently
+/// of cigen (the format in `src/hash/mod.rs`).
+fn canonical_json(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(canonical_json).collect();
+            format!("[{}]", items.join(","))
+        }
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let entries: Vec<String> = keys
+                .into_iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        serde_json::Value::from(k.as_str()),
+                        canonical_json(&map[k])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", entries.join(","))
+        }
+        scalar => scalar.to_string(),
+    }
+}
+
+fn index_files(repo: &Repo) -> Vec<GitFile> {
+    let out = hashsupport::run_git(repo.path(), &["ls-files", "-s", "-z"], &[]);
+    out.split('\0')
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let (meta, path) = line.split_once('\t').expect("tab");
+            let fields: Vec<&str> = meta.split(' ').collect();
+            GitFile {
+                path: path.to_string(),
+                mode: u32::from_str_radix(fields[0], 8).expect("mode"),
+                id: fields[1].to_string(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_job_field_is_the_canonical_json_of_the_rendered_job_not_yaml_text() {
+    let repo = orb_project("circleci/node@5.2.0", "circleci/slack@4.13.3");
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let main = repo.yaml(".circleci/main.yml");
+    let document = serde_json::json!({
+        "job": serde_json::to_value(&main["jobs"]["through"]).expect("json"),
+        "commands": {"notify": serde_json::to_value(&main["commands"]["notify"]).expect("json")},
+        "context": [],
+        "orbs": {"slack": "circleci/slack@4.13.3"},
+    });
+    let input = cigen::hash::HashInput {
+        variant_id: "through".into(),
+        job_name: "through".into(),
+        arch: "amd64".into(),
+        canonical_job: canonical_json(&document).into_bytes(),
+        patterns: vec![],
+        upstream: vec![],
+    };
+    let files: Vec<GitFile> = index_files(&repo)
+        .into_iter()
+        .filter(|f| f.path.starts_with("src/"))
+        .collect();
+    let expected = hashsupport::expected(&input, &files, &[], None);
+    assert_eq!(hashes(&repo, &[])["through"], expected.as_str());
 }

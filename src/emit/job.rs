@@ -94,7 +94,8 @@ pub fn record_steps(job_id: &str, arch: &str) -> Vec<Value> {
 
 /// What the job hash covers of a variant's definition: the rendered job (as
 /// it runs in the dynamic workflow), the bodies of the commands it uses and
-/// its contexts. The hash takes its canonical JSON (`hash::canonical`),
+/// its contexts, and every orb it uses in full (`alias: namespace/name@version`).
+/// The hash takes its canonical JSON (`hash::canonical`),
 /// never the text the YAML writer would make of it.
 pub fn canonical_document(project: &Project, job: &Job, arch: &str) -> Value {
     let mut doc = Mapping::new();
@@ -113,6 +114,16 @@ pub fn canonical_document(project: &Project, job: &Job, arch: &str) -> Value {
         "context".into(),
         Value::Sequence(job.context.iter().map(|c| c.as_str().into()).collect()),
     );
+    let orbs: Mapping = job
+        .refs
+        .orbs
+        .iter()
+        .filter_map(|alias| {
+            let reference = project.settings.orbs.get(alias)?;
+            Some((alias.as_str().into(), reference.as_str().into()))
+        })
+        .collect();
+    doc.insert("orbs".into(), Value::Mapping(orbs));
     Value::Mapping(doc)
 }
 

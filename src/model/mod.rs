@@ -4,9 +4,11 @@
 //! this. All configuration errors that need meaning, not just shape, are
 //! raised here, each naming file, line and key.
 
+mod hash_checks;
 mod job;
 mod job_shapes;
 mod or_dependency;
+pub mod refs;
 mod requires;
 pub mod settings;
 mod shape;
@@ -21,6 +23,7 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
+pub use refs::Refs;
 pub use requires::Target;
 pub use settings::Settings;
 
@@ -79,6 +82,9 @@ pub struct Job {
     pub steps: Vec<Value>,
     /// Commands the steps use, directly or through other commands, sorted.
     pub commands: Vec<String>,
+    /// Orbs, pipeline values and commit-bound variables the rendered job
+    /// (with its commands) refers to.
+    pub refs: Refs,
     pub context: Vec<String>,
     pub filters: Option<Value>,
     /// Globs with `@group` references expanded.
@@ -298,6 +304,7 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
             _ => {}
         }
     }
+    hash_checks::check(loaded, &settings, &workflows, &mut warnings)?;
     if !warnings.is_empty() {
         warnings.sort();
         warnings.dedup();
