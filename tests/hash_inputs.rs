@@ -10,37 +10,6 @@ mod hashsupport;
 use common::*;
 use hashsupport::GitFile;
 
-/// `cigen hash --json` as a map, with `env` set (and the pipeline-value
-/// variables of the tests cleared first).
-fn hashes(repo: &Repo, env: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Value> {
-    let mut command = repo.cigen();
-    command.arg("hash").arg("--json");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("CIGEN_PARAM_") || key.starts_with("CIGEN_PIPELINE_") {
-            command.env_remove(key);
-        }
-    }
-    command.env_remove("CIGEN_VALUES");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = command.output().expect("runs");
-    assert!(output.status.success(), "hash failed: {}", stderr(&output));
-    serde_json::from_slice(&output.stdout).expect("json")
-}
-
-/// Variants whose hash differs between two runs.
-fn moved(
-    before: &serde_json::Map<String, serde_json::Value>,
-    after: &serde_json::Map<String, serde_json::Value>,
-) -> Vec<String> {
-    before
-        .iter()
-        .filter(|(id, hash)| after.get(*id) != Some(*hash))
-        .map(|(id, _)| id.clone())
-        .collect()
-}
-
 #[test]
 fn a_value_without_canonical_form_is_a_config_error_naming_file_line_and_path() {
     let repo = minimal(&[(
@@ -104,14 +73,14 @@ fn orb_project(node: &str, slack: &str) -> Repo {
 #[test]
 fn an_orb_version_moves_exactly_the_hashes_of_jobs_using_that_orb() {
     let pinned = orb_project("circleci/node@5.2.0", "circleci/slack@4.13.3");
-    let before = hashes(&pinned, &[]);
+    let before = hash_json(&pinned, &[]);
     assert_eq!(before.len(), 4);
 
     let node = orb_project("circleci/node@6.1.0", "circleci/slack@4.13.3");
-    assert_eq!(moved(&before, &hashes(&node, &[])), ["direct", "nested"]);
+    assert_eq!(moved(&before, &hash_json(&node, &[])), ["direct", "nested"]);
 
     let slack = orb_project("circleci/node@5.2.0", "circleci/slack@4.14.0");
-    assert_eq!(moved(&before, &hashes(&slack, &[])), ["through"]);
+    assert_eq!(moved(&before, &hash_json(&slack, &[])), ["through"]);
 
     // An orb no job uses moves nothing.
     let extra = orb_project("circleci/node@5.2.0", "circleci/slack@4.13.3");
@@ -119,7 +88,10 @@ fn an_orb_version_moves_exactly_the_hashes_of_jobs_using_that_orb() {
         ".cigen/config.yml",
         "provider: circleci\norbs:\n  node: circleci/node@5.2.0\n  slack: circleci/slack@4.13.3\n  aws: circleci/aws-cli@4.0.0\n",
     );
-    assert_eq!(moved(&before, &hashes(&extra, &[])), Vec::<String>::new());
+    assert_eq!(
+        moved(&before, &hash_json(&extra, &[])),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -213,11 +185,94 @@ fn the_job_field_is_the_canonical_json_of_the_rendered_job_not_yaml_text() {
         canonical_job: canonical_json(&document).into_bytes(),
         patterns: vec![],
         upstream: vec![],
+        values: vec![],
     };
     let files: Vec<GitFile> = index_files(&repo)
         .into_iter()
         .filter(|f| f.path.starts_with("src/"))
         .collect();
     let expected = hashsupport::expected(&input, &files, &[], None);
-    assert_eq!(hashes(&repo, &[])["through"], expected.as_str());
+    assert_eq!(hash_json(&repo, &[])["through"], expected.as_str());
+}
+
+/// The `warning:` lines of a `generate` run.
+fn warnings(repo: &Repo) -> Vec<String> {
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    stderr(&output)
+        .lines()
+        .filter(|line| line.starts_with("warning:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_per_pipeline_value_in_a_hashed_job_warns_that_it_never_skips() {
+    let repo = minimal(&[
+        (
+            "stamp.yml",
+            "image: cimg/base:current\nsource_files: [\"src/**\"]\nsteps:\n  - {name: Stamp, run: echo build << pipeline.number >>}\n",
+        ),
+        // Not hashed: no warning, it never skips anyway.
+        (
+            "log.yml",
+            "image: cimg/base:current\nsteps:\n  - {name: Log, run: echo << pipeline.id >>}\n",
+        ),
+    ])
+    .file("src/a.rs", "a\n");
+    assert_eq!(
+        warnings(&repo),
+        [
+            "warning: .cigen/workflows/main/jobs/stamp.yml:4: job `stamp` uses `<< pipeline.number >>`, which differs in every pipeline: its hash never matches an earlier one, so it never skips (drop the value, or the job's source_files)"
+        ]
+    );
+}
+
+#[test]
+fn commit_bound_variables_in_a_hashed_job_warn_with_file_and_line() {
+    let repo = minimal(&[(
+        "image.yml",
+        "image: cimg/base:current\nsource_files: [\"src/**\"]\nenvironment:\n  TAG: app:${CIRCLE_SHA1}\nsteps:\n  - {name: Build, run: docker build -t \"$TAG\" .}\n  - publish\n",
+    )])
+    .file(
+        ".cigen/commands/publish.yml",
+        "steps:\n  - run:\n      name: Publish\n      command: |\n        echo build $CIRCLE_BUILD_NUM\n",
+    )
+    .file("src/a.rs", "a\n");
+    let hint = "what it makes under that name (an image tag, an artifact) is never made when the job is skipped; name it by `$CIGEN_JOB_HASH`, the hash of the job's inputs, instead";
+    assert_eq!(
+        warnings(&repo),
+        [
+            format!(
+                "warning: .cigen/commands/publish.yml:5: job `image` uses `$CIRCLE_BUILD_NUM`: {hint}"
+            ),
+            format!(
+                "warning: .cigen/workflows/main/jobs/image.yml:4: job `image` uses `$CIRCLE_SHA1`: {hint}"
+            ),
+        ]
+    );
+    // The same steps in a job without source_files never skip: no warning.
+    repo.write(
+        ".cigen/workflows/main/jobs/image.yml",
+        "image: cimg/base:current\nenvironment:\n  TAG: app:${CIRCLE_SHA1}\nsteps:\n  - publish\n",
+    );
+    assert_eq!(warnings(&repo), Vec::<String>::new());
+}
+
+#[test]
+fn a_reference_to_an_undeclared_pipeline_parameter_is_a_config_error() {
+    let repo = minimal(&[(
+        "deploy.yml",
+        "image: cimg/base:current\nsteps:\n  - checkout\n  - {name: Deploy, run: ./deploy << pipeline.parameters.deploy_rev >>}\n",
+    )])
+    .file(
+        ".cigen/config.yml",
+        "provider: circleci\nparameters:\n  deploy_ref: {type: string, default: main}\n",
+    );
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_stderr_has(
+        &output,
+        "error: .cigen/workflows/main/jobs/deploy.yml:4: `pipeline.parameters.deploy_rev`: job `deploy` uses pipeline parameter `deploy_rev`, which is not declared under `parameters:` in config.yml\n  hint: did you mean `deploy_ref`?",
+    );
 }

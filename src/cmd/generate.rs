@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{read_optional, write_atomic};
 use crate::model::Project;
 use crate::plan::{WorkflowPlan, prune};
-use crate::setup::hashes;
+use crate::setup::{hashes, values};
 
 /// A checked configuration and the two files it renders to.
 pub struct Checked {
@@ -35,7 +35,9 @@ pub fn checked(config: Option<&Path>) -> Result<Checked> {
     if project.root.join(".git").exists()
         && let Ok((workflow, plan)) = super::dynamic(&project, &plans)
     {
-        hashes::compute(&project, workflow, plan)?;
+        // Only which files match matters here: the declared defaults will do.
+        let defaults = values::read(&project, &workflow.hashed_pipeline_values(), |_| Ok(None))?;
+        hashes::compute(&project, workflow, plan, &defaults)?;
     }
     Ok(Checked {
         project,

@@ -50,8 +50,18 @@
 //! field('F', FILES(V))              32 raw bytes, see below
 //! for each upstream variant U, by id in byte order (duplicates once):
 //!   field('U', u64be(len(id)) ‖ id ‖ H(U) as 32 raw bytes)
+//! for each pipeline value N the job references, by name in byte order:
+//!   field('P', u64be(len(N)) ‖ N ‖ value of N in this pipeline)
 //! field('S', salt)                  only when a salt is set
 //! ```
+//!
+//! `N` is the full name as written in the job (`pipeline.git.branch`,
+//! `pipeline.parameters.deploy_ref`); the value is the UTF-8 text CircleCI
+//! substitutes (booleans `true`/`false`, numbers in decimal), an unset
+//! value the empty string. The values come from the environment of
+//! `cigen setup` (`setup::values`), not from the job's text, so they are a
+//! field of their own and not part of field `J`; a job that references no
+//! pipeline value has no `P` field and keeps its hash whatever the values.
 //!
 //! `FILES(V)` is the SHA-256 of `field('V', "cigen-files/1")`, then for
 //! every file matched by any of V's patterns, in byte order of path:
@@ -211,6 +221,7 @@ fn variant_hashes(
             canonical_job: &input.canonical_job,
             files: file_digests[at],
             upstream,
+            values: &input.values,
             salt: opts.salt.as_deref(),
         }));
     }

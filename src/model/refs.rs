@@ -25,6 +25,11 @@ pub struct Refs {
 }
 
 impl Refs {
+    /// The pipeline values, sorted: what a record step checks.
+    pub fn pipeline_list(&self) -> Vec<String> {
+        self.pipeline.iter().cloned().collect()
+    }
+
     /// Scans `value` and everything inside it. `orbs` are the declared aliases.
     pub fn scan(&mut self, value: &Value, orbs: &[String]) {
         match value {

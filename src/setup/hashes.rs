@@ -1,8 +1,10 @@
 //! The one code path from a plan to job hashes: builds a `HashInput` per
 //! hashed variant (canonical rendered job, expanded source globs, nearest
-//! hashed upstream variants) and runs the hash engine. `cigen hash`,
+//! hashed upstream variants, referenced pipeline values) and runs the hash engine. `cigen hash`,
 //! `cigen setup` and `cigen continue` all come through here; `generate`
 //! checks through `canonical_job` that every hashed job has a canonical form.
+
+use std::collections::BTreeMap;
 
 use crate::config::Source;
 use crate::emit;
@@ -12,8 +14,14 @@ use crate::hash::{self, HashError, HashInput, HashOptions, HashReport};
 use crate::model::{Job, Project, Workflow};
 use crate::plan::{NodeKind, WorkflowPlan};
 
-/// Hashes of every hashed variant of the workflow, in plan order.
-pub fn compute(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Result<HashReport> {
+/// Hashes of every hashed variant of the workflow, in plan order. `values`
+/// holds every pipeline value a hashed job references (`values::from_env`).
+pub fn compute(
+    project: &Project,
+    workflow: &Workflow,
+    plan: &WorkflowPlan,
+    values: &BTreeMap<String, String>,
+) -> Result<HashReport> {
     let mut inputs = vec![];
     for node in plan.variants() {
         let NodeKind::Variant {
@@ -35,6 +43,7 @@ pub fn compute(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> R
             canonical_job: canonical_job(project, job, arch)?,
             patterns: job.source_files.clone(),
             upstream: plan.hashed_upstream(&node.id),
+            values: job_values(job, values)?,
         });
     }
     let options = HashOptions {
@@ -42,6 +51,23 @@ pub fn compute(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> R
     };
     hash::compute(&project.root, &inputs, &options)
         .map_err(|err| to_error(project, workflow, plan, err))
+}
+
+/// `(name, value)` of each pipeline value the job references.
+fn job_values(job: &Job, values: &BTreeMap<String, String>) -> Result<Vec<(String, String)>> {
+    job.refs
+        .pipeline
+        .iter()
+        .map(|name| {
+            let value = values.get(name).ok_or_else(|| {
+                Error::Runtime(format!(
+                    "internal: no value of `{name}` (used by job `{}`) was read",
+                    job.id
+                ))
+            })?;
+            Ok((name.clone(), value.clone()))
+        })
+        .collect()
 }
 
 /// Field `J` of a variant's hash: the canonical JSON of its job document. A

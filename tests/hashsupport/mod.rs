@@ -151,6 +151,7 @@ pub fn input(id: &str, arch: &str, patterns: &[&str], upstream: &[&str]) -> Hash
         canonical_job: format!("{{\"job\":\"{id}\"}}").into_bytes(),
         patterns: patterns.iter().map(|p| p.to_string()).collect(),
         upstream: upstream.iter().map(|u| u.to_string()).collect(),
+        values: Vec::new(),
     }
 }
 
@@ -193,6 +194,14 @@ pub fn expected(
         value.extend_from_slice(id.as_bytes());
         value.extend_from_slice(&unhex(hash));
         field(&mut h, b'U', &value);
+    }
+    let mut values = input.values.clone();
+    values.sort();
+    for (name, value) in values {
+        let mut bytes = (name.len() as u64).to_be_bytes().to_vec();
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.extend_from_slice(value.as_bytes());
+        field(&mut h, b'P', &bytes);
     }
     if let Some(salt) = salt {
         field(&mut h, b'S', salt.as_bytes());
