@@ -276,3 +276,22 @@ fn a_reference_to_an_undeclared_pipeline_parameter_is_a_config_error() {
         "error: .cigen/workflows/main/jobs/deploy.yml:4: `pipeline.parameters.deploy_rev`: job `deploy` uses pipeline parameter `deploy_rev`, which is not declared under `parameters:` in config.yml\n  hint: did you mean `deploy_ref`?",
     );
 }
+
+#[test]
+fn two_values_that_would_share_one_variable_are_a_config_error() {
+    let repo = minimal(&[(
+        "deploy.yml",
+        "image: cimg/base:current\nsource_files: [\"src/**\"]\nsteps:\n  - {name: A, run: echo << pipeline.parameters.a-b >>}\n  - {name: B, run: echo << pipeline.parameters.a_b >>}\n",
+    )])
+    .file(
+        ".cigen/config.yml",
+        "provider: circleci\nparameters:\n  a-b: {type: string, default: x}\n  a_b: {type: string, default: y}\n",
+    )
+    .file("src/a.rs", "a\n");
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_stderr_has(
+        &output,
+        "deploy.yml:5: `pipeline.parameters.a_b`: `pipeline.parameters.a_b` and `pipeline.parameters.a-b` would both reach `cigen setup` as `CIGEN_PARAM_a_b`: rename one",
+    );
+}

@@ -369,3 +369,23 @@ fn a_value_holding_template_syntax_is_not_carried_so_the_job_never_records() {
             .exists()
     );
 }
+
+#[test]
+fn continue_refuses_a_state_whose_values_are_not_the_configs() {
+    let repo = project("");
+    let rt = tempfile::tempdir().expect("rt");
+    continue_with(&repo, rt.path(), &[]);
+    // The plain job now references the tag too: same jobs, other values.
+    repo.write(
+        ".cigen/workflows/main/jobs/plain.yml",
+        &format!("{JOB}  - {{name: Test, run: make test << pipeline.git.tag >>}}\n"),
+    );
+    let output = repo
+        .cigen()
+        .args(["continue", "--dry-run"])
+        .env("CIGEN_TMP", rt.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_stderr_has(&output, "run `cigen setup` again");
+}
