@@ -231,6 +231,7 @@ fn setup_stores_the_values_and_the_continuation_carries_them_to_each_job() {
         ("CIGEN_PIPELINE_git_branch", "feature"),
     ];
     let config = continue_with(&repo, rt.path(), &env);
+    assert_circleci_schema(&[rt.path().join("cigen/continuation.yml")]);
     let state: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(rt.path().join("cigen/state.json")).expect("state"),
     )
