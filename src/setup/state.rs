@@ -67,3 +67,22 @@ impl State {
         Ok(state)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_a_format_1_state_is_refused_for_its_format() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        let values = BTreeMap::from([("pipeline.git.branch".to_string(), "main".to_string())]);
+        let state = State::new("main", IndexMap::new(), values);
+        state.write(&path).expect("written");
+        assert_eq!(State::read(&path).expect("read"), state);
+
+        std::fs::write(&path, r#"{"format": 1, "workflow": "main", "hashes": {}}"#).expect("write");
+        let err = State::read(&path).expect_err("refused");
+        assert!(err.to_string().contains("state format 1 is not 2"), "{err}");
+    }
+}
