@@ -390,3 +390,44 @@ fn continue_refuses_a_state_whose_values_are_not_the_configs() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert_stderr_has(&output, "run `cigen setup` again");
 }
+
+/// A parallel job records in its `<id>_record` job: that job carries the
+/// variant's values and its record step checks them at run time too.
+#[test]
+fn a_parallel_jobs_record_job_carries_and_checks_the_variants_values() {
+    let repo = project("").file(
+        ".cigen/workflows/main/jobs/split.yml",
+        &format!("{JOB}  - {{name: Split, run: ./split << pipeline.parameters.deploy_ref >>}}\nparallelism: 3\n"),
+    );
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    repo.commit_all();
+    let rt = tempfile::tempdir().expect("rt");
+    let config = continue_with(&repo, rt.path(), &[("CIGEN_PARAM_deploy_ref", "v2")]);
+    assert_circleci_schema(&[rt.path().join("cigen/continuation.yml")]);
+    let hashes = hash_json(&repo, &[("CIGEN_PARAM_deploy_ref", "v2")]);
+    let record = environment(&config, "split_record");
+    assert_eq!(
+        record,
+        BTreeMap::from([
+            (
+                "CIGEN_JOB_HASH".to_string(),
+                hashes["split"].as_str().expect("hash").to_string()
+            ),
+            ("CIGEN_PARAM_deploy_ref".to_string(), "v2".to_string()),
+        ])
+    );
+    let hash = &record["CIGEN_JOB_HASH"];
+    let marker = |root: &Path| root.join(format!("cigen_job_exists/done_{hash}")).exists();
+    let root = tempfile::tempdir().expect("root");
+    let same = BTreeMap::from([("pipeline.parameters.deploy_ref", "v2")]);
+    run_record_step(&config, "split_record", root.path(), &same, false);
+    assert!(marker(root.path()));
+    let root = tempfile::tempdir().expect("root");
+    let other = BTreeMap::from([("pipeline.parameters.deploy_ref", "main")]);
+    run_record_step(&config, "split_record", root.path(), &other, false);
+    assert!(
+        !marker(root.path()),
+        "a value changed since setup: nothing recorded"
+    );
+}
