@@ -14,7 +14,7 @@ use hashsupport::GitFile;
 fn a_value_without_canonical_form_is_a_config_error_naming_file_line_and_path() {
     let repo = minimal(&[(
         "lint.yml",
-        "image: cimg/base:current\nsource_files: [\"src/**\"]\nsteps:\n  - run: {command: make, 1: x}\n",
+        "image: cimg/base:current\nsource_files: [\"src/**\"]\nsteps:\n  - when:\n      condition: {1: x}\n      steps: [{run: make}]\n",
     )])
     .file("src/a.rs", "a\n");
     repo.commit_all();
@@ -28,7 +28,7 @@ fn a_value_without_canonical_form_is_a_config_error_naming_file_line_and_path() 
         );
         assert_stderr_has(
             &output,
-            ".cigen/workflows/main/jobs/lint.yml:3: `steps[1].run`: the mapping key `1` is not a string",
+            ".cigen/workflows/main/jobs/lint.yml:3: `steps[1].when.condition`: the mapping key `1` is not a string",
         );
     }
 }
