@@ -301,7 +301,11 @@ fn machine_executor_workflow_when_and_string_parameters() {
     );
     assert_eq!(config["parameters"]["ref"]["default"], "main");
     assert_eq!(config["parameters"]["size"]["enum"][1], "m");
-    assert!(config["workflows"]["setup"].get("when").is_none());
+    // No immediate workflow: setup runs exactly when the main workflow would.
+    assert_eq!(
+        config["workflows"]["setup"]["when"],
+        main["workflows"]["main"]["when"]
+    );
     assert_circleci_schema(&[
         repo.path().join(".circleci/config.yml"),
         repo.path().join(".circleci/main.yml"),

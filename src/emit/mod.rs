@@ -3,6 +3,7 @@
 //! the continuation config derived from a pruned plan. Pure: model and plan
 //! in, text out — no clock, no paths, no environment. Same input, same bytes.
 
+mod condition;
 pub mod job;
 mod setup;
 mod workflow;

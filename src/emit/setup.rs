@@ -1,7 +1,12 @@
-//! `config.yml`: the setup entrypoint. The `setup` workflow runs the setup
-//! job — checkout, `cigen setup`, one `restore_cache` probe per hashed
-//! variant, `cigen continue` — only when no immediate workflow's parameter
-//! is set; each immediate workflow runs when its parameter is true. The
+//! `config.yml`: the setup entrypoint. At most one of its workflows runs in
+//! a pipeline, as CircleCI requires of a setup configuration
+//! (<https://circleci.com/docs/guides/orchestrate/dynamic-config/#config-continuation-constraints>):
+//! each immediate workflow runs when its parameter is true and no earlier
+//! declared one's is (and its own `when` holds); the `setup` workflow runs
+//! the setup job — checkout, `cigen setup`, one `restore_cache` probe per
+//! hashed variant, `cigen continue` — when no immediate workflow's
+//! parameter is set and the dynamic workflow's own `when` holds, so no setup
+//! runs to continue a workflow CircleCI would then filter out. The
 //! setup job is written inline, or with `setup.use_orb` as an invocation of
 //! the orb's `cigen/setup` job with the probes as its `probes` parameter.
 //! Either way `cigen setup` gets each pipeline value a hashed job
@@ -11,6 +16,7 @@
 
 use serde_yaml::{Mapping, Value};
 
+use super::condition::Condition;
 use super::job::{self, CACHE_PREFIX, mapping};
 use super::workflow;
 use crate::error::Result;
@@ -40,7 +46,13 @@ pub fn render(
     let mut commands = vec![];
     let mut workflows = vec![];
     let mut needs_approve = false;
-    for (workflow, plan) in immediate {
+    let mut immediate = immediate.to_vec();
+    immediate.sort_by_key(|(workflow, _)| workflow.declared);
+    let triggers: Vec<&str> = immediate
+        .iter()
+        .filter_map(|(workflow, _)| workflow.trigger.as_deref())
+        .collect();
+    for (index, (workflow, plan)) in immediate.iter().enumerate() {
         for node in plan.variants() {
             let NodeKind::Variant { job, arch, .. } = &node.kind else {
                 continue;
@@ -58,41 +70,39 @@ pub fn render(
             .nodes
             .iter()
             .any(|n| matches!(n.kind, NodeKind::Shim { .. }));
-        let parameter = workflow.trigger.clone().unwrap_or_default();
-        let gate = Value::from(format!("<< pipeline.parameters.{parameter} >>"));
-        let when = match &workflow.when {
-            Some(user) => mapping(&[("and", Value::Sequence(vec![gate, user.clone()]))]),
-            None => gate,
+        let when = Condition {
+            set: workflow.trigger.as_deref(),
+            unset: immediate[..index]
+                .iter()
+                .filter_map(|(earlier, _)| earlier.trigger.as_deref())
+                .collect(),
+            user: workflow.when.as_ref(),
         };
-        let wf = mapping(&[
-            ("when", when),
-            (
-                "jobs",
-                Value::Sequence(workflow::jobs(project, workflow, plan)),
-            ),
-        ]);
-        workflows.push((workflow.name.clone(), wf));
+        let mut wf = Mapping::new();
+        if let Some(when) = when.render() {
+            wf.insert("when".into(), when);
+        }
+        wf.insert(
+            "jobs".into(),
+            Value::Sequence(workflow::jobs(project, workflow, plan)),
+        );
+        workflows.push((workflow.name.clone(), Value::Mapping(wf)));
     }
     if needs_approve {
         jobs.insert(APPROVE_JOB.into(), approve_job(project));
     }
     let mut setup = Mapping::new();
-    let gates: Vec<Value> = immediate
-        .iter()
-        .filter_map(|(w, _)| w.trigger.as_ref())
-        .map(|p| Value::from(format!("<< pipeline.parameters.{p} >>")))
-        .collect();
-    match gates.len() {
-        0 => {}
-        1 => {
-            setup.insert("when".into(), mapping(&[("not", gates[0].clone())]));
-        }
-        _ => {
-            setup.insert(
-                "when".into(),
-                mapping(&[("not", mapping(&[("or", Value::Sequence(gates))]))]),
-            );
-        }
+    // The dynamic workflow's `when` sees the same values here: pipeline
+    // values are in scope everywhere, and its parameters are declared in
+    // both files, trigger values passing on to the continuation
+    // (<https://circleci.com/docs/guides/orchestrate/pipeline-variables/#pipeline-parameters-and-dynamic-configuration>).
+    let when = Condition {
+        set: None,
+        unset: triggers,
+        user: project.dynamic_workflow().and_then(|w| w.when.as_ref()),
+    };
+    if let Some(when) = when.render() {
+        setup.insert("when".into(), when);
     }
     setup.insert(
         "jobs".into(),

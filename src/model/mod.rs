@@ -46,6 +46,10 @@ pub struct Workflow {
     pub name: String,
     /// Boolean pipeline parameter that runs this workflow from `config.yml`.
     pub trigger: Option<String>,
+    /// Position in declaration order: the `.cigen/workflows/` directories
+    /// by name, then `cigen.yml`'s `workflows:` as written. Of two immediate
+    /// workflows whose parameters are both true, the first declared runs.
+    pub declared: usize,
     pub when: Option<Value>,
     /// Declared order; the default stage (jobs directly in `jobs/`) is not listed.
     pub stages: Vec<Stage>,
@@ -180,6 +184,7 @@ impl Workflow {
         Workflow {
             name,
             trigger,
+            declared: 0,
             when,
             stages,
             jobs,
@@ -257,9 +262,10 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
     commands.sort_keys();
 
     let mut workflows = vec![];
-    for loaded_workflow in &loaded.workflows {
-        let workflow =
+    for (declared, loaded_workflow) in loaded.workflows.iter().enumerate() {
+        let mut workflow =
             job::build_workflow(loaded, &settings, &commands, loaded_workflow, &mut warnings)?;
+        workflow.declared = declared;
         workflows.push(workflow);
     }
     workflows.sort_by(|a, b| a.name.cmp(&b.name));
