@@ -47,10 +47,17 @@ pub fn build_workflow(
                 .message(format!("stage `{}` is declared twice", stage.name))
                 .into());
         }
+        let at = error(&["stages"], Some(&stage.name));
         stages.push(Stage {
             name: stage.name.clone(),
             requires: stage.requires.clone(),
             approval: stage.approval,
+            empty: !raw
+                .jobs
+                .iter()
+                .any(|job| job.stage.as_ref() == Some(&stage.name)),
+            file: at.file,
+            line: at.line,
         });
     }
     let stage_names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
@@ -148,7 +155,8 @@ pub fn build_workflow(
             job.requires_any.push(target);
         }
     }
-    let jobs = jobs.into_iter().map(|(job, _)| job).collect();
+    let jobs: Vec<Job> = jobs.into_iter().map(|(job, _)| job).collect();
+    super::empty_stage::settle(&mut stages, &jobs, warnings);
     Ok(Workflow::new(
         raw.name.clone(),
         raw.raw.trigger.as_ref().map(|t| t.parameter.clone()),

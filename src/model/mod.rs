@@ -4,6 +4,7 @@
 //! this. All configuration errors that need meaning, not just shape, are
 //! raised here, each naming file, line and key.
 
+mod empty_stage;
 mod hash_checks;
 mod job;
 mod job_shapes;
@@ -63,7 +64,15 @@ pub struct Workflow {
 pub struct Stage {
     pub name: String,
     pub requires: Vec<String>,
+    /// `approval: true`. Off for a stage with no jobs that nothing requires:
+    /// its approval would gate nothing (`empty_stage`).
     pub approval: bool,
+    /// No job is in this stage: requiring it means requiring its approval
+    /// or, without one, what it requires.
+    pub empty: bool,
+    /// Where it is declared (the workflow's config), for messages.
+    pub file: PathBuf,
+    pub line: Option<usize>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,17 +1,19 @@
 //! The job graph of each workflow: one node per job variant, stage approval,
 //! job gate and OR-dependency shim, with `requires` edges expanded to
 //! variant ids (multi→multi pairs by arch; single→multi needs every
-//! variant), and the `<id>_record` job that records a parallel hashed
-//! variant's success (DESIGN §3). Input: the model. Output: ordered nodes
-//! for `emit`, `hash` and pruning. Raises only graph errors: duplicate ids
-//! and cycles.
+//! variant), stage `requires` expanded through stages with no jobs (to
+//! their approval, or to what they require), and the `<id>_record` job that
+//! records a parallel hashed variant's success (DESIGN §3). Input: the
+//! model. Output: ordered nodes for `emit`, `hash` and pruning. Raises only
+//! graph errors: duplicate ids and cycles.
 
 pub mod prune;
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 
 use crate::error::{ConfigError, Result};
-use crate::model::{Job, Project, Target, Workflow};
+use crate::model::{Project, Stage, Target, Workflow};
 
 /// Job names cigen defines itself.
 pub const SETUP_JOB: &str = "cigen_setup";
@@ -120,28 +122,31 @@ pub fn build(project: &Project) -> Result<Vec<WorkflowPlan>> {
 
 pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<WorkflowPlan> {
     let mut nodes: Vec<Node> = vec![];
-    // The job each node comes from, by node index: errors name its file.
-    let mut origin: Vec<&Job> = vec![];
+    // Where each node comes from, by node index: errors name that file.
+    let mut origin: Vec<Place> = vec![];
 
     let by_stage = variants_by_stage(workflow);
     let mut approvals_done = BTreeSet::new();
+    // Empty stages keep their approval in stage order, before later stages' jobs.
+    let mut empty_gates = workflow
+        .stages
+        .iter()
+        .filter(|stage| stage.empty && stage.approval)
+        .peekable();
     for job in &workflow.jobs {
         let stage = job.stage.as_deref().and_then(|name| workflow.stage(name));
+        let rank = stage_rank(workflow, job.stage.as_deref());
+        while let Some(empty) = empty_gates.next_if(|s| stage_rank(workflow, Some(&s.name)) < rank)
+        {
+            nodes.push(stage_approval(workflow, &by_stage, empty)?);
+            origin.push((&empty.file, empty.line));
+        }
         if let Some(stage) = stage
             && stage.approval
             && approvals_done.insert(stage.name.clone())
         {
-            let requires = stage_variants(&by_stage, &stage.requires)
-                .into_iter()
-                .map(Edge::to)
-                .collect();
-            nodes.push(Node {
-                id: format!("approve_{}", stage.name),
-                kind: NodeKind::Approval { gate_of: None },
-                stage: Some(stage.name.clone()),
-                requires,
-            });
-            origin.push(job);
+            nodes.push(stage_approval(workflow, &by_stage, stage)?);
+            origin.push((&job.file, job.line));
         }
         if job.gated {
             nodes.push(Node {
@@ -152,7 +157,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 stage: job.stage.clone(),
                 requires: vec![],
             });
-            origin.push(job);
+            origin.push((&job.file, job.line));
             for target in &job.requires_any {
                 let requires: Vec<Edge> = expand(workflow, target, None)
                     .into_iter()
@@ -166,7 +171,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                     stage: job.stage.clone(),
                     requires,
                 });
-                origin.push(job);
+                origin.push((&job.file, job.line));
             }
         }
         for arch in &job.archs {
@@ -184,11 +189,8 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 if stage.approval {
                     requires.push(Edge::to(format!("approve_{}", stage.name)));
                 } else {
-                    requires.extend(
-                        stage_variants(&by_stage, &stage.requires)
-                            .into_iter()
-                            .map(Edge::to),
-                    );
+                    let targets = stage_targets(workflow, &by_stage, stage)?;
+                    requires.extend(targets.into_iter().map(Edge::to));
                 }
             }
             if job.gated {
@@ -209,7 +211,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 stage: job.stage.clone(),
                 requires,
             });
-            origin.push(job);
+            origin.push((&job.file, job.line));
             if workflow.trigger.is_none() && job.records_apart() {
                 let record = record_id(&id);
                 nodes.push(Node {
@@ -218,9 +220,13 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                     stage: job.stage.clone(),
                     requires: vec![Edge::to(id)],
                 });
-                origin.push(job);
+                origin.push((&job.file, job.line));
             }
         }
+    }
+    for empty in empty_gates {
+        nodes.push(stage_approval(workflow, &by_stage, empty)?);
+        origin.push((&empty.file, empty.line));
     }
 
     let reserved = [
@@ -230,29 +236,29 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
     ];
     let mut ids: HashMap<&str, usize> = HashMap::new();
     for (index, node) in nodes.iter().enumerate() {
-        let job = origin[index];
+        let (file, line) = origin[index];
         if reserved.contains(&node.id.as_str()) {
             return Err(ConfigError::new(
-                &job.file,
+                file,
                 "(job id)",
                 format!("job id `{}` is reserved by cigen", node.id),
             )
-            .line(job.line)
+            .line(line)
             .into());
         }
         if let Some(previous) = ids.insert(node.id.as_str(), index) {
-            let other = origin[previous];
+            let (other, _) = origin[previous];
             return Err(ConfigError::new(
-                &job.file,
+                file,
                 "(job id)",
                 format!(
                     "id `{}` is produced twice in workflow `{}`: by this file and by {}",
                     node.id,
                     workflow.name,
-                    other.file.display()
+                    other.display()
                 ),
             )
-            .line(job.line)
+            .line(line)
             .hint(record_hint(&nodes[previous]).or(record_hint(node)).or(Some("rename one of the jobs: variants are named `<id>_<arch>`, approvals `approve_<stage>` and `approve_<id>`".into())))
             .into());
         }
@@ -263,16 +269,16 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
     };
     if let Some(cycle) = find_cycle(&plan) {
         let first = plan.nodes.iter().position(|n| n.id == cycle[0]);
-        let job = origin[first.unwrap_or(0)];
+        let (file, line) = origin[first.unwrap_or(0)];
         return Err(ConfigError::new(
-            &job.file,
+            file,
             "requires",
             format!(
                 "dependency cycle: {} (each requires the next)",
                 cycle.join(" -> ")
             ),
         )
-        .line(job.line)
+        .line(line)
         .into());
     }
     Ok(plan)
@@ -294,12 +300,87 @@ pub fn record_id(variant: &str) -> String {
     format!("{variant}_record")
 }
 
-/// Every variant of every job in the given stages.
-fn stage_variants(by_stage: &HashMap<&str, Vec<String>>, stages: &[String]) -> Vec<String> {
-    stages
-        .iter()
-        .flat_map(|stage| by_stage.get(stage.as_str()).into_iter().flatten().cloned())
-        .collect()
+/// A file and line a node comes from.
+type Place<'a> = (&'a Path, Option<usize>);
+
+/// `approve_<stage>`, requiring what the stage requires.
+fn stage_approval(
+    workflow: &Workflow,
+    by_stage: &HashMap<&str, Vec<String>>,
+    stage: &Stage,
+) -> Result<Node> {
+    let requires = stage_targets(workflow, by_stage, stage)?;
+    Ok(Node {
+        id: format!("approve_{}", stage.name),
+        kind: NodeKind::Approval { gate_of: None },
+        stage: Some(stage.name.clone()),
+        requires: requires.into_iter().map(Edge::to).collect(),
+    })
+}
+
+/// The node ids `stage`'s `requires` mean: every variant of a required
+/// stage with jobs; for a required stage with no jobs its approval (kept by
+/// `model` only when something waits for it) or else, in turn, what it
+/// requires — so an empty stage never breaks the ordering around it.
+fn stage_targets(
+    workflow: &Workflow,
+    by_stage: &HashMap<&str, Vec<String>>,
+    stage: &Stage,
+) -> Result<Vec<String>> {
+    let mut targets = vec![];
+    let mut path = vec![stage.name.as_str()];
+    expand_stages(workflow, by_stage, &stage.requires, &mut path, &mut targets)?;
+    let mut seen = BTreeSet::new();
+    targets.retain(|id| seen.insert(id.clone()));
+    Ok(targets)
+}
+
+fn expand_stages<'a>(
+    workflow: &'a Workflow,
+    by_stage: &HashMap<&str, Vec<String>>,
+    names: &'a [String],
+    path: &mut Vec<&'a str>,
+    targets: &mut Vec<String>,
+) -> Result<()> {
+    for name in names {
+        let Some(stage) = workflow.stage(name) else {
+            continue;
+        };
+        if !stage.empty {
+            targets.extend(by_stage.get(name.as_str()).into_iter().flatten().cloned());
+        } else if stage.approval {
+            targets.push(format!("approve_{name}"));
+        } else if let Some(at) = path.iter().position(|seen| seen == name) {
+            let mut cycle: Vec<&str> = path[at..].to_vec();
+            cycle.push(name);
+            return Err(ConfigError::new(
+                &stage.file,
+                "stages",
+                format!(
+                    "stage cycle: {} (each requires the next)",
+                    cycle.join(" -> ")
+                ),
+            )
+            .line(stage.line)
+            .into());
+        } else {
+            path.push(name);
+            expand_stages(workflow, by_stage, &stage.requires, path, targets)?;
+            path.pop();
+        }
+    }
+    Ok(())
+}
+
+/// Jobs come in stage order: the default stage, then the declared ones.
+fn stage_rank(workflow: &Workflow, stage: Option<&str>) -> usize {
+    stage.map_or(0, |name| {
+        1 + workflow
+            .stages
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or(0)
+    })
 }
 
 /// Variant ids per stage, computed once: stage `requires` fan out to every one.
