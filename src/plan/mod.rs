@@ -8,12 +8,14 @@
 //! graph errors: duplicate ids and cycles.
 
 pub mod prune;
+mod stages;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::error::{ConfigError, Result};
-use crate::model::{Project, Stage, Target, Workflow};
+use crate::model::{Project, Target, Workflow};
+use stages::{stage_approval, stage_rank, stage_targets};
 
 /// Job names cigen defines itself.
 pub const SETUP_JOB: &str = "cigen_setup";
@@ -302,86 +304,6 @@ pub fn record_id(variant: &str) -> String {
 
 /// A file and line a node comes from.
 type Place<'a> = (&'a Path, Option<usize>);
-
-/// `approve_<stage>`, requiring what the stage requires.
-fn stage_approval(
-    workflow: &Workflow,
-    by_stage: &HashMap<&str, Vec<String>>,
-    stage: &Stage,
-) -> Result<Node> {
-    let requires = stage_targets(workflow, by_stage, stage)?;
-    Ok(Node {
-        id: format!("approve_{}", stage.name),
-        kind: NodeKind::Approval { gate_of: None },
-        stage: Some(stage.name.clone()),
-        requires: requires.into_iter().map(Edge::to).collect(),
-    })
-}
-
-/// The node ids `stage`'s `requires` mean: every variant of a required
-/// stage with jobs; for a required stage with no jobs its approval (kept by
-/// `model` only when something waits for it) or else, in turn, what it
-/// requires — so an empty stage never breaks the ordering around it.
-fn stage_targets(
-    workflow: &Workflow,
-    by_stage: &HashMap<&str, Vec<String>>,
-    stage: &Stage,
-) -> Result<Vec<String>> {
-    let mut targets = vec![];
-    let mut path = vec![stage.name.as_str()];
-    expand_stages(workflow, by_stage, &stage.requires, &mut path, &mut targets)?;
-    let mut seen = BTreeSet::new();
-    targets.retain(|id| seen.insert(id.clone()));
-    Ok(targets)
-}
-
-fn expand_stages<'a>(
-    workflow: &'a Workflow,
-    by_stage: &HashMap<&str, Vec<String>>,
-    names: &'a [String],
-    path: &mut Vec<&'a str>,
-    targets: &mut Vec<String>,
-) -> Result<()> {
-    for name in names {
-        let Some(stage) = workflow.stage(name) else {
-            continue;
-        };
-        if !stage.empty {
-            targets.extend(by_stage.get(name.as_str()).into_iter().flatten().cloned());
-        } else if stage.approval {
-            targets.push(format!("approve_{name}"));
-        } else if let Some(at) = path.iter().position(|seen| seen == name) {
-            let mut cycle: Vec<&str> = path[at..].to_vec();
-            cycle.push(name);
-            return Err(ConfigError::new(
-                &stage.file,
-                "stages",
-                format!(
-                    "stage cycle: {} (each requires the next)",
-                    cycle.join(" -> ")
-                ),
-            )
-            .line(stage.line)
-            .into());
-        } else {
-            path.push(name);
-            expand_stages(workflow, by_stage, &stage.requires, path, targets)?;
-            path.pop();
-        }
-    }
-    Ok(())
-}
-
-/// Jobs come in stage order: the default stage, then the declared ones.
-fn stage_rank(workflow: &Workflow, stage: Option<&str>) -> usize {
-    stage.map_or(0, |name| {
-        1 + workflow
-            .stages
-            .iter()
-            .position(|s| s.name == name)
-            .unwrap_or(0)
-    })
-}
 
 /// Variant ids per stage, computed once: stage `requires` fan out to every one.
 fn variants_by_stage(workflow: &Workflow) -> HashMap<&str, Vec<String>> {
