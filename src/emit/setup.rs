@@ -46,6 +46,7 @@ pub fn render(
     let mut commands = vec![];
     let mut workflows = vec![];
     let mut needs_approve = false;
+    // Every immediate workflow has a trigger (`emit::render` picks them by it).
     let mut immediate = immediate.to_vec();
     immediate.sort_by_key(|(workflow, _)| workflow.declared);
     let triggers: Vec<&str> = immediate
@@ -72,26 +73,15 @@ pub fn render(
             .any(|n| matches!(n.kind, NodeKind::Shim { .. }));
         let when = Condition {
             set: workflow.trigger.as_deref(),
-            unset: immediate[..index]
-                .iter()
-                .filter_map(|(earlier, _)| earlier.trigger.as_deref())
-                .collect(),
+            unset: triggers[..index].to_vec(),
             user: workflow.when.as_ref(),
         };
-        let mut wf = Mapping::new();
-        if let Some(when) = when.render() {
-            wf.insert("when".into(), when);
-        }
-        wf.insert(
-            "jobs".into(),
-            Value::Sequence(workflow::jobs(project, workflow, plan)),
-        );
-        workflows.push((workflow.name.clone(), Value::Mapping(wf)));
+        let entries = workflow::jobs(project, workflow, plan);
+        workflows.push((workflow.name.clone(), workflow_body(&when, entries)));
     }
     if needs_approve {
         jobs.insert(APPROVE_JOB.into(), approve_job(project));
     }
-    let mut setup = Mapping::new();
     // The dynamic workflow's `when` sees the same values here: pipeline
     // values are in scope everywhere, and its parameters are declared in
     // both files, trigger values passing on to the continuation
@@ -101,14 +91,8 @@ pub fn render(
         unset: triggers,
         user: project.dynamic_workflow().and_then(|w| w.when.as_ref()),
     };
-    if let Some(when) = when.render() {
-        setup.insert("when".into(), when);
-    }
-    setup.insert(
-        "jobs".into(),
-        Value::Sequence(vec![setup_invocation(project, probes)]),
-    );
-    workflows.insert(0, ("setup".to_string(), Value::Mapping(setup)));
+    let setup = workflow_body(&when, vec![setup_invocation(project, probes)]);
+    workflows.insert(0, ("setup".to_string(), setup));
     if use_orb {
         // The orb is declared in config.yml only: main.yml does not use it.
         let mut project = project.clone();
@@ -118,6 +102,16 @@ pub fn render(
         return super::document(&project, true, &commands, jobs, workflows);
     }
     super::document(project, true, &commands, jobs, workflows)
+}
+
+/// A workflow: its `when` (if anything is required) and its jobs.
+fn workflow_body(when: &Condition, jobs: Vec<Value>) -> Value {
+    let mut body = Mapping::new();
+    if let Some(when) = when.render() {
+        body.insert("when".into(), when);
+    }
+    body.insert("jobs".into(), Value::Sequence(jobs));
+    Value::Mapping(body)
 }
 
 /// The setup workflow's one job. CircleCI runs no job on a tag unless its
