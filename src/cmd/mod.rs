@@ -23,7 +23,11 @@ pub fn load(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
     for warning in &project.warnings {
         eprintln!("warning: {warning}");
     }
-    let plans = crate::plan::build(&project)?;
+    let mut warnings = vec![];
+    let plans = crate::plan::build(&project, &mut warnings)?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     Ok((project, plans))
 }
 

@@ -7,9 +7,9 @@ use serde_yaml::Value;
 
 use super::requires::Resolver;
 use super::settings::Settings;
-use super::{Job, Requirement, Stage, Workflow, is_valid_name, steps};
+use super::{Job, Requirement, Stage, Trigger, Workflow, invalid_id, is_valid_name, steps};
 use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire};
-use crate::error::{Result, suggest};
+use crate::error::{ConfigError, Result, suggest};
 
 /// CircleCI's statuses for `requires: [{job: [statuses]}]`.
 const JOB_STATUSES: &[&str] = &[
@@ -40,6 +40,11 @@ pub fn build_workflow(
             return Err(error(&["stages"], Some(&stage.name))
                 .message("stage names start with a letter and hold letters, digits, `_`, `-`")
                 .into());
+        }
+        if stage.approval
+            && let Some(why) = invalid_id(&format!("approve_{}", stage.name))
+        {
+            return Err(error(&["stages"], Some(&stage.name)).message(why).into());
         }
         if stages.iter().any(|s| s.name == stage.name) {
             return Err(error(&["stages"], Some(&stage.name))
@@ -143,7 +148,11 @@ pub fn build_workflow(
                     .message(format!("unknown job `{name}` in requires_any"))
                     .hint(hint)
             })?;
-            job.requires_any.push(target);
+            if let Some(why) = invalid_id(&job.shim_id(&target)) {
+                return Err(error(&["requires_any"], Some(name)).message(why).into());
+            }
+            let line = error(&["requires_any"], Some(name)).line;
+            job.requires_any.push(Trigger { target, line });
         }
     }
     let jobs = jobs.into_iter().map(|(job, _)| job).collect();
@@ -376,7 +385,7 @@ fn build_job(
             .message("`filters` is a map of `branches`/`tags`")
             .into());
     }
-    Ok(Job {
+    let built = Job {
         id: job_id(&raw.stage, &raw.name),
         name: raw.name.clone(),
         stage: raw.stage.clone(),
@@ -395,9 +404,39 @@ fn build_job(
         requires: vec![],
         requires_any: vec![],
         gated: job.approval || !job.requires_any.is_empty(),
+        approval: job.approval,
         persists_workspace: invoked.iter().any(|s| s == "persist_to_workspace"),
         attaches_workspace: invoked.iter().any(|s| s == "attach_workspace"),
-    })
+    };
+    check_ids(&built, error)?;
+    Ok(built)
+}
+
+/// The ids cigen composes for a job — its variants `<id>_<arch>` and its
+/// gate `approve_<id>` — are valid CircleCI job names; the error points at
+/// what made the id.
+fn check_ids(job: &Job, error: impl Fn(&[&str], Option<&str>) -> ConfigError) -> Result<()> {
+    for arch in &job.archs {
+        if let Some(why) = invalid_id(&job.variant_id(arch)) {
+            let at = if job.multi_arch() {
+                error(&["architectures"], Some(arch))
+            } else {
+                error(&[], None).key("(job id)")
+            };
+            return Err(at.message(why).into());
+        }
+    }
+    if job.gated
+        && let Some(why) = invalid_id(&job.gate_id())
+    {
+        let key = if job.approval {
+            "approval"
+        } else {
+            "requires_any"
+        };
+        return Err(error(&[key], None).message(why).into());
+    }
+    Ok(())
 }
 
 /// Commands used by the steps (transitively, sorted) and every step name invoked through them.

@@ -78,9 +78,11 @@ pub struct Job {
     /// Globs with `@group` references expanded.
     pub source_files: Vec<String>,
     pub requires: Vec<Requirement>,
-    pub requires_any: Vec<Target>,
+    pub requires_any: Vec<Trigger>,
     /// The job has its own approval gate `approve_<id>` (`approval: true` or `requires_any`).
     pub gated: bool,
+    /// `approval: true`: the gate may be approved by hand, not only by a trigger.
+    pub approval: bool,
     pub persists_workspace: bool,
     pub attaches_workspace: bool,
 }
@@ -90,6 +92,13 @@ pub struct Requirement {
     pub target: Target,
     /// CircleCI job statuses (`[success, failed, canceled]`); `None` means success.
     pub statuses: Option<Vec<String>>,
+}
+
+/// One entry of `requires_any`, with the line it was written on.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub target: Target,
+    pub line: Option<usize>,
 }
 
 impl Job {
@@ -111,6 +120,11 @@ impl Job {
 
     pub fn gate_id(&self) -> String {
         format!("approve_{}", self.id)
+    }
+
+    /// The shim that approves this job's gate once `target` passes.
+    pub fn shim_id(&self, target: &Target) -> String {
+        format!("{}_after_{}", self.gate_id(), target.name())
     }
 }
 
@@ -156,12 +170,37 @@ impl Project {
     }
 }
 
-/// CircleCI accepts job names starting with a letter, then letters, digits, `_` and `-`.
+/// Longest job name cigen writes.
+pub const MAX_NAME: usize = 128;
+
+/// CircleCI accepts job names starting with a letter, then letters, digits,
+/// `_` and `-`, no spaces
+/// (<https://circleci.com/docs/guides/orchestrate/jobs-steps/#job-naming>);
+/// cigen also keeps them to `MAX_NAME` characters.
 pub fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && name.len() <= 128
+        && name.len() <= MAX_NAME
+}
+
+/// Why a job id cigen composes (`<id>_<arch>`, `approve_<id>`, …) is not a
+/// valid job name, or `None` when it is.
+pub fn invalid_id(id: &str) -> Option<String> {
+    if is_valid_name(id) {
+        return None;
+    }
+    let why = if id.len() > MAX_NAME {
+        format!(
+            "it is {} characters long, over the limit of {MAX_NAME}",
+            id.len()
+        )
+    } else {
+        "job names start with a letter and hold only letters, digits, `_` and `-`".to_string()
+    };
+    Some(format!(
+        "cigen would name a job `{id}`, which is not a valid CircleCI job name: {why}"
+    ))
 }
 
 pub fn build(loaded: &Loaded) -> Result<Project> {

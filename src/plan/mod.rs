@@ -2,9 +2,11 @@
 //! job gate and OR-dependency shim, with `requires` edges expanded to
 //! variant ids (multi→multi pairs by arch; single→multi needs every
 //! variant). Input: the model. Output: ordered nodes for `emit`, `hash` and
-//! pruning. Raises only graph errors: duplicate ids and cycles.
+//! pruning. Raises only graph errors: duplicate ids, cycles, and
+//! jobs whose every OR-trigger waits for the job itself (`waits`).
 
 pub mod prune;
+pub mod waits;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -39,9 +41,15 @@ pub enum NodeKind {
         attaches: bool,
     },
     /// `approve_<stage>`, or with `gate_of` the gate `approve_<job>` of one job.
-    Approval { gate_of: Option<String> },
-    /// Approves `gate` through the API once its requirements pass.
-    Shim { gate: String },
+    /// `by_hand`: a person may approve it (stage approvals, `approval: true`);
+    /// otherwise only its shims do.
+    Approval {
+        gate_of: Option<String>,
+        by_hand: bool,
+    },
+    /// Approves `gate` through the API once its requirements (the expanded
+    /// `trigger`, as named in the shim id) pass.
+    Shim { gate: String, trigger: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,15 +105,20 @@ impl WorkflowPlan {
     }
 }
 
-pub fn build(project: &Project) -> Result<Vec<WorkflowPlan>> {
+/// Plans every workflow; warnings (triggers that cannot start their job) go to `warnings`.
+pub fn build(project: &Project, warnings: &mut Vec<String>) -> Result<Vec<WorkflowPlan>> {
     project
         .workflows
         .iter()
-        .map(|workflow| build_workflow(project, workflow))
+        .map(|workflow| build_workflow(project, workflow, warnings))
         .collect()
 }
 
-pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<WorkflowPlan> {
+pub fn build_workflow(
+    project: &Project,
+    workflow: &Workflow,
+    warnings: &mut Vec<String>,
+) -> Result<WorkflowPlan> {
     let mut nodes: Vec<Node> = vec![];
     let mut origin: HashMap<String, &Job> = HashMap::new();
 
@@ -123,7 +136,10 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 .collect();
             nodes.push(Node {
                 id: format!("approve_{}", stage.name),
-                kind: NodeKind::Approval { gate_of: None },
+                kind: NodeKind::Approval {
+                    gate_of: None,
+                    by_hand: true,
+                },
                 stage: Some(stage.name.clone()),
                 requires,
             });
@@ -134,21 +150,23 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 id: job.gate_id(),
                 kind: NodeKind::Approval {
                     gate_of: Some(job.id.clone()),
+                    by_hand: job.approval,
                 },
                 stage: job.stage.clone(),
                 requires: vec![],
             });
             origin.insert(job.gate_id(), job);
-            for target in &job.requires_any {
-                let requires: Vec<Edge> = expand(workflow, target, None)
+            for trigger in &job.requires_any {
+                let requires: Vec<Edge> = expand(workflow, &trigger.target, None)
                     .into_iter()
                     .map(Edge::to)
                     .collect();
-                let id = format!("{}_after_{}", job.gate_id(), target_name(target));
+                let id = job.shim_id(&trigger.target);
                 nodes.push(Node {
                     id: id.clone(),
                     kind: NodeKind::Shim {
                         gate: job.gate_id(),
+                        trigger: trigger.target.name(),
                     },
                     stage: job.stage.clone(),
                     requires,
@@ -250,6 +268,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
         .line(job.line)
         .into());
     }
+    waits::check(workflow, &plan, warnings)?;
     Ok(plan)
 }
 
@@ -271,18 +290,6 @@ fn variants_by_stage(workflow: &Workflow) -> HashMap<&str, Vec<String>> {
         }
     }
     by_stage
-}
-
-fn target_name(target: &Target) -> String {
-    match target {
-        Target::Job {
-            id,
-            arch: Some(arch),
-        } => format!("{id}_{arch}"),
-        Target::Job { id, arch: None } => id.clone(),
-        Target::StageApproval(stage) => format!("approve_{stage}"),
-        Target::Gate(job) => format!("approve_{job}"),
-    }
 }
 
 /// Variant ids a target means for a requiring variant of arch `from` (`None` for single-arch).

@@ -76,7 +76,10 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
     // dependents must not inherit a wait for an approval of a skipped job.
     let mut dropped = vec![];
     for node in &plan.nodes {
-        let NodeKind::Approval { gate_of: Some(job) } = &node.kind else {
+        let NodeKind::Approval {
+            gate_of: Some(job), ..
+        } = &node.kind
+        else {
             continue;
         };
         let job_removed = plan
@@ -85,7 +88,8 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
             .all(|v| removed.contains(&v.id));
         if job_removed {
             for gone in plan.nodes.iter().filter(|n| {
-                n.id == node.id || matches!(&n.kind, NodeKind::Shim { gate } if gate == &node.id)
+                n.id == node.id
+                    || matches!(&n.kind, NodeKind::Shim { gate, .. } if gate == &node.id)
             }) {
                 dropped.push(gone.id.clone());
             }
@@ -112,7 +116,7 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
                 NodeKind::Approval { .. } => !nodes
                     .iter()
                     .any(|other| other.requires.iter().any(|e| e.target == node.id)),
-                NodeKind::Shim { gate } => !nodes.iter().any(|other| &other.id == gate),
+                NodeKind::Shim { gate, .. } => !nodes.iter().any(|other| &other.id == gate),
                 NodeKind::Variant { .. } => false,
             })
             .map(|node| node.id.clone())
@@ -228,7 +232,10 @@ mod tests {
     fn approval(id: &str, requires: &[&str]) -> Node {
         Node {
             id: id.to_string(),
-            kind: NodeKind::Approval { gate_of: None },
+            kind: NodeKind::Approval {
+                gate_of: None,
+                by_hand: true,
+            },
             stage: None,
             requires: requires
                 .iter()
@@ -327,6 +334,7 @@ mod tests {
                     id: "approve_image_after_approve_deploy".into(),
                     kind: NodeKind::Shim {
                         gate: "approve_image".into(),
+                        trigger: "approve_deploy".into(),
                     },
                     stage: None,
                     requires: vec![Edge {
@@ -356,6 +364,7 @@ mod tests {
         let mut gate = approval("approve_image", &[]);
         gate.kind = NodeKind::Approval {
             gate_of: Some("image".into()),
+            by_hand: true,
         };
         let plan = WorkflowPlan {
             name: "main".into(),
@@ -367,6 +376,7 @@ mod tests {
                     id: "approve_image_after_approve_deploy".into(),
                     kind: NodeKind::Shim {
                         gate: "approve_image".into(),
+                        trigger: "approve_deploy".into(),
                     },
                     stage: None,
                     requires: vec![Edge {
