@@ -19,7 +19,7 @@ pub fn jobs(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Vec<
         .collect()
 }
 
-/// The plan's nodes by id and, for each id, the nodes requiring it.
+/// The plan's nodes by id and, for each approval, the nodes requiring it.
 struct Graph<'a> {
     by_id: HashMap<&'a str, &'a Node>,
     dependents: HashMap<&'a str, Vec<&'a Node>>,
@@ -27,19 +27,22 @@ struct Graph<'a> {
 
 impl<'a> Graph<'a> {
     fn new(plan: &'a WorkflowPlan) -> Graph<'a> {
+        let by_id: HashMap<&str, &Node> = plan.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
         let mut dependents: HashMap<&str, Vec<&Node>> = HashMap::new();
         for node in &plan.nodes {
             for edge in &node.requires {
-                dependents
-                    .entry(edge.target.as_str())
-                    .or_default()
-                    .push(node);
+                let target = edge.target.as_str();
+                // Every approval id starts so: most edges skip the lookup.
+                let approval = target.starts_with("approve_")
+                    && by_id
+                        .get(target)
+                        .is_some_and(|n| matches!(n.kind, NodeKind::Approval { .. }));
+                if approval {
+                    dependents.entry(target).or_default().push(node);
+                }
             }
         }
-        Graph {
-            by_id: plan.nodes.iter().map(|n| (n.id.as_str(), n)).collect(),
-            dependents,
-        }
+        Graph { by_id, dependents }
     }
 }
 

@@ -255,7 +255,8 @@ pub fn build_workflow(
         name: workflow.name.clone(),
         nodes,
     };
-    if let Some(cycle) = find_cycle(&plan) {
+    let requires = positions(&plan.nodes);
+    if let Some(cycle) = find_cycle(&plan, &requires) {
         let job = origin[&cycle[0]];
         return Err(ConfigError::new(
             &job.file,
@@ -268,7 +269,7 @@ pub fn build_workflow(
         .line(job.line)
         .into());
     }
-    waits::check(workflow, &plan, warnings)?;
+    waits::check(workflow, &plan, &requires, warnings)?;
     Ok(plan)
 }
 
@@ -315,14 +316,28 @@ fn expand(workflow: &Workflow, target: &Target, from: Option<&str>) -> Vec<Strin
     }
 }
 
-/// A cycle as node ids, first repeated at the end, if the graph has one.
-fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
-    let index: HashMap<&str, usize> = plan
-        .nodes
+/// Each node's `requires` as positions in `nodes`, resolved once for the
+/// graph walks; targets outside the plan are left out.
+fn positions(nodes: &[Node]) -> Vec<Vec<usize>> {
+    let index: HashMap<&str, usize> = nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
+        .map(|(at, node)| (node.id.as_str(), at))
         .collect();
+    nodes
+        .iter()
+        .map(|node| {
+            node.requires
+                .iter()
+                .filter_map(|edge| index.get(edge.target.as_str()).copied())
+                .collect()
+        })
+        .collect()
+}
+
+/// A cycle as node ids, first repeated at the end, if the graph has one.
+/// `requires`: each node's requirements as positions (see `positions`).
+fn find_cycle(plan: &WorkflowPlan, requires: &[Vec<usize>]) -> Option<Vec<String>> {
     // 0 = unvisited, 1 = on the stack, 2 = done
     let mut state = vec![0u8; plan.nodes.len()];
     for start in 0..plan.nodes.len() {
@@ -332,8 +347,8 @@ fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
         let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
         state[start] = 1;
         while let Some((node, edge)) = stack.last().copied() {
-            let requires = &plan.nodes[node].requires;
-            if edge == requires.len() {
+            let node_requires = &requires[node];
+            if edge == node_requires.len() {
                 state[node] = 2;
                 stack.pop();
                 continue;
@@ -341,9 +356,7 @@ fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
             if let Some(top) = stack.last_mut() {
                 top.1 += 1;
             }
-            let Some(&next) = index.get(requires[edge].target.as_str()) else {
-                continue;
-            };
+            let next = node_requires[edge];
             match state[next] {
                 0 => {
                     state[next] = 1;

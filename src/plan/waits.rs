@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{Node, NodeKind, WorkflowPlan};
+use super::{Node, NodeKind, WorkflowPlan, positions};
 use crate::error::{ConfigError, Result};
 use crate::model::{Job, Workflow};
 
@@ -32,7 +32,12 @@ pub struct SelfWait {
 /// Every trigger of every gated job in `plan` that waits for its own job,
 /// in plan order (gates, then their shims).
 pub fn self_waits(plan: &WorkflowPlan) -> Vec<SelfWait> {
-    let graph = Graph::new(plan);
+    self_waits_in(plan, &positions(&plan.nodes))
+}
+
+/// `self_waits` with each node's requirements already resolved to positions.
+fn self_waits_in(plan: &WorkflowPlan, requires: &[Vec<usize>]) -> Vec<SelfWait> {
+    let graph = Graph::new(plan, requires);
     let mut found = vec![];
     for (gate, node) in plan.nodes.iter().enumerate() {
         let NodeKind::Approval {
@@ -65,9 +70,10 @@ pub fn self_waits(plan: &WorkflowPlan) -> Vec<SelfWait> {
 pub(super) fn check(
     workflow: &Workflow,
     plan: &WorkflowPlan,
+    requires: &[Vec<usize>],
     warnings: &mut Vec<String>,
 ) -> Result<()> {
-    let waits = self_waits(plan);
+    let waits = self_waits_in(plan, requires);
     for job in workflow.jobs.iter().filter(|job| !job.approval) {
         let mine: Vec<&SelfWait> = waits.iter().filter(|w| w.job == job.id).collect();
         if !job.requires_any.is_empty() && mine.len() == job.requires_any.len() {
@@ -139,11 +145,12 @@ struct After {
 }
 
 impl<'a> Graph<'a> {
-    fn new(plan: &'a WorkflowPlan) -> Graph<'a> {
-        let index: HashMap<&str, usize> = plan
+    fn new(plan: &'a WorkflowPlan, requires: &[Vec<usize>]) -> Graph<'a> {
+        let gates: HashMap<&str, usize> = plan
             .nodes
             .iter()
             .enumerate()
+            .filter(|(_, node)| matches!(node.kind, NodeKind::Approval { .. }))
             .map(|(at, node)| (node.id.as_str(), at))
             .collect();
         let count = plan.nodes.len();
@@ -151,13 +158,11 @@ impl<'a> Graph<'a> {
         let mut shims = vec![vec![]; count];
         let mut gate_of_shim = vec![None; count];
         for (at, node) in plan.nodes.iter().enumerate() {
-            for edge in &node.requires {
-                if let Some(&target) = index.get(edge.target.as_str()) {
-                    dependents[target].push(at);
-                }
+            for &target in &requires[at] {
+                dependents[target].push(at);
             }
             if let NodeKind::Shim { gate, .. } = &node.kind
-                && let Some(&gate) = index.get(gate.as_str())
+                && let Some(&gate) = gates.get(gate.as_str())
             {
                 shims[gate].push(at);
                 gate_of_shim[at] = Some(gate);
@@ -181,14 +186,14 @@ impl<'a> Graph<'a> {
         let mut queue = VecDeque::from([gate]);
         inside[gate] = true;
         while let Some(current) = queue.pop_front() {
-            let mut joining: Vec<usize> = self.dependents[current].clone();
+            let mut gate_opens = None;
             if let Some(other) = self.gate_of_shim[current] {
                 pending[other] -= 1;
                 if pending[other] == 0 && !self.by_hand(other) {
-                    joining.push(other);
+                    gate_opens = Some(other);
                 }
             }
-            for next in joining {
+            for &next in self.dependents[current].iter().chain(&gate_opens) {
                 if !inside[next] {
                     inside[next] = true;
                     parent[next] = Some(current);
