@@ -5,11 +5,12 @@
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
+use super::ids::{check_ids, invalid_id};
 use super::requires::Resolver;
 use super::settings::Settings;
-use super::{Job, Requirement, Stage, Trigger, Workflow, invalid_id, is_valid_name, steps};
+use super::{Job, Requirement, Stage, Trigger, Workflow, is_valid_name, steps};
 use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire};
-use crate::error::{ConfigError, Result, suggest};
+use crate::error::{Result, suggest};
 
 /// CircleCI's statuses for `requires: [{job: [statuses]}]`.
 const JOB_STATUSES: &[&str] = &[
@@ -410,33 +411,6 @@ fn build_job(
     };
     check_ids(&built, error)?;
     Ok(built)
-}
-
-/// The ids cigen composes for a job — its variants `<id>_<arch>` and its
-/// gate `approve_<id>` — are valid CircleCI job names; the error points at
-/// what made the id.
-fn check_ids(job: &Job, error: impl Fn(&[&str], Option<&str>) -> ConfigError) -> Result<()> {
-    for arch in &job.archs {
-        if let Some(why) = invalid_id(&job.variant_id(arch)) {
-            let at = if job.multi_arch() {
-                error(&["architectures"], Some(arch))
-            } else {
-                error(&[], None).key("(job id)")
-            };
-            return Err(at.message(why).into());
-        }
-    }
-    if job.gated
-        && let Some(why) = invalid_id(&job.gate_id())
-    {
-        let key = if job.approval {
-            "approval"
-        } else {
-            "requires_any"
-        };
-        return Err(error(&[key], None).message(why).into());
-    }
-    Ok(())
 }
 
 /// Commands used by the steps (transitively, sorted) and every step name invoked through them.

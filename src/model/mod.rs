@@ -4,6 +4,7 @@
 //! this. All configuration errors that need meaning, not just shape, are
 //! raised here, each naming file, line and key.
 
+mod ids;
 mod job;
 mod requires;
 pub mod settings;
@@ -170,37 +171,15 @@ impl Project {
     }
 }
 
-/// Longest job name cigen writes.
-pub const MAX_NAME: usize = 128;
-
 /// CircleCI accepts job names starting with a letter, then letters, digits,
 /// `_` and `-`, no spaces
 /// (<https://circleci.com/docs/guides/orchestrate/jobs-steps/#job-naming>);
-/// cigen also keeps them to `MAX_NAME` characters.
+/// cigen also keeps them to `ids::MAX_NAME` characters.
 pub fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && name.len() <= MAX_NAME
-}
-
-/// Why a job id cigen composes (`<id>_<arch>`, `approve_<id>`, …) is not a
-/// valid job name, or `None` when it is.
-pub fn invalid_id(id: &str) -> Option<String> {
-    if is_valid_name(id) {
-        return None;
-    }
-    let why = if id.len() > MAX_NAME {
-        format!(
-            "it is {} characters long, over the limit of {MAX_NAME}",
-            id.len()
-        )
-    } else {
-        "job names start with a letter and hold only letters, digits, `_` and `-`".to_string()
-    };
-    Some(format!(
-        "cigen would name a job `{id}`, which is not a valid CircleCI job name: {why}"
-    ))
+        && name.len() <= ids::MAX_NAME
 }
 
 pub fn build(loaded: &Loaded) -> Result<Project> {
