@@ -3,6 +3,7 @@
 
 usage: bench-hash-gen.py tree DIR FILES SEED     write the work tree
        bench-hash-gen.py variants OUT.json        write the 60 hashed variants
+       bench-hash-gen.py cigen OUT.yml            the same 60 variants as a cigen.yml
 
 The tree looks like a Rails + TypeScript monorepo: nested app/, lib/, spec/,
 frontend/, vendor/ … directories, mostly small text files, some medium ones
@@ -246,6 +247,29 @@ def variants(out):
     assert len(result) == 60, len(result)
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
+    return jobs
+
+
+def cigen(out):
+    """The jobs of `variants` as a single-file cigen configuration (JSON is
+    YAML): `cigen hash --json` on it hashes the same 60 variants."""
+    jobs = variants(os.devnull)
+    config = {
+        "architectures": {"amd64": {"resource_class": "medium"},
+                          "arm64": {"resource_class": "arm.medium"}},
+        "workflows": {"main": {"jobs": {
+            name: {
+                "image": "cimg/base:current",
+                "architectures": arches,
+                "source_files": patterns,
+                **({"requires": upstream} if upstream else {}),
+                "steps": [{"run": name}],
+            }
+            for name, arches, patterns, upstream in jobs
+        }}},
+    }
+    with open(out, "w") as f:
+        json.dump(config, f, indent=1)
 
 
 if __name__ == "__main__":
@@ -253,5 +277,7 @@ if __name__ == "__main__":
         tree(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "variants":
         variants(sys.argv[2])
+    elif sys.argv[1] == "cigen":
+        cigen(sys.argv[2])
     else:
         sys.exit(__doc__)

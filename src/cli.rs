@@ -33,11 +33,13 @@ pub enum Command {
         #[arg(long, value_name = "PATH", requires = "workflow")]
         output: Option<PathBuf>,
     },
+    /// Check the configuration exactly as `generate` does, writing nothing (exit 0 valid, 1 I/O failure, 2 invalid).
+    Validate,
     /// Print job hashes of the dynamic workflow's hashed variants.
     Hash {
-        /// Only this job id or variant id.
+        /// Only this job id or variant id (repeat for more).
         #[arg(long, value_name = "ID")]
-        job: Option<String>,
+        job: Vec<String>,
         /// A JSON map variant -> hash.
         #[arg(long)]
         json: bool,
@@ -73,7 +75,7 @@ pub enum Command {
     Plan {
         #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
         format: PlanFormat,
-        /// Graph one workflow (default: the dynamic workflow) for dot/mermaid.
+        /// Only this workflow (dot/mermaid draw the dynamic workflow by default).
         #[arg(long, value_name = "NAME")]
         workflow: Option<String>,
     },

@@ -12,5 +12,6 @@ pub mod fsutil;
 pub mod git;
 pub mod hash;
 pub mod model;
+pub mod output;
 pub mod plan;
 pub mod setup;

@@ -16,7 +16,8 @@ fn main() {
             workflow,
             output,
         } => cmd::generate::run(config, *check, workflow.as_deref(), output.as_deref()),
-        Command::Hash { job, json } => cmd::hash::run(config, job.as_deref(), *json),
+        Command::Validate => cmd::validate::run(config),
+        Command::Hash { job, json } => cmd::hash::run(config, job, *json),
         Command::Setup {
             self_check,
             commit_on_diff,
@@ -28,7 +29,7 @@ fn main() {
         Command::Plan { format, workflow } => cmd::plan::run(config, *format, workflow.as_deref()),
     };
     if let Err(err) = result {
-        eprintln!("error: {err}");
+        cigen::errln!("error: {err}");
         std::process::exit(err.exit_code());
     }
 }

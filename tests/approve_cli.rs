@@ -92,6 +92,30 @@ fn missing_token_is_a_usage_error_and_sends_nothing() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
-    assert_stderr_has(&output, "`CIRCLE_TOKEN` is not set");
+    assert_eq!(
+        stderr(&output),
+        "error: `CIRCLE_TOKEN` is not set\n  hint: the OR-dependency shims get `CIRCLE_TOKEN` from the context(s) in `setup.approve_context` (a CircleCI personal API token)\n"
+    );
+    assert!(server.finish().is_empty());
+}
+
+#[test]
+fn a_token_too_short_to_mask_is_refused_and_sends_nothing() {
+    let server = FakeCircleCi::start(vec![]);
+    let output = Repo::new()
+        .cigen()
+        .args(["approve", "--job", "x", "--api-url", server.url()])
+        .env("CIRCLE_TOKEN", "t")
+        .env("CIRCLE_WORKFLOW_ID", WF)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        (output.status.code(), stdout(&output), stderr(&output)),
+        (
+            Some(2),
+            String::new(),
+            "error: `CIRCLE_TOKEN` is too short (1 characters): expected a real key or token of at least 8; cigen refuses it rather than mask every occurrence of it in its messages\n  hint: the OR-dependency shims get `CIRCLE_TOKEN` from the context(s) in `setup.approve_context` (a CircleCI personal API token)\n".to_string()
+        )
+    );
     assert!(server.finish().is_empty());
 }

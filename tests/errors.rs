@@ -256,6 +256,27 @@ fn duplicate_ids_name_both_files() {
 }
 
 #[test]
+fn a_job_named_like_a_parallel_jobs_record_job_is_an_error_naming_both_files() {
+    let parallel = "image: a\nparallelism: 2\nsource_files: [\"src/**\"]\nsteps: [{run: make}]\n";
+    let repo = job(parallel)
+        .file("src/app.rb", "app\n")
+        .file(".cigen/workflows/main/jobs/test/rspec_record.yml", OK_JOB);
+    let err = fails(&repo);
+    assert_eq!(
+        err,
+        "error: .cigen/workflows/main/jobs/test/rspec_record.yml: `(job id)`: id `test_rspec_record` \
+         is produced twice in workflow `main`: by this file and by .cigen/workflows/main/jobs/test/rspec.yml\n  \
+         hint: cigen adds `test_rspec_record` to record the success of the parallel job `test_rspec`: rename the other job\n"
+    );
+    // The clash comes from the record job alone: a job that runs in one container has none.
+    let repo = job("image: a\nsource_files: [\"src/**\"]\nsteps: [{run: make}]\n")
+        .file("src/app.rb", "app\n")
+        .file(".cigen/workflows/main/jobs/test/rspec_record.yml", OK_JOB);
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
 fn invalid_job_names_and_reserved_ids() {
     let err = fails(&minimal(&[("9lives.yml", OK_JOB)]));
     assert!(

@@ -61,3 +61,34 @@ fn dot_and_mermaid_draw_edges_from_requirement_to_dependent() {
     let other = plan(&repo, &["--format", "dot", "--workflow", "package_updates"]);
     assert!(other.contains("\"outdated\" [shape=box];"));
 }
+
+#[test]
+fn a_parallel_jobs_record_job_is_drawn_after_it_in_every_format() {
+    let repo = Repo::seed();
+    let table = plan(&repo, &[]);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let at = rows
+        .iter()
+        .position(|r| r.first() == Some(&"test_rspec_amd64"))
+        .expect("variant row");
+    assert_eq!(
+        rows[at + 1],
+        [
+            "test_rspec_amd64_record",
+            "test",
+            "-",
+            "record",
+            "test_rspec_amd64"
+        ]
+    );
+    assert!(!table.contains("test_jest_record"));
+    let dot = plan(&repo, &["--format", "dot"]);
+    assert!(dot.contains("\"test_rspec_arm64_record\" [shape=note];"));
+    assert!(dot.contains("\"test_rspec_arm64\" -> \"test_rspec_arm64_record\";"));
+    let mermaid = plan(&repo, &["--format", "mermaid"]);
+    assert!(mermaid.contains("  test_rspec_arm64_record[/test_rspec_arm64_record/]\n"));
+    assert!(mermaid.contains("  test_rspec_arm64 --> test_rspec_arm64_record\n"));
+}

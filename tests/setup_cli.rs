@@ -103,9 +103,13 @@ fn setup_writes_key_files_identical_to_what_jobs_record() {
         assert_eq!(hash.len(), 64);
         // The record step of the job writes `<job>-<arch>-${CIGEN_JOB_HASH}`.
         let main = run.repo.yaml(".circleci/main.yml");
-        let steps = main["jobs"][variant.as_str()]["steps"]
-            .as_sequence()
-            .expect("steps");
+        // A parallel variant (test_rspec) records in its `<id>_record` job.
+        let record_job = format!("{variant}_record");
+        let job = match main["jobs"].get(&record_job) {
+            Some(job) => job,
+            None => &main["jobs"][variant.as_str()],
+        };
+        let steps = job["steps"].as_sequence().expect("steps");
         let record = steps[steps.len() - 2]["run"]["command"]
             .as_str()
             .expect("record");
@@ -298,6 +302,47 @@ fn continue_retries_and_never_prints_the_key() {
     assert_eq!(requests.len(), 2);
     assert_no_key(&output);
     assert_stderr_has(&output, "attempt 1/5");
+}
+
+#[test]
+fn a_continuation_key_too_short_to_mask_is_refused_and_nothing_is_sent() {
+    let run = Run::seed();
+    let server = FakeCircleCi::start(vec![]);
+    let output = run
+        .repo
+        .cigen()
+        .args(["continue", "--api-url", server.url()])
+        .env("CIGEN_TMP", run.rt.path())
+        .env("CIRCLE_CONTINUATION_KEY", "k-1")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: `CIRCLE_CONTINUATION_KEY` is too short (3 characters): expected a real key or token of at least 8; cigen refuses it rather than mask every occurrence of it in its messages\n"
+    );
+    assert!(server.finish().is_empty());
+}
+
+#[test]
+fn a_push_token_too_short_to_mask_is_refused_before_the_self_check() {
+    let run = Run::seed();
+    let output = run
+        .repo
+        .cigen()
+        .args(["setup", "--self-check", "--commit-on-diff"])
+        .env("CIGEN_TMP", run.rt.path())
+        .env("GITHUB_TOKEN", "abc")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        (output.status.code(), stdout(&output), stderr(&output)),
+        (
+            Some(2),
+            String::new(),
+            "error: `GITHUB_TOKEN` is too short (3 characters): expected a real key or token of at least 8; cigen refuses it rather than mask every occurrence of it in its messages\n".to_string()
+        )
+    );
 }
 
 #[test]

@@ -6,6 +6,11 @@
 
 use std::fmt;
 
+/// Secrets shorter than this are refused where they are read: masking a
+/// one-letter value would mangle every message it occurs in
+/// ("Connec***ion refused"), and no real key or token is that short.
+pub const MIN_SECRET_LEN: usize = 8;
+
 /// A credential that must never be printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -13,6 +18,18 @@ pub struct Secret(String);
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
+    }
+
+    /// The value of environment variable `name`, refused (with a message
+    /// that never shows it) when shorter than `MIN_SECRET_LEN` characters.
+    pub fn from_env(name: &str, value: String) -> Result<Self, String> {
+        let length = value.trim().chars().count();
+        if length < MIN_SECRET_LEN {
+            return Err(format!(
+                "`{name}` is too short ({length} characters): expected a real key or token of at least {MIN_SECRET_LEN}; cigen refuses it rather than mask every occurrence of it in its messages"
+            ));
+        }
+        Ok(Self(value))
     }
 
     /// The raw value, for the header or body that carries it. Never format it.
@@ -79,6 +96,17 @@ mod tests {
         let secret = Secret::new(" abc123 \n");
         assert_eq!(secret.redact("key abc123 was bad"), "key *** was bad");
         assert_eq!(Secret::new("").redact("unchanged"), "unchanged");
+    }
+
+    #[test]
+    fn short_values_are_refused_without_showing_them() {
+        let err = Secret::from_env("CIRCLE_TOKEN", "t".into()).expect_err("too short");
+        assert_eq!(
+            err,
+            "`CIRCLE_TOKEN` is too short (1 characters): expected a real key or token of at least 8; cigen refuses it rather than mask every occurrence of it in its messages"
+        );
+        assert!(Secret::from_env("K", " 1234567 ".into()).is_err());
+        assert!(Secret::from_env("K", "12345678".into()).is_ok());
     }
 
     #[test]

@@ -29,13 +29,16 @@ pub fn client(api_url: Option<&str>) -> Result<ApiClient> {
             .min(Duration::from_millis(ms.max(1) * 30));
     }
     let client = ApiClient::new(config).map_err(|err| Error::Usage(err.to_string()))?;
-    Ok(client.with_observer(|note| eprintln!("{note}")))
+    Ok(client.with_observer(|note| crate::errln!("{note}")))
 }
 
-/// A required secret from the environment; its value is never printed.
+/// A required secret from the environment; its value is never printed, and
+/// one too short to mask safely is refused.
 pub fn secret(name: &str) -> Result<Secret> {
     match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => Ok(Secret::new(value)),
+        Ok(value) if !value.trim().is_empty() => {
+            Secret::from_env(name, value).map_err(Error::Usage)
+        }
         _ => Err(Error::Usage(format!("`{name}` is not set"))),
     }
 }

@@ -56,12 +56,12 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
     let parameters = serde_json::Map::new();
     let declared: Vec<String> = project.settings.parameters.keys().cloned().collect();
     continuation::validate(&result.config, &declared, &parameters)?;
-    print!("{}", table(plan, &state, &result, force));
+    crate::out!("{}", table(plan, &state, &result, force));
 
     if dry_run {
         let body = body_json(&Secret::new("<redacted>"), &result.config, &parameters);
         write_atomic(&paths.request(), body.as_bytes())?;
-        println!(
+        crate::outln!(
             "dry run: request body written to {} (key redacted); nothing sent",
             paths.request().display()
         );
@@ -72,8 +72,38 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
     let outcome = client
         .continue_pipeline(&key, &result.config, &parameters)
         .map_err(|err| Error::Runtime(format!("continuation failed: {err}")))?;
-    println!("{outcome}");
+    crate::outln!("{outcome}");
     Ok(())
+}
+
+/// The first 12 hex digits of a variant's hash, or `-` when it has none.
+fn short_hash(state: &State, variant: &str) -> String {
+    state
+        .hashes
+        .get(variant)
+        .map(|h| h[..12.min(h.len())].to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Whether a variant runs, and why.
+fn decide(
+    id: &str,
+    hash: &str,
+    skipped: &BTreeSet<&str>,
+    result: &Continuation,
+    force: bool,
+) -> (&'static str, String) {
+    if skipped.contains(id) {
+        ("skip", "inputs already passed".to_string())
+    } else if let Some((_, reason)) = result.pruned.unskipped.iter().find(|(v, _)| v == id) {
+        ("run", format!("un-skipped: {reason}"))
+    } else if hash == "-" {
+        ("run", "not hashed (no source_files)".to_string())
+    } else if force {
+        ("run", "cigen_skip_cache is set".to_string())
+    } else {
+        ("run", "no record of these inputs passing".to_string())
+    }
 }
 
 fn table(
@@ -83,30 +113,26 @@ fn table(
     force: bool,
 ) -> String {
     let skipped: BTreeSet<&str> = result.pruned.skipped.iter().map(String::as_str).collect();
-    let mut rows = vec![];
-    for node in plan.variants() {
-        let hash = state
-            .hashes
-            .get(&node.id)
-            .map(|h| h[..12.min(h.len())].to_string())
-            .unwrap_or_else(|| "-".into());
-        let (decision, why) = if skipped.contains(node.id.as_str()) {
-            ("skip", "inputs already passed".to_string())
-        } else if let Some((_, reason)) = result
-            .pruned
-            .unskipped
-            .iter()
-            .find(|(id, _)| id == &node.id)
-        {
-            ("run", format!("un-skipped: {reason}"))
-        } else if hash == "-" {
-            ("run", "not hashed (no source_files)".to_string())
-        } else if force {
-            ("run", "cigen_skip_cache is set".to_string())
-        } else {
-            ("run", "no record of these inputs passing".to_string())
-        };
-        rows.push((node.id.clone(), decision, hash, why));
+    let mut rows: Vec<(String, &str, String, String)> = vec![];
+    for node in &plan.nodes {
+        match &node.kind {
+            NodeKind::Variant { .. } => {
+                let hash = short_hash(state, &node.id);
+                let (decision, why) = decide(&node.id, &hash, &skipped, result, force);
+                rows.push((node.id.clone(), decision, hash, why));
+            }
+            // A record job goes and stays with its variant (see `plan::prune`).
+            NodeKind::Record { of } => {
+                let decision = if result.pruned.plan.node(&node.id).is_some() {
+                    "run"
+                } else {
+                    "skip"
+                };
+                let why = format!("records {of}'s success");
+                rows.push((node.id.clone(), decision, short_hash(state, of), why));
+            }
+            NodeKind::Approval { .. } | NodeKind::Shim { .. } => {}
+        }
     }
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(3).max(3);
     let mut out = format!("{:width$}  {:4}  {:12}  WHY\n", "JOB", "RUN?", "HASH");

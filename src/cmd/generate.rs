@@ -1,7 +1,8 @@
 //! `cigen generate`: renders both CircleCI files and writes them atomically,
 //! or with `--check` diffs them against what is on disk (same renderer, so
 //! the check can never disagree with the write). `--workflow` renders the
-//! dynamic workflow alone, pruned by `CIGEN_SKIP_JOBS_FILE`.
+//! dynamic workflow alone, pruned by `CIGEN_SKIP_JOBS_FILE`. `checked` is
+//! everything `generate` checks; `cigen validate` runs it and writes nothing.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,36 @@ use similar::TextDiff;
 use crate::emit;
 use crate::error::{Error, Result};
 use crate::fsutil::{read_optional, write_atomic};
-use crate::plan::prune;
+use crate::model::Project;
+use crate::plan::{WorkflowPlan, prune};
+use crate::setup::hashes;
+
+/// A checked configuration and the two files it renders to.
+pub struct Checked {
+    pub project: Project,
+    pub plans: Vec<WorkflowPlan>,
+    pub rendered: emit::Output,
+}
+
+/// Every check of `generate`: load, model and plan (printing warnings),
+/// render, and the source patterns of the dynamic workflow's jobs, each of
+/// which must match a file — checked with the hash engine itself, only
+/// when the configuration sits at the root of a git work tree (elsewhere,
+/// e.g. an example configuration without its sources, it is skipped).
+pub fn checked(config: Option<&Path>) -> Result<Checked> {
+    let (project, plans) = super::load_and_warn(config)?;
+    let rendered = emit::render(&project, &plans);
+    if project.root.join(".git").exists()
+        && let Ok((workflow, plan)) = super::dynamic(&project, &plans)
+    {
+        hashes::compute(&project, workflow, plan)?;
+    }
+    Ok(Checked {
+        project,
+        plans,
+        rendered,
+    })
+}
 
 pub fn run(
     config: Option<&Path>,
@@ -19,11 +49,14 @@ pub fn run(
     workflow: Option<&str>,
     output: Option<&Path>,
 ) -> Result<()> {
-    let (project, plans) = super::load(config)?;
+    let Checked {
+        project,
+        plans,
+        rendered,
+    } = checked(config)?;
     if let Some(name) = workflow {
         return render_workflow(&project, &plans, name, output);
     }
-    let rendered = emit::render(&project, &plans);
     let dir = project.root.join(".circleci");
     let files = [
         (dir.join("config.yml"), rendered.config),
@@ -47,10 +80,10 @@ pub fn run(
             }
         }
         if diff.is_empty() {
-            println!("generated files are up to date");
+            crate::outln!("generated files are up to date");
             return Ok(());
         }
-        print!("{diff}");
+        crate::out!("{diff}");
         return Err(Error::Drift(
             "generated files are stale: run `cigen generate` and commit the result".into(),
         ));
@@ -60,7 +93,7 @@ pub fn run(
         if !unchanged {
             write_atomic(path, text.as_bytes())?;
         }
-        println!(
+        crate::outln!(
             "{} {}",
             if unchanged { "unchanged" } else { "wrote" },
             shown(path).display()
@@ -75,14 +108,7 @@ fn render_workflow(
     name: &str,
     output: Option<&Path>,
 ) -> Result<()> {
-    let Some((workflow, plan)) = project
-        .workflows
-        .iter()
-        .zip(plans)
-        .find(|(w, _)| w.name == name)
-    else {
-        return Err(Error::Usage(format!("unknown workflow `{name}`")));
-    };
+    let (workflow, plan) = super::workflow_named(project, plans, name)?;
     if workflow.trigger.is_some() {
         return Err(Error::Usage(format!(
             "workflow `{name}` is an immediate workflow in config.yml; --workflow renders the dynamic workflow"
@@ -94,10 +120,10 @@ fn render_workflow(
     };
     let pruned = prune::prune(plan, &skip, &BTreeSet::new());
     for id in &pruned.unknown {
-        eprintln!("warning: skip list names `{id}`, which is not a job of workflow `{name}`");
+        crate::errln!("warning: skip list names `{id}`, which is not a job of workflow `{name}`");
     }
     for (id, reason) in &pruned.unskipped {
-        eprintln!("kept {id}: {reason}");
+        crate::errln!("kept {id}: {reason}");
     }
     let text = if pruned.is_empty() {
         emit::render_all_skipped(project, name, &pruned.skipped, &[], false)
@@ -107,7 +133,7 @@ fn render_workflow(
     match output {
         Some(path) => write_atomic(path, text.as_bytes()),
         None => {
-            print!("{text}");
+            crate::out!("{text}");
             Ok(())
         }
     }

@@ -4,35 +4,69 @@
 
 use std::path::Path;
 
+use indexmap::IndexMap;
+
 use crate::error::{Error, Result};
+use crate::plan::{NodeKind, WorkflowPlan};
 use crate::setup::hashes;
 
-pub fn run(config: Option<&Path>, job: Option<&str>, json: bool) -> Result<()> {
+pub fn run(config: Option<&Path>, jobs: &[String], json: bool) -> Result<()> {
     let (project, plans) = super::load(config)?;
     let (workflow, plan) = super::dynamic(&project, &plans)?;
     let report = hashes::compute(&project, workflow, plan)?;
     let mut selected = report.hashes.clone();
-    if let Some(job) = job {
-        selected.retain(|variant, _| variant == job || plan.node(variant).is_some_and(|n| matches!(&n.kind, crate::plan::NodeKind::Variant { job: j, .. } if j == job)));
-        if selected.is_empty() {
-            let known: Vec<&str> = report.hashes.keys().map(String::as_str).collect();
-            let hint = crate::error::suggest(job, known)
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "no hashed job or variant `{job}`{hint}"
-            )));
+    if !jobs.is_empty() {
+        for job in jobs {
+            check_job(&report.hashes, plan, job)?;
         }
+        selected.retain(|variant, _| jobs.iter().any(|job| is_of(plan, variant, job)));
     }
     if json {
         let text = serde_json::to_string_pretty(&selected)
             .map_err(|err| Error::Runtime(err.to_string()))?;
-        println!("{text}");
+        crate::outln!("{text}");
     } else {
         let width = selected.keys().map(String::len).max().unwrap_or(0);
         for (variant, hash) in &selected {
-            println!("{variant:width$}  {hash}");
+            crate::outln!("{variant:width$}  {hash}");
         }
     }
     Ok(())
+}
+
+/// `variant` is `job` itself or one of its arch variants.
+fn is_of(plan: &WorkflowPlan, variant: &str, job: &str) -> bool {
+    variant == job
+        || plan
+            .node(variant)
+            .is_some_and(|n| matches!(&n.kind, NodeKind::Variant { job: j, .. } if j == job))
+}
+
+/// `job` names a hashed job or variant; otherwise says why it has no hash.
+fn check_job(hashes: &IndexMap<String, String>, plan: &WorkflowPlan, job: &str) -> Result<()> {
+    if hashes.keys().any(|variant| is_of(plan, variant, job)) {
+        return Ok(());
+    }
+    let hashed: Vec<String> = hashes.keys().map(|v| format!("`{v}`")).collect();
+    let hashed = if hashed.is_empty() {
+        "no job has `source_files`".to_string()
+    } else {
+        format!("hashed: {}", hashed.join(", "))
+    };
+    if plan.variants().any(|node| is_of(plan, &node.id, job)) {
+        return Err(Error::Usage(format!(
+            "job `{job}` has no `source_files`, so it has no hash ({hashed})"
+        )));
+    }
+    let names = plan.variants().flat_map(|node| match &node.kind {
+        NodeKind::Variant { job, .. } => [node.id.as_str(), job.as_str()],
+        _ => [node.id.as_str(), node.id.as_str()],
+    });
+    let hint = crate::error::suggest(job, names)
+        .map(|h| format!("\n  hint: {h}"))
+        .unwrap_or_default();
+    Err(Error::Usage(format!(
+        "no job or variant `{job}` in workflow `{}` ({hashed}){hint}",
+        plan.name
+    )))
 }

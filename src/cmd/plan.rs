@@ -4,18 +4,21 @@
 use std::path::Path;
 
 use crate::cli::PlanFormat;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::Project;
 use crate::plan::{Node, NodeKind, WorkflowPlan};
 
 pub fn run(config: Option<&Path>, format: PlanFormat, workflow: Option<&str>) -> Result<()> {
-    let (project, plans) = super::load(config)?;
+    let (project, plans) = super::load_and_warn(config)?;
+    let only = workflow
+        .map(|name| super::workflow_named(&project, &plans, name))
+        .transpose()?;
     let text = match format {
-        PlanFormat::Table => table(&project, &plans),
+        PlanFormat::Table => table(&project, &plans, only.map(|(w, _)| w.name.as_str())),
         PlanFormat::Dot | PlanFormat::Mermaid => {
-            let name = workflow.unwrap_or(&project.settings.dynamic_workflow);
-            let Some(plan) = plans.iter().find(|p| p.name == name) else {
-                return Err(Error::Usage(format!("unknown workflow `{name}`")));
+            let (_, plan) = match only {
+                Some(found) => found,
+                None => super::dynamic(&project, &plans)?,
             };
             if format == PlanFormat::Dot {
                 dot(plan)
@@ -24,7 +27,7 @@ pub fn run(config: Option<&Path>, format: PlanFormat, workflow: Option<&str>) ->
             }
         }
     };
-    print!("{text}");
+    crate::out!("{text}");
     Ok(())
 }
 
@@ -35,12 +38,17 @@ fn kind(node: &Node) -> (&str, &str) {
         }
         NodeKind::Approval { .. } => ("-", "approval"),
         NodeKind::Shim { .. } => ("-", "shim"),
+        NodeKind::Record { .. } => ("-", "record"),
     }
 }
 
-pub fn table(project: &Project, plans: &[WorkflowPlan]) -> String {
+/// Every workflow's table, or only `only`'s.
+pub fn table(project: &Project, plans: &[WorkflowPlan], only: Option<&str>) -> String {
     let mut out = String::new();
     for (workflow, plan) in project.workflows.iter().zip(plans) {
+        if only.is_some_and(|name| name != workflow.name) {
+            continue;
+        }
         let place = match &workflow.trigger {
             Some(parameter) => format!("config.yml, when `{parameter}` is true"),
             None => "main.yml, continued by the setup job".to_string(),
@@ -94,6 +102,7 @@ pub fn dot(plan: &WorkflowPlan) -> String {
             NodeKind::Variant { .. } => "box",
             NodeKind::Approval { .. } => "diamond",
             NodeKind::Shim { .. } => "ellipse, style=dashed",
+            NodeKind::Record { .. } => "note",
         };
         out.push_str(&format!("  \"{}\" [shape={shape}];\n", node.id));
     }
@@ -120,6 +129,7 @@ pub fn mermaid(plan: &WorkflowPlan) -> String {
             NodeKind::Variant { .. } => format!("  {id}[{id}]\n"),
             NodeKind::Approval { .. } => format!("  {id}{{{id}}}\n"),
             NodeKind::Shim { .. } => format!("  {id}([{id}])\n"),
+            NodeKind::Record { .. } => format!("  {id}[/{id}/]\n"),
         });
     }
     for node in &plan.nodes {

@@ -13,6 +13,9 @@ use crate::setup::{hashes, paths::Paths, selfcheck, state::State};
 pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Result<()> {
     let started = Instant::now();
     let (project, plans) = super::load(config)?;
+    if commit_on_diff {
+        check_push_tokens()?;
+    }
     if self_check || commit_on_diff {
         selfcheck::run(&project, &plans, commit_on_diff)?;
     }
@@ -29,7 +32,7 @@ pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Res
     }
     State::new(&workflow.name, report.hashes.clone()).write(&paths.state())?;
     let stats = &report.stats;
-    println!(
+    crate::outln!(
         "cigen setup: {} hashed variants of `{}` ({} files: {} from the git index, {} hashed from content)",
         report.hashes.len(),
         workflow.name,
@@ -37,12 +40,25 @@ pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Res
         stats.files_from_index,
         stats.files_hashed_from_content
     );
-    println!(
+    crate::outln!(
         "  timings: load+self-check {:.0} ms, hashing {:.0} ms, total {:.0} ms; key files under {}",
         checked.as_secs_f64() * 1e3,
         (hashed - checked).as_secs_f64() * 1e3,
         started.elapsed().as_secs_f64() * 1e3,
         paths.root.join("setup_keys").display()
     );
+    Ok(())
+}
+
+/// The HTTPS push tokens are masked in git's messages like API secrets, so
+/// the same rule applies: one too short to mask safely is refused.
+fn check_push_tokens() -> Result<()> {
+    for name in crate::git::TOKEN_VARS {
+        if let Ok(value) = std::env::var(name)
+            && !value.trim().is_empty()
+        {
+            crate::api::Secret::from_env(name, value).map_err(Error::Usage)?;
+        }
+    }
     Ok(())
 }

@@ -4,15 +4,21 @@
 //! piece came from so later errors can name file, line and key.
 //! It checks shape only; meaning is checked in `model`.
 
+mod diagnose;
+mod discover;
+mod locate;
 mod merge;
 pub mod raw;
 mod source;
+mod strict;
 
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
+pub use discover::locate;
+pub use locate::{Seg, line_at, render};
 pub use raw::*;
 pub use source::Source;
 
@@ -102,28 +108,6 @@ impl Loaded {
     }
 }
 
-/// Finds the configuration: `--config PATH`, else `.cigen/`, else `cigen.yml`.
-pub fn locate(config: Option<&Path>) -> Result<PathBuf> {
-    if let Some(path) = config {
-        if path.exists() {
-            return Ok(path.to_path_buf());
-        }
-        return Err(Error::Usage(format!(
-            "config not found: {}",
-            path.display()
-        )));
-    }
-    for candidate in [".cigen", "cigen.yml"] {
-        if Path::new(candidate).exists() {
-            return Ok(PathBuf::from(candidate));
-        }
-    }
-    Err(Error::Usage(
-        "no configuration found: expected a `.cigen/` directory or `cigen.yml` here (or pass --config PATH)"
-            .into(),
-    ))
-}
-
 pub fn load(path: &Path) -> Result<Loaded> {
     let root = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -157,17 +141,15 @@ impl Loader {
     fn load_file(mut self, path: &Path, shown: &Path) -> Result<Loaded> {
         let index = self.read(path, shown.to_path_buf())?;
         let project: RawProject = parse(&self.sources[index])?;
+        let value: Value = parse(&self.sources[index])?;
+        diagnose::check_settings_types(&self.sources[index], &value)?;
         self.project_sources.push(index);
         self.finish(project, vec![], vec![])
     }
 
     fn load_dir(mut self, dir: &Path, shown: &Path) -> Result<Loaded> {
         let mut merged = Value::Null;
-        let main = dir.join("config.yml");
-        let mut files = vec![];
-        if main.exists() {
-            files.push((main, shown.join("config.yml")));
-        }
+        let mut files: Vec<(PathBuf, PathBuf)> = config_file(dir, shown)?.into_iter().collect();
         for (path, name) in yaml_files(&dir.join("config"))? {
             files.push((path, shown.join("config").join(name)));
         }
@@ -176,24 +158,16 @@ impl Loader {
             // Parse each file on its own first so shape errors carry its line.
             let _: RawProject = parse(&self.sources[index])?;
             let value: Value = parse(&self.sources[index])?;
+            diagnose::check_settings_types(&self.sources[index], &value)?;
             merge::deep_merge(&mut merged, value);
             self.project_sources.push(index);
         }
-        let project: RawProject = if merged.is_null() {
-            RawProject::default()
-        } else {
-            serde_yaml::from_value(merged).map_err(|err| {
-                let file = self
-                    .project_sources
-                    .last()
-                    .map(|i| self.sources[*i].path.clone());
-                serde_error(
-                    &file.unwrap_or_else(|| shown.join("config.yml")),
-                    &err,
-                    None,
-                )
-            })?
-        };
+        let settings: Vec<&Source> = self
+            .project_sources
+            .iter()
+            .map(|i| &self.sources[*i])
+            .collect();
+        let project = diagnose::merged_settings(&settings, merged)?;
 
         let mut commands = vec![];
         for (path, name) in yaml_files(&dir.join("commands"))? {
@@ -226,9 +200,8 @@ impl Loader {
         name: &str,
         shown: &Path,
     ) -> Result<LoadedWorkflow> {
-        let config = dir.join("config.yml");
-        let (raw, source) = if config.exists() {
-            let index = self.read(&config, shown.join("config.yml"))?;
+        let (raw, source) = if let Some((config, config_shown)) = config_file(dir, shown)? {
+            let index = self.read(&config, config_shown)?;
             (parse::<RawWorkflow>(&self.sources[index])?, index)
         } else {
             self.sources
@@ -239,7 +212,7 @@ impl Loader {
         let jobs_dir = dir.join("jobs");
         for (path, file) in yaml_files(&jobs_dir)? {
             let index = self.read(&path, shown.join("jobs").join(&file))?;
-            let raw: RawJob = parse(&self.sources[index])?;
+            let raw: RawJob = parse_job(&self.sources[index])?;
             jobs.push(LoadedJob {
                 name: stem(&file),
                 stage: None,
@@ -253,7 +226,7 @@ impl Loader {
         for (stage_dir, stage) in subdirs(&jobs_dir)? {
             for (path, file) in yaml_files(&stage_dir)? {
                 let index = self.read(&path, shown.join("jobs").join(&stage).join(&file))?;
-                let raw: RawJob = parse(&self.sources[index])?;
+                let raw: RawJob = parse_job(&self.sources[index])?;
                 jobs.push(LoadedJob {
                     name: stem(&file),
                     stage: Some(stage.clone()),
@@ -344,7 +317,21 @@ fn parse<T: DeserializeOwned + Default>(source: &Source) -> Result<T> {
     // One pass: an empty document deserializes to `None`.
     serde_yaml::from_str::<Option<T>>(&source.text)
         .map(Option::unwrap_or_default)
-        .map_err(|err| serde_error(&source.path, &err, Some(source)))
+        .map_err(|err| {
+            let line = err.location().map(|location| location.line());
+            match diagnose::tab_line(source, line) {
+                Some(tab) => diagnose::tab_error(source, tab),
+                None => serde_error(&source.path, &err, Some(source)),
+            }
+        })
+}
+
+/// A job file: unlike settings, an empty one is a mistake.
+fn parse_job(source: &Source) -> Result<RawJob> {
+    match diagnose::empty_job(source) {
+        Some(err) => Err(err),
+        None => parse(source),
+    }
 }
 
 fn serde_error(file: &Path, err: &serde_yaml::Error, source: Option<&Source>) -> Error {
@@ -375,6 +362,25 @@ fn serde_error(file: &Path, err: &serde_yaml::Error, source: Option<&Source>) ->
     {
         line = source.line_of(&[field.as_str()], None);
     }
+    if let Some(source) = source {
+        // Only where `trigger` is a key: a workflow.
+        if unknown.as_deref() == Some("triggers") && message.contains("`trigger`") {
+            return diagnose::triggers(source, line, &key);
+        }
+        let duplicate = between(&message, "duplicate field `", "`")
+            .or_else(|| between(&message, "duplicate entry with key \"", "\""));
+        if let Some(field) = duplicate {
+            line = diagnose::duplicate_line(source, &field, line.unwrap_or(1)).or(line);
+            let key = if path.is_empty() {
+                field.clone()
+            } else {
+                format!("{path}.{field}")
+            };
+            return ConfigError::new(file, key, "duplicate key: keep one of the two")
+                .line(line)
+                .into();
+        }
+    }
     ConfigError::new(file, key, message)
         .line(line)
         .hint(hint)
@@ -385,6 +391,27 @@ fn between(text: &str, start: &str, end: &str) -> Option<String> {
     let from = text.find(start)? + start.len();
     let len = text[from..].find(end)?;
     Some(text[from..from + len].to_string())
+}
+
+/// `config.yml` or `config.yaml` in `dir`, with its shown path; both is an
+/// error naming both, since only one would be read.
+fn config_file(dir: &Path, shown: &Path) -> Result<Option<(PathBuf, PathBuf)>> {
+    let [yml, yaml] = ["config.yml", "config.yaml"].map(|name| (dir.join(name), shown.join(name)));
+    match (yml.0.exists(), yaml.0.exists()) {
+        (true, true) => Err(ConfigError::new(
+            &yaml.1,
+            "(file)",
+            format!(
+                "both {} and {} exist: keep one of them",
+                yml.1.display(),
+                yaml.1.display()
+            ),
+        )
+        .into()),
+        (true, false) => Ok(Some(yml)),
+        (false, true) => Ok(Some(yaml)),
+        (false, false) => Ok(None),
+    }
 }
 
 fn stem(file: &str) -> String {

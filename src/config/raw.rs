@@ -121,20 +121,24 @@ pub struct RawStage {
 #[serde(deny_unknown_fields)]
 pub struct RawJob {
     pub description: Option<String>,
+    #[serde(default, deserialize_with = "super::strict::string")]
     pub image: Option<String>,
     pub docker: Option<Vec<Value>>,
     pub machine: Option<Value>,
     pub macos: Option<Value>,
     #[serde(default)]
     pub services: Vec<Value>,
+    #[serde(default, deserialize_with = "super::strict::string")]
     pub resource_class: Option<String>,
     pub architectures: Option<Vec<String>>,
     #[serde(default)]
     pub environment: IndexMap<String, Value>,
     pub context: Option<StringOrList>,
     pub parallelism: Option<Value>,
+    #[serde(default, deserialize_with = "super::strict::string")]
     pub working_directory: Option<String>,
-    pub shell: Option<String>,
+    /// A string or a list (CircleCI's schema allows both).
+    pub shell: Option<Value>,
     /// Prepend a `checkout` step (default true) unless the steps start with one.
     pub checkout: Option<bool>,
     #[serde(default)]
@@ -143,11 +147,14 @@ pub struct RawJob {
     pub source_files: Vec<String>,
     #[serde(default)]
     pub requires: Vec<RawRequire>,
-    #[serde(default)]
-    pub requires_any: Vec<String>,
+    /// `None` when absent: an empty list is an error, not "no OR-dependency".
+    pub requires_any: Option<Vec<String>>,
     #[serde(default)]
     pub approval: bool,
     pub filters: Option<Value>,
+    /// Silences the warning about a job name repeating a word of its stage.
+    #[serde(default)]
+    pub allow_stage_noun: bool,
 }
 
 #[derive(Debug, Deserialize)]

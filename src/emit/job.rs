@@ -1,7 +1,8 @@
 //! Renders one job variant as a CircleCI job body: executor, resource class,
 //! environment (with DOCKER_ARCH), steps, and — for hashed jobs of the
-//! dynamic workflow — the steps that record success for later skips. Also
-//! the canonical bytes of a variant that the job hash covers. Pure.
+//! dynamic workflow — the steps that record success for later skips, or for
+//! a parallel job the separate job that records it. Also the canonical
+//! bytes of a variant that the job hash covers. Pure.
 
 use serde_yaml::{Mapping, Value};
 
@@ -37,10 +38,25 @@ pub fn render(project: &Project, job: &Job, arch: &str, record: bool) -> Mapping
         body.insert("environment".into(), Value::Mapping(environment));
     }
     let mut steps = job.steps.clone();
-    if record && job.hashed() {
+    if record && job.hashed() && !job.records_apart() {
         steps.extend(record_steps(&job.id, arch));
     }
     body.insert("steps".into(), Value::Sequence(steps));
+    body
+}
+
+/// The `<id>_record` job of a parallel variant: the record steps alone, on
+/// the setup image, with no checkout. It requires the variant, so it runs
+/// only once every container passed.
+pub fn render_record(project: &Project, job: &Job, arch: &str) -> Mapping {
+    let setup = &project.settings.setup;
+    let mut body = Mapping::new();
+    body.insert(
+        "docker".into(),
+        Value::Sequence(vec![mapping(&[("image", setup.image.clone().into())])]),
+    );
+    body.insert("resource_class".into(), setup.resource_class.clone().into());
+    body.insert("steps".into(), Value::Sequence(record_steps(&job.id, arch)));
     body
 }
 

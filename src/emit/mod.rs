@@ -53,7 +53,7 @@ pub fn render(project: &Project, plans: &[WorkflowPlan]) -> Output {
 }
 
 /// `main.yml`, or with `hashes` the continuation config: each kept hashed
-/// variant carries its `CIGEN_JOB_HASH`.
+/// variant, and the record job of a parallel one, carries its `CIGEN_JOB_HASH`.
 pub fn render_main(
     project: &Project,
     workflow: &Workflow,
@@ -62,15 +62,29 @@ pub fn render_main(
 ) -> String {
     let mut jobs = Mapping::new();
     let mut commands = vec![];
-    for node in plan.variants() {
-        let NodeKind::Variant { job, arch, .. } = &node.kind else {
+    for node in &plan.nodes {
+        let (variant, record) = match &node.kind {
+            NodeKind::Variant { .. } => (node, false),
+            NodeKind::Record { of } => match plan.node(of) {
+                Some(variant) => (variant, true),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let NodeKind::Variant { job, arch, .. } = &variant.kind else {
             continue;
         };
         let Some(job) = workflow.job(job) else {
             continue;
         };
-        let mut body = job::render(project, job, arch, true);
-        if let Some(hash) = hashes.and_then(|h| h.get(&node.id)) {
+        let mut body = if record {
+            job::render_record(project, job, arch)
+        } else {
+            commands.extend(job.commands.iter().cloned());
+            job::render(project, job, arch, true)
+        };
+        // A record job records its variant's hash: the one the variant ran with.
+        if let Some(hash) = hashes.and_then(|h| h.get(&variant.id)) {
             let env = body
                 .entry("environment".into())
                 .or_insert_with(|| Value::Mapping(Mapping::new()));
@@ -79,7 +93,6 @@ pub fn render_main(
             }
         }
         jobs.insert(node.id.clone().into(), Value::Mapping(body));
-        commands.extend(job.commands.iter().cloned());
     }
     if plan
         .nodes

@@ -1,7 +1,7 @@
 //! Renders a workflow plan as CircleCI's workflow `jobs:` list: plain job
 //! names, invocations with `requires` (and job statuses), `context`,
-//! `filters`, approval jobs, and OR-dependency shims invoking the shared
-//! `cigen_approve` job. Pure.
+//! `filters`, approval jobs, OR-dependency shims invoking the shared
+//! `cigen_approve` job, and the record jobs of parallel variants. Pure.
 
 use std::collections::{HashMap, HashSet};
 
@@ -58,7 +58,7 @@ fn invocation(project: &Project, workflow: &Workflow, graph: &Graph, node: &Node
             params.insert("name".into(), node.id.clone().into());
             params.insert("job".into(), gate.clone().into());
         }
-        NodeKind::Variant { .. } => {}
+        NodeKind::Variant { .. } | NodeKind::Record { .. } => {}
     }
     if !node.requires.is_empty() {
         let requires = node
@@ -80,7 +80,7 @@ fn invocation(project: &Project, workflow: &Workflow, graph: &Graph, node: &Node
             .map(|j| j.context.clone())
             .unwrap_or_default(),
         NodeKind::Shim { .. } => project.settings.setup.approve_context.clone(),
-        NodeKind::Approval { .. } => vec![],
+        NodeKind::Approval { .. } | NodeKind::Record { .. } => vec![],
     };
     if !context.is_empty() {
         params.insert(
@@ -97,11 +97,12 @@ fn invocation(project: &Project, workflow: &Workflow, graph: &Graph, node: &Node
     mapping(&[(name.as_str(), Value::Mapping(params))])
 }
 
-/// A job's own filters; for approvals and shims the filters shared by every
-/// job variant they lead to (an approval's dependents, a shim's gate, and
-/// on through further approvals and shims), so a tag-only stage still gets
-/// its approval on tags; none when they differ. Iterative with a visited
-/// set: a gate and its shims may lead back to each other.
+/// A job's own filters; a record job runs where its variant does; for
+/// approvals and shims the filters shared by every job variant they lead to
+/// (an approval's dependents, a shim's gate, and on through further
+/// approvals and shims), so a tag-only stage still gets its approval on
+/// tags; none when they differ. Iterative with a visited set: a gate and
+/// its shims may lead back to each other.
 fn filters(workflow: &Workflow, graph: &Graph, node: &Node) -> Option<Value> {
     let own = |job: &str| workflow.job(job).and_then(|j| j.filters.as_ref());
     if let NodeKind::Variant { job, .. } = &node.kind {
@@ -120,7 +121,9 @@ fn filters(workflow: &Workflow, graph: &Graph, node: &Node) -> Option<Value> {
                 Some(first) if first != own(job) => return None,
                 Some(_) => {}
             },
-            NodeKind::Shim { gate, .. } => stack.extend(graph.by_id.get(gate.as_str())),
+            NodeKind::Shim { gate: of, .. } | NodeKind::Record { of } => {
+                stack.extend(graph.by_id.get(of.as_str()))
+            }
             NodeKind::Approval { .. } => stack.extend(
                 graph
                     .dependents

@@ -5,7 +5,7 @@
 //! patterns match this path" and "may this directory hold a match". It
 //! never touches the file system.
 
-use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use indexmap::IndexMap;
 
 use super::error::HashError;
@@ -52,12 +52,7 @@ impl Patterns {
                     pattern: pattern.clone(),
                     message,
                 };
-                validate(pattern).map_err(bad)?;
-                let glob = GlobBuilder::new(pattern)
-                    .literal_separator(true)
-                    .build()
-                    .map_err(|err| bad(err.kind().to_string()))?;
-                builder.add(glob);
+                builder.add(parse(pattern).map_err(bad)?);
                 scopes.push(scope_of(pattern));
                 let id = ids.len();
                 ids.insert(pattern.as_str(), id);
@@ -108,6 +103,21 @@ impl Patterns {
 fn is_within(path: &[u8], dir: &[u8]) -> bool {
     dir.is_empty()
         || (path.starts_with(dir) && (path.len() == dir.len() || path[dir.len()] == b'/'))
+}
+
+/// Whether `pattern` is a valid source pattern, exactly as `compile` will
+/// judge it; the error says what is wrong. `model` checks at load time.
+pub fn check(pattern: &str) -> Result<(), String> {
+    parse(pattern).map(|_| ())
+}
+
+/// Validates one pattern and compiles it as the hash engine matches it.
+fn parse(pattern: &str) -> Result<Glob, String> {
+    validate(pattern)?;
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map_err(|err| err.kind().to_string())
 }
 
 /// Rejects patterns that cannot name a file relative to the repository

@@ -8,7 +8,9 @@ use serde_yaml::Value;
 use super::ids::{check_ids, invalid_id};
 use super::requires::Resolver;
 use super::settings::Settings;
-use super::{Job, Requirement, Stage, Trigger, Workflow, is_valid_name, steps};
+use super::{
+    Job, Requirement, Stage, Trigger, Workflow, is_valid_name, job_shapes, source_pattern, steps,
+};
 use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire};
 use crate::error::{Result, suggest};
 
@@ -143,7 +145,8 @@ pub fn build_workflow(
             })?;
             job.requires.push(Requirement { target, statuses });
         }
-        for name in &raw_job.raw.requires_any {
+        super::or_dependency::check(loaded, settings, raw_job, warnings)?;
+        for name in raw_job.raw.requires_any.iter().flatten() {
             let target = resolver.resolve(name, job).map_err(|hint| {
                 error(&["requires_any"], Some(name))
                     .message(format!("unknown job `{name}` in requires_any"))
@@ -222,9 +225,9 @@ fn build_job(
             .filter(|w| !stage_words.contains(w))
             .collect();
         // Warn only when a shorter name exists: `deploy_staging/deploy.yml` has nothing to drop.
-        if shorter.len() < words.len() && !shorter.is_empty() {
+        if shorter.len() < words.len() && !shorter.is_empty() && !raw.raw.allow_stage_noun {
             warnings.push(format!(
-                "{}: job `{}` repeats a word of its stage `{stage}` (id `{}`): rename to `{}.yml`",
+                "{}: job `{}` repeats a word of its stage `{stage}` (id `{}`): rename to `{}.yml` (or set `allow_stage_noun: true`)",
                 file.display(),
                 raw.name,
                 job_id(&raw.stage, &raw.name),
@@ -233,14 +236,24 @@ fn build_job(
         }
     }
     let job = &raw.raw;
+    job_shapes::check_job(job).map_err(|fault| fault.at(loaded, &raw.origin))?;
 
     let mut executor = vec![];
-    let kinds = [
-        job.image.is_some() || job.docker.is_some(),
-        job.machine.is_some(),
-        job.macos.is_some(),
-    ];
-    if kinds.iter().filter(|k| **k).count() != 1 || (job.image.is_some() && job.docker.is_some()) {
+    let executors: Vec<&str> = [
+        ("image", job.image.is_some()),
+        ("docker", job.docker.is_some()),
+        ("machine", job.machine.is_some()),
+        ("macos", job.macos.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(key, set)| set.then_some(key))
+    .collect();
+    if let [first, second, ..] = executors[..] {
+        return Err(error(&[second], None)
+            .message(format!("both `{first}` and `{second}` are set: a job runs on exactly one of `image`, `docker`, `machine` or `macos`"))
+            .into());
+    }
+    if executors.is_empty() {
         return Err(error(&[], None)
             .key("image")
             .message("a job needs exactly one of `image`, `docker`, `machine` or `macos`")
@@ -274,7 +287,7 @@ fn build_job(
             "working_directory",
             job.working_directory.clone().map(Value::from),
         ),
-        ("shell", job.shell.clone().map(Value::from)),
+        ("shell", job.shell.clone()),
     ] {
         if let Some(value) = value {
             executor.push((key.to_string(), value));
@@ -332,12 +345,8 @@ fn build_job(
         commands: &command_names,
         orbs: &orbs,
     };
-    let mut step_list = steps::normalize(&job.steps, &known, "steps").map_err(|err| {
-        error(&["steps"], Some(&err.name))
-            .key(err.path.clone())
-            .message(err.message)
-            .hint(err.hint)
-    })?;
+    let mut step_list = steps::normalize(&job.steps, &known)
+        .map_err(|fault| fault.under("steps").at(loaded, &raw.origin))?;
     if job.steps.is_empty() {
         return Err(error(&[], None)
             .key("steps")
@@ -354,7 +363,7 @@ fn build_job(
     let (used_commands, invoked) = used(&step_list, commands);
 
     let mut source_files = vec![];
-    for pattern in &job.source_files {
+    for (index, pattern) in job.source_files.iter().enumerate() {
         if let Some(group) = pattern.strip_prefix('@') {
             let Some(patterns) = settings.groups.get(group) else {
                 return Err(error(&["source_files"], Some(pattern))
@@ -368,6 +377,12 @@ fn build_job(
                 .message("empty source file pattern")
                 .into());
         } else {
+            source_pattern::check(pattern).map_err(|(message, hint)| {
+                loaded
+                    .error_at(&raw.origin, &["source_files".into(), index.into()])
+                    .message(message)
+                    .hint(hint)
+            })?;
             source_files.push(pattern.clone());
         }
     }
@@ -379,13 +394,6 @@ fn build_job(
         .clone()
         .map(|c| c.into_vec())
         .unwrap_or_default();
-    if let Some(filters) = &job.filters
-        && !filters.is_mapping()
-    {
-        return Err(error(&["filters"], None)
-            .message("`filters` is a map of `branches`/`tags`")
-            .into());
-    }
     let built = Job {
         id: job_id(&raw.stage, &raw.name),
         name: raw.name.clone(),
@@ -404,7 +412,7 @@ fn build_job(
         source_files,
         requires: vec![],
         requires_any: vec![],
-        gated: job.approval || !job.requires_any.is_empty(),
+        gated: job.approval || job.requires_any.is_some(),
         approval: job.approval,
         persists_workspace: invoked.iter().any(|s| s == "persist_to_workspace"),
         attaches_workspace: invoked.iter().any(|s| s == "attach_workspace"),

@@ -6,8 +6,14 @@
 
 mod ids;
 mod job;
+mod job_shapes;
+mod or_dependency;
 mod requires;
 pub mod settings;
+mod shape;
+mod shape_text;
+mod source_pattern;
+mod step_shapes;
 pub mod steps;
 
 use std::collections::HashMap;
@@ -107,6 +113,24 @@ impl Job {
         !self.source_files.is_empty()
     }
 
+    /// CircleCI runs every step of a job with `parallelism` > 1 in each of
+    /// its containers (<https://circleci.com/docs/parallelism-faster-jobs/>),
+    /// so a passing container says nothing about the others. A value that
+    /// is not an integer (`<< pipeline.parameters.n >>`) may be anything at
+    /// run time: it counts as parallel.
+    pub fn parallel(&self) -> bool {
+        self.executor
+            .iter()
+            .find(|(key, _)| key == "parallelism")
+            .is_some_and(|(_, value)| value.as_i64().is_none_or(|n| n > 1))
+    }
+
+    /// A hashed job of the dynamic workflow records its own success in its
+    /// last steps, unless it is parallel: then its `<id>_record` job does.
+    pub fn records_apart(&self) -> bool {
+        self.hashed() && self.parallel()
+    }
+
     pub fn multi_arch(&self) -> bool {
         self.archs.len() > 1
     }
@@ -195,7 +219,7 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
     };
     let mut commands = IndexMap::new();
     for command in &loaded.commands {
-        if !is_valid_name(&command.name) || steps::BUILTIN_STEPS.contains(&command.name.as_str()) {
+        if !is_valid_name(&command.name) || steps::is_builtin(&command.name) {
             return Err(loaded
                 .error(&command.origin, &[], None)
                 .message(format!(
@@ -217,19 +241,16 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
                 .message("a command is a map with `steps:`")
                 .into());
         };
+        job_shapes::check_command(&command.body)
+            .map_err(|fault| fault.at(loaded, &command.origin))?;
         let Some(Value::Sequence(list)) = map.get("steps") else {
             return Err(loaded
                 .error(&command.origin, &["steps"], None)
                 .message("a command needs a `steps:` list")
                 .into());
         };
-        let normalized = steps::normalize(list, &known, "steps").map_err(|err| {
-            loaded
-                .error(&command.origin, &["steps"], Some(&err.name))
-                .message(err.message)
-                .key(err.path.clone())
-                .hint(err.hint)
-        })?;
+        let normalized = steps::normalize(list, &known)
+            .map_err(|fault| fault.under("steps").at(loaded, &command.origin))?;
         map.insert("steps".into(), Value::Sequence(normalized));
         commands.insert(command.name.clone(), body);
     }

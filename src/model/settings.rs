@@ -169,6 +169,13 @@ pub fn build(loaded: &Loaded) -> Result<Settings> {
                     .message("a group holds glob patterns; it cannot be empty or reference another group")
                     .into());
             }
+            if let Err((message, hint)) = super::source_pattern::check(pattern) {
+                return Err(loaded
+                    .project_error(&["source_file_groups", group], Some(pattern))
+                    .message(message)
+                    .hint(hint)
+                    .into());
+            }
         }
     }
 

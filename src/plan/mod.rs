@@ -1,9 +1,11 @@
 //! The job graph of each workflow: one node per job variant, stage approval,
 //! job gate and OR-dependency shim, with `requires` edges expanded to
 //! variant ids (multi→multi pairs by arch; single→multi needs every
-//! variant). Input: the model. Output: ordered nodes for `emit`, `hash` and
-//! pruning. Raises only graph errors: duplicate ids, cycles, and
-//! jobs whose every OR-trigger waits for the job itself (`waits`).
+//! variant), and the `<id>_record` job that records a parallel hashed
+//! variant's success (DESIGN §3). Input: the model. Output: ordered nodes
+//! for `emit`, `hash` and pruning. Raises only graph errors: duplicate ids,
+//! cycles, and jobs whose every OR-trigger waits for the job itself
+//! (`waits`).
 
 pub mod prune;
 pub mod waits;
@@ -50,6 +52,10 @@ pub enum NodeKind {
     /// Approves `gate` through the API once its requirements (the expanded
     /// `trigger`, as named in the shim id) pass.
     Shim { gate: String, trigger: String },
+    /// Records the success of the parallel hashed variant `of`, which it
+    /// alone requires: no container of `of` can tell that all of them passed.
+    /// Never hashed and required by nobody, so it changes no hash.
+    Record { of: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +77,13 @@ impl Edge {
 impl WorkflowPlan {
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.iter().find(|node| node.id == id)
+    }
+
+    /// The record job of variant `id`, if it has one.
+    pub fn record_of(&self, id: &str) -> Option<&Node> {
+        self.nodes
+            .iter()
+            .find(|node| matches!(&node.kind, NodeKind::Record { of } if of == id))
     }
 
     pub fn variants(&self) -> impl Iterator<Item = &Node> {
@@ -120,7 +133,8 @@ pub fn build_workflow(
     warnings: &mut Vec<String>,
 ) -> Result<WorkflowPlan> {
     let mut nodes: Vec<Node> = vec![];
-    let mut origin: HashMap<String, &Job> = HashMap::new();
+    // The job each node comes from, by node index: errors name its file.
+    let mut origin: Vec<&Job> = vec![];
 
     let by_stage = variants_by_stage(workflow);
     let mut approvals_done = BTreeSet::new();
@@ -143,7 +157,7 @@ pub fn build_workflow(
                 stage: Some(stage.name.clone()),
                 requires,
             });
-            origin.insert(format!("approve_{}", stage.name), job);
+            origin.push(job);
         }
         if job.gated {
             nodes.push(Node {
@@ -155,15 +169,14 @@ pub fn build_workflow(
                 stage: job.stage.clone(),
                 requires: vec![],
             });
-            origin.insert(job.gate_id(), job);
+            origin.push(job);
             for trigger in &job.requires_any {
                 let requires: Vec<Edge> = expand(workflow, &trigger.target, None)
                     .into_iter()
                     .map(Edge::to)
                     .collect();
-                let id = job.shim_id(&trigger.target);
                 nodes.push(Node {
-                    id: id.clone(),
+                    id: job.shim_id(&trigger.target),
                     kind: NodeKind::Shim {
                         gate: job.gate_id(),
                         trigger: trigger.target.name(),
@@ -171,7 +184,7 @@ pub fn build_workflow(
                     stage: job.stage.clone(),
                     requires,
                 });
-                origin.insert(id, job);
+                origin.push(job);
             }
         }
         for arch in &job.archs {
@@ -214,7 +227,17 @@ pub fn build_workflow(
                 stage: job.stage.clone(),
                 requires,
             });
-            origin.insert(id, job);
+            origin.push(job);
+            if workflow.trigger.is_none() && job.records_apart() {
+                let record = record_id(&id);
+                nodes.push(Node {
+                    id: record.clone(),
+                    kind: NodeKind::Record { of: id.clone() },
+                    stage: job.stage.clone(),
+                    requires: vec![Edge::to(id)],
+                });
+                origin.push(job);
+            }
         }
     }
 
@@ -225,7 +248,7 @@ pub fn build_workflow(
     ];
     let mut ids: HashMap<&str, usize> = HashMap::new();
     for (index, node) in nodes.iter().enumerate() {
-        let job = origin[&node.id];
+        let job = origin[index];
         if reserved.contains(&node.id.as_str()) {
             return Err(ConfigError::new(
                 &job.file,
@@ -236,18 +259,19 @@ pub fn build_workflow(
             .into());
         }
         if let Some(previous) = ids.insert(node.id.as_str(), index) {
-            let other = origin[&nodes[previous].id];
+            let other = origin[previous];
             return Err(ConfigError::new(
                 &job.file,
                 "(job id)",
                 format!(
-                    "id `{}` is produced twice in workflow `{}` (also by {})",
+                    "id `{}` is produced twice in workflow `{}`: by this file and by {}",
                     node.id,
                     workflow.name,
                     other.file.display()
                 ),
             )
             .line(job.line)
+            .hint(record_hint(&nodes[previous]).or(record_hint(node)).or(Some("rename one of the jobs: variants are named `<id>_<arch>`, approvals `approve_<stage>` and `approve_<id>`".into())))
             .into());
         }
     }
@@ -257,7 +281,8 @@ pub fn build_workflow(
     };
     let requires = positions(&plan.nodes);
     if let Some(cycle) = find_cycle(&plan, &requires) {
-        let job = origin[&cycle[0]];
+        let first = plan.nodes.iter().position(|n| n.id == cycle[0]);
+        let job = origin[first.unwrap_or(0)];
         return Err(ConfigError::new(
             &job.file,
             "requires",
@@ -271,6 +296,22 @@ pub fn build_workflow(
     }
     waits::check(workflow, &plan, &requires, warnings)?;
     Ok(plan)
+}
+
+/// Explains an id clash with a record job, which the user never wrote.
+fn record_hint(node: &Node) -> Option<String> {
+    let NodeKind::Record { of } = &node.kind else {
+        return None;
+    };
+    Some(format!(
+        "cigen adds `{}` to record the success of the parallel job `{of}`: rename the other job",
+        node.id
+    ))
+}
+
+/// The id of the job that records variant `id`'s success.
+pub fn record_id(variant: &str) -> String {
+    format!("{variant}_record")
 }
 
 /// Every variant of every job in the given stages.

@@ -3,7 +3,8 @@
 //! their nearest kept ancestors, workspace producers of kept consumers are
 //! un-skipped (unless the consumer is dormant: its filters exclude this
 //! pipeline's branch or tag, so it reads no workspace), approvals (and their
-//! shims) left with no dependents go.
+//! shims) left with no dependents go. A parallel variant and its record job
+//! are one unit: the record job goes exactly when its variant does.
 //! Pure: plan and skip list in, plan and a report out.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -97,6 +98,7 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
     }
     let mut gone_with_job: BTreeSet<String> = removed.clone();
     gone_with_job.extend(dropped.iter().cloned());
+    gone_with_job.extend(records_of(plan, &removed));
 
     let mut nodes: Vec<Node> = plan
         .nodes
@@ -117,7 +119,7 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
                     .iter()
                     .any(|other| other.requires.iter().any(|e| e.target == node.id)),
                 NodeKind::Shim { gate, .. } => !nodes.iter().any(|other| &other.id == gate),
-                NodeKind::Variant { .. } => false,
+                NodeKind::Variant { .. } | NodeKind::Record { .. } => false,
             })
             .map(|node| node.id.clone())
             .collect();
@@ -144,6 +146,15 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
         dropped,
         unknown,
     }
+}
+
+/// The record jobs of the given variants: they record nothing without them.
+fn records_of(plan: &WorkflowPlan, variants: &BTreeSet<String>) -> Vec<String> {
+    plan.nodes
+        .iter()
+        .filter(|node| matches!(&node.kind, NodeKind::Record { of } if variants.contains(of)))
+        .map(|node| node.id.clone())
+        .collect()
 }
 
 /// Every node `id` requires, directly or not.
@@ -244,6 +255,19 @@ mod tests {
                     statuses: None,
                 })
                 .collect(),
+        }
+    }
+
+    /// The record job of a parallel variant, as `plan::build_workflow` makes it.
+    fn record(of: &str) -> Node {
+        Node {
+            id: format!("{of}_record"),
+            kind: NodeKind::Record { of: of.to_string() },
+            stage: None,
+            requires: vec![Edge {
+                target: of.to_string(),
+                statuses: None,
+            }],
         }
     }
 
@@ -420,5 +444,61 @@ mod tests {
             node.requires[0].statuses.as_deref(),
             Some(&["success".to_string(), "failed".to_string()][..])
         );
+    }
+
+    /// A parallel `rspec` (with its record job) between `install` and `deploy`.
+    fn parallel_plan(persists: bool, attaches: bool) -> WorkflowPlan {
+        WorkflowPlan {
+            name: "main".into(),
+            nodes: vec![
+                variant("install", &[], false, false),
+                variant("rspec", &["install"], persists, false),
+                record("rspec"),
+                variant("deploy", &["rspec"], false, attaches),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_skipped_parallel_job_takes_its_record_job_along() {
+        let out = prune(
+            &parallel_plan(false, false),
+            &skip(&["rspec"]),
+            &BTreeSet::new(),
+        );
+        assert_eq!(ids(&out.plan), ["install", "deploy"]);
+        assert_eq!(requires(&out.plan, "deploy"), ["install"]);
+        // The skip list names the variant only; the record job is no variant.
+        assert_eq!(out.skipped, ["rspec"]);
+        assert!(out.dropped.is_empty() && out.unknown.is_empty());
+    }
+
+    #[test]
+    fn a_kept_parallel_job_keeps_its_record_job() {
+        let plan = parallel_plan(false, false);
+        let out = prune(&plan, &skip(&["install", "deploy"]), &BTreeSet::new());
+        assert_eq!(ids(&out.plan), ["rspec", "rspec_record"]);
+        assert_eq!(requires(&out.plan, "rspec_record"), ["rspec"]);
+        let out = prune(&plan, &BTreeSet::new(), &BTreeSet::new());
+        assert_eq!(out.plan, plan);
+        // The record job is not a variant: naming it in the skip list skips nothing.
+        let out = prune(&plan, &skip(&["rspec_record"]), &BTreeSet::new());
+        assert_eq!(out.plan, plan);
+        assert_eq!(out.unknown, ["rspec_record"]);
+    }
+
+    #[test]
+    fn an_unskipped_parallel_producer_keeps_its_record_job() {
+        let plan = parallel_plan(true, true);
+        let out = prune(&plan, &skip(&["rspec"]), &BTreeSet::new());
+        assert_eq!(
+            ids(&out.plan),
+            ["install", "rspec", "rspec_record", "deploy"]
+        );
+        assert_eq!(out.unskipped[0].0, "rspec");
+        assert!(out.skipped.is_empty());
+        // Dormant consumer: the producer stays skipped, and its record job with it.
+        let out = prune(&plan, &skip(&["rspec"]), &skip(&["deploy"]));
+        assert_eq!(ids(&out.plan), ["install", "deploy"]);
     }
 }

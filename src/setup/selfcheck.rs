@@ -20,10 +20,10 @@ pub fn run(project: &Project, plans: &[WorkflowPlan], commit_on_diff: bool) -> R
     let path = project.root.join(".circleci").join("config.yml");
     let committed = read_optional(&path)?.unwrap_or_default();
     if committed == rendered.config {
-        println!("self-check: .circleci/config.yml is up to date");
+        crate::outln!("self-check: .circleci/config.yml is up to date");
         return Ok(());
     }
-    print!(
+    crate::out!(
         "{}",
         TextDiff::from_lines(committed.as_str(), rendered.config.as_str())
             .unified_diff()

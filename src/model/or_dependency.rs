@@ -1,0 +1,43 @@
+//! Checks of `requires_any` that need the settings: an empty list is an
+//! error; a single trigger on a job without `approval: true` is a plain
+//! `requires` and only warns; and without `setup.approve_context` the shims
+//! get no `CIRCLE_TOKEN`, so they could never approve the gate (warning).
+//! Resolving the names is `requires.rs`'s job.
+
+use super::settings::Settings;
+use crate::config::{Loaded, LoadedJob};
+use crate::error::Result;
+
+pub fn check(
+    loaded: &Loaded,
+    settings: &Settings,
+    job: &LoadedJob,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let Some(triggers) = &job.raw.requires_any else {
+        return Ok(());
+    };
+    let at = loaded.error(&job.origin, &["requires_any"], None);
+    let place = match at.line {
+        Some(line) => format!("{}:{line}", at.file.display()),
+        None => at.file.display().to_string(),
+    };
+    if triggers.is_empty() {
+        return Err(at
+            .message("`requires_any` is empty: list the jobs any one of which starts this job, or remove the key")
+            .into());
+    }
+    if let [only] = &triggers[..]
+        && !job.raw.approval
+    {
+        warnings.push(format!(
+            "{place}: `requires_any` has one job: write `requires: [{only}]` (one trigger is an OR of one), or add `approval: true` to also allow starting the job by hand"
+        ));
+    }
+    if settings.setup.approve_context.is_empty() {
+        warnings.push(format!(
+            "{place}: `requires_any` without `setup.approve_context`: the shim jobs that approve the gate will have no `CIRCLE_TOKEN`; set `setup.approve_context` to a context that provides it"
+        ));
+    }
+    Ok(())
+}
