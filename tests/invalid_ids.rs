@@ -181,3 +181,25 @@ fn a_stage_approval_id_over_128_characters_is_an_error_on_the_stage() {
         "{err}"
     );
 }
+
+#[test]
+fn a_record_job_id_over_128_characters_is_an_error_on_parallelism() {
+    // A parallel hashed job records in `<id>_record`: 121 + 7 = 128 is valid.
+    let job = "image: x\nparallelism: 2\nsource_files: [src.txt]\nsteps: [{run: make}]\n";
+    let repo = minimal(&[(&format!("{}.yml", long(121)), job)]);
+    generates(&repo);
+    assert!(
+        repo.read(".circleci/main.yml")
+            .contains(&format!("{}_record", long(121)))
+    );
+    let file = format!(".cigen/workflows/main/jobs/{}.yml", long(122));
+    let repo = minimal(&[]).file(&file, job);
+    let err = fails(&repo);
+    assert!(
+        err.contains(&format!(
+            "error: {file}:2: `parallelism`: cigen would name a job `{}_record`",
+            long(122)
+        )),
+        "{err}"
+    );
+}

@@ -1,10 +1,11 @@
 //! Job ids cigen composes from what users write — variants `<id>_<arch>`,
 //! gates `approve_<id>`, shims `approve_<id>_after_<trigger>`, stage
-//! approvals `approve_<stage>` — must themselves be valid CircleCI job names.
+//! approvals `approve_<stage>`, record jobs `<variant>_record` — must
+//! themselves be valid CircleCI job names.
 //! Input: a job (or one composed id). Output: a configuration error pointing
 //! at what made the invalid id. Never changes a name.
 
-use super::{Job, is_valid_name};
+use super::{Job, is_valid_name, record_id};
 use crate::error::{ConfigError, Result};
 
 /// Longest job name cigen writes.
@@ -52,6 +53,23 @@ pub fn check_ids(job: &Job, error: impl Fn(&[&str], Option<&str>) -> ConfigError
             "requires_any"
         };
         return Err(error(&[key], None).message(why).into());
+    }
+    Ok(())
+}
+
+/// The record jobs `<variant>_record` of a parallel hashed job (dynamic
+/// workflow only) are valid job names; the error points at `parallelism`.
+pub fn check_record_ids(
+    job: &Job,
+    error: impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> Result<()> {
+    if !job.records_apart() {
+        return Ok(());
+    }
+    for arch in &job.archs {
+        if let Some(why) = invalid_id(&record_id(&job.variant_id(arch))) {
+            return Err(error(&["parallelism"], None).message(why).into());
+        }
     }
     Ok(())
 }

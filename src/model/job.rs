@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
-use super::ids::{check_ids, invalid_id};
+use super::ids::{check_ids, check_record_ids, invalid_id};
 use super::requires::Resolver;
 use super::settings::Settings;
 use super::{
@@ -144,6 +144,9 @@ pub fn build_workflow(
                     .hint(hint)
             })?;
             job.requires.push(Requirement { target, statuses });
+        }
+        if raw.raw.trigger.is_none() {
+            check_record_ids(job, error)?;
         }
         super::or_dependency::check(loaded, settings, raw_job, warnings)?;
         for name in raw_job.raw.requires_any.iter().flatten() {

@@ -195,6 +195,12 @@ impl Project {
     }
 }
 
+/// The id of the job that records variant `variant`'s success (a parallel
+/// hashed job, DESIGN §3).
+pub fn record_id(variant: &str) -> String {
+    format!("{variant}_record")
+}
+
 /// CircleCI accepts job names starting with a letter, then letters, digits,
 /// `_` and `-`, no spaces
 /// (<https://circleci.com/docs/guides/orchestrate/jobs-steps/#job-naming>);

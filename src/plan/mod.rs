@@ -13,6 +13,7 @@ pub mod waits;
 use std::collections::{BTreeSet, HashMap};
 
 use crate::error::{ConfigError, Result};
+pub use crate::model::record_id;
 use crate::model::{Job, Project, Target, Workflow};
 
 /// Job names cigen defines itself.
@@ -307,11 +308,6 @@ fn record_hint(node: &Node) -> Option<String> {
         "cigen adds `{}` to record the success of the parallel job `{of}`: rename the other job",
         node.id
     ))
-}
-
-/// The id of the job that records variant `id`'s success.
-pub fn record_id(variant: &str) -> String {
-    format!("{variant}_record")
 }
 
 /// Every variant of every job in the given stages.
