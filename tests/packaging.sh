@@ -177,12 +177,16 @@ assert c["approve"]["steps"][0]["run"]["command"] == 'cigen approve --job "$CIGE
 assert e["docker"][0]["image"] == "docspringcom/cigen:<< parameters.tag >>"
 assert j["executor"]["name"] == "default"
 assert (j["parameters"]["probes"]["type"], j["parameters"]["probes"]["default"]) == ("steps", [])
-assert set(j["parameters"]) >= {"probes", "self_check", "commit_on_diff", "skip_cache", "resource_class"}
+assert set(j["parameters"]) >= {"probes", "self_check", "commit_on_diff", "skip_cache", "resource_class", "pipeline_values"}
 assert j["resource_class"] == "<< parameters.resource_class >>"
 assert j["steps"] == ["checkout",
-    {"setup": {"self_check": "<< parameters.self_check >>", "commit_on_diff": "<< parameters.commit_on_diff >>"}},
+    {"setup": {"self_check": "<< parameters.self_check >>", "commit_on_diff": "<< parameters.commit_on_diff >>",
+               "pipeline_values": "<< parameters.pipeline_values >>"}},
     {"steps": "<< parameters.probes >>"}, {"continue": {"skip_cache": "<< parameters.skip_cache >>"}}], j["steps"]
 assert (j["parameters"]["skip_cache"]["type"], j["parameters"]["skip_cache"]["default"]) == ("boolean", False)
+for values in (j["parameters"]["pipeline_values"], c["setup"]["parameters"]["pipeline_values"]):
+    assert (values["type"], values["default"]) == ("string", ""), values
+assert c["setup"]["steps"][0]["run"]["environment"]["CIGEN_ORB_PIPELINE_VALUES"] == "<< parameters.pipeline_values >>"
 assert c["continue"]["parameters"]["skip_cache"]["type"] == "boolean"
 assert c["continue"]["steps"][0]["run"]["environment"] == {"CIGEN_SKIP_CACHE": "<< parameters.skip_cache >>"}
 EOF
@@ -192,13 +196,20 @@ t "orb: commands, job and executor match the CLI contract" test_orb_contract
 test_orb_setup_script() {
   local bin=$WORK/fakecigen out
   mkdir -p "$bin"
-  printf '#!/bin/sh\necho "args: $*"\n' >"$bin/cigen"; chmod +x "$bin/cigen"
-  out=$(PATH=$bin:$PATH CIGEN_PARAM_SELF_CHECK=true CIGEN_PARAM_COMMIT_ON_DIFF=false bash orb/src/scripts/setup.sh)
+  # The fake prints CIGEN_VALUES on one line, line ends shown as `|`.
+  # shellcheck disable=SC2016 # the fake's own script text, expanded when it runs
+  printf '%s\n' '#!/bin/sh' 'echo "args: $*"' \
+    'printf "values: [%s]\n" "$(printf %s "${CIGEN_VALUES-unset}" | tr "\n" "|")"' >"$bin/cigen"
+  chmod +x "$bin/cigen"
+  out=$(PATH=$bin:$PATH CIGEN_ORB_SELF_CHECK=true CIGEN_ORB_COMMIT_ON_DIFF=false bash orb/src/scripts/setup.sh)
   contains "$out" "args: setup --self-check"
-  out=$(PATH=$bin:$PATH CIGEN_PARAM_SELF_CHECK=false CIGEN_PARAM_COMMIT_ON_DIFF=true bash orb/src/scripts/setup.sh)
+  contains "$out" "values: []"
+  out=$(PATH=$bin:$PATH CIGEN_ORB_SELF_CHECK=false CIGEN_ORB_COMMIT_ON_DIFF=true \
+    CIGEN_ORB_PIPELINE_VALUES=$'CIGEN_PARAM_p=a b\nCIGEN_PIPELINE_git_branch=main\n' bash orb/src/scripts/setup.sh)
   contains "$out" "args: setup --commit-on-diff"
+  contains "$out" "values: [CIGEN_PARAM_p=a b|CIGEN_PIPELINE_git_branch=main|]"
 }
-t "orb: setup.sh passes the boolean parameters as flags" test_orb_setup_script
+t "orb: setup.sh passes the boolean parameters as flags and the pipeline values as CIGEN_VALUES" test_orb_setup_script
 
 # ---------------------------------------------------------------- install.sh
 REL=$WORK/rel/releases

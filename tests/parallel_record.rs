@@ -320,8 +320,10 @@ fn record_jobs_change_no_hash() {
     without
         .nodes
         .retain(|n| !matches!(n.kind, cigen::plan::NodeKind::Record { .. }));
-    let with = cigen::setup::hashes::compute(&project, workflow, plan).expect("hashes");
-    let bare = cigen::setup::hashes::compute(&project, workflow, &without).expect("hashes");
+    let with = cigen::setup::hashes::compute(&project, workflow, plan, &Default::default())
+        .expect("hashes");
+    let bare = cigen::setup::hashes::compute(&project, workflow, &without, &Default::default())
+        .expect("hashes");
     assert_eq!(with.hashes, bare.hashes);
     assert!(!with.hashes.keys().any(|id| id.ends_with("_record")));
     assert_eq!(with.hashes.len(), 10);

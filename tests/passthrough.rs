@@ -82,7 +82,11 @@ fn every_form_the_circleci_schema_lists_passes_through_unchanged() {
     let schema = Schema::load();
     let jobs = corpus_jobs(&schema);
     let commands = schema.command_examples();
-    let mut repo = Repo::new().file(".cigen/config.yml", "provider: circleci\n");
+    // The corpus writes `<< pipeline.parameters.x >>` where the schema takes an expression.
+    let mut repo = Repo::new().file(
+        ".cigen/config.yml",
+        "provider: circleci\nparameters:\n  x: {type: string, default: x}\n",
+    );
     let mut uses = vec![];
     for (index, body) in commands.iter().enumerate() {
         repo = repo.file(&format!(".cigen/commands/c{index}.yml"), &yaml_text(body));

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::api::{Secret, body_json};
+use crate::emit::Carry;
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::plan::NodeKind;
@@ -29,22 +30,31 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
         .map(|n| n.id.as_str())
         .collect();
     let recorded: BTreeSet<&str> = state.hashes.keys().map(String::as_str).collect();
-    if state.workflow != workflow.name || expected != recorded {
+    let values: Vec<&String> = state.values.keys().collect();
+    let referenced = workflow.hashed_pipeline_values();
+    if state.workflow != workflow.name
+        || expected != recorded
+        || values != referenced.iter().collect::<Vec<_>>()
+    {
         return Err(Error::Runtime(format!(
             "{} was written for other jobs than this configuration has: run `cigen setup` again",
             paths.state().display()
         )));
     }
     let force = std::env::var(SKIP_CACHE_ENV).is_ok_and(|v| v == "true" || v == "1");
+    let carry = Carry {
+        hashes: &state.hashes,
+        values: &state.values,
+    };
     let result = continuation::build(
         &project,
         workflow,
         plan,
-        &state.hashes,
+        &carry,
         &paths,
         force,
         &Ref::from_env(),
-    );
+    )?;
     let skipped: String = result
         .pruned
         .skipped

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{read_optional, write_atomic};
 use crate::model::Project;
 use crate::plan::{WorkflowPlan, prune};
-use crate::setup::hashes;
+use crate::setup::{hashes, values};
 
 /// A checked configuration and the two files it renders to.
 pub struct Checked {
@@ -30,11 +30,14 @@ pub struct Checked {
 /// e.g. an example configuration without its sources, it is skipped).
 pub fn checked(config: Option<&Path>) -> Result<Checked> {
     let (project, plans) = super::load_and_warn(config)?;
-    let rendered = emit::render(&project, &plans);
+    hashes::check_canonical(&project)?;
+    let rendered = emit::render(&project, &plans)?;
     if project.root.join(".git").exists()
         && let Ok((workflow, plan)) = super::dynamic(&project, &plans)
     {
-        hashes::compute(&project, workflow, plan)?;
+        // Only which files match matters here: the declared defaults will do.
+        let defaults = values::read(&project, &workflow.hashed_pipeline_values(), |_| Ok(None))?;
+        hashes::compute(&project, workflow, plan, &defaults)?;
     }
     Ok(Checked {
         project,
@@ -126,9 +129,9 @@ fn render_workflow(
         crate::errln!("kept {id}: {reason}");
     }
     let text = if pruned.is_empty() {
-        emit::render_all_skipped(project, name, &pruned.skipped, &[], false)
+        emit::render_all_skipped(project, name, &pruned.skipped, &[], false)?
     } else {
-        emit::render_main(project, workflow, &pruned.plan, None)
+        emit::render_main(project, workflow, &pruned.plan, None)?
     };
     match output {
         Some(path) => write_atomic(path, text.as_bytes()),

@@ -1,6 +1,7 @@
 //! `cigen hash`: prints the hash of every hashed variant of the dynamic
 //! workflow (or one, `--job`), as text or a JSON map. Same code path as
-//! `setup`, so what it prints is what the setup job probes.
+//! `setup`, pipeline values read from the same variables (unset: the
+//! declared default), so what it prints is what the setup job probes.
 
 use std::path::Path;
 
@@ -8,12 +9,13 @@ use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
 use crate::plan::{NodeKind, WorkflowPlan};
-use crate::setup::hashes;
+use crate::setup::{hashes, values};
 
 pub fn run(config: Option<&Path>, jobs: &[String], json: bool) -> Result<()> {
     let (project, plans) = super::load(config)?;
     let (workflow, plan) = super::dynamic(&project, &plans)?;
-    let report = hashes::compute(&project, workflow, plan)?;
+    let values = values::from_env(&project, workflow)?;
+    let report = hashes::compute(&project, workflow, plan, &values)?;
     let mut selected = report.hashes.clone();
     if !jobs.is_empty() {
         for job in jobs {

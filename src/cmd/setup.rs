@@ -1,14 +1,16 @@
 //! `cigen setup [--self-check] [--commit-on-diff]`: phase 1 in the setup
 //! job. Optionally self-checks the committed entrypoint, then hashes every
-//! hashed variant of the dynamic workflow, writes each variant's key file
-//! for its `restore_cache` probe, and leaves the state for `cigen continue`.
+//! hashed variant of the dynamic workflow (with the pipeline values the
+//! entrypoint hands it), writes each variant's key file for its
+//! `restore_cache` probe, and leaves the state — hashes and the values
+//! they cover — for `cigen continue`.
 
 use std::path::Path;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
-use crate::setup::{hashes, paths::Paths, selfcheck, state::State};
+use crate::setup::{hashes, paths::Paths, selfcheck, state::State, values};
 
 pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Result<()> {
     let started = Instant::now();
@@ -21,7 +23,8 @@ pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Res
     }
     let checked = started.elapsed();
     let (workflow, plan) = super::dynamic(&project, &plans)?;
-    let report = hashes::compute(&project, workflow, plan)?;
+    let values = values::from_env(&project, workflow)?;
+    let report = hashes::compute(&project, workflow, plan, &values)?;
     let hashed = started.elapsed();
     let paths = Paths::from_env();
     for (variant, hash) in &report.hashes {
@@ -30,7 +33,7 @@ pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Res
         })?;
         write_atomic(&paths.job_key(variant), key.as_bytes())?;
     }
-    State::new(&workflow.name, report.hashes.clone()).write(&paths.state())?;
+    State::new(&workflow.name, report.hashes.clone(), values).write(&paths.state())?;
     let stats = &report.stats;
     crate::outln!(
         "cigen setup: {} hashed variants of `{}` ({} files: {} from the git index, {} hashed from content)",

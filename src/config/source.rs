@@ -79,6 +79,41 @@ impl Source {
     }
 }
 
+impl Source {
+    /// Line (1-based) of the first occurrence of `needle` as plain text in
+    /// the block under the key path `keys` (the whole file when `keys` is
+    /// empty): the line of the key and the lines indented deeper than it.
+    pub fn line_containing(&self, keys: &[&str], needle: &str) -> Option<usize> {
+        if keys.is_empty() {
+            return self.line_in_block(None, needle);
+        }
+        self.line_in_block(Some(self.line_of(keys, None)?), needle)
+    }
+
+    /// As `line_containing`, for the block whose key is on line `start`
+    /// (1-based; `None`: the whole file).
+    pub fn line_in_block(&self, start: Option<usize>, needle: &str) -> Option<usize> {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let (from, indent) = match start {
+            None => (0, None),
+            Some(line) => {
+                let at = line.checked_sub(1)?;
+                (at, Some(indentation(lines.get(at)?)))
+            }
+        };
+        for (index, line) in lines.iter().enumerate().skip(from) {
+            let outside = indent.is_some_and(|indent| indentation(line) <= indent);
+            if index > from && outside && !line.trim().is_empty() {
+                return None;
+            }
+            if line.contains(needle) {
+                return Some(index + 1);
+            }
+        }
+        None
+    }
+}
+
 fn find_key(lines: &[&str], start: usize, parent: isize, key: &str) -> Option<(usize, usize)> {
     for (index, line) in lines.iter().enumerate().skip(start) {
         let trimmed = line.trim_start();
@@ -137,6 +172,17 @@ mod tests {
         assert_eq!(s.line_of(&["requires"], Some("test")), Some(1));
         let s = source("requires:\n  - test_rspec\n  - test\n");
         assert_eq!(s.line_of(&["requires"], Some("test")), Some(3));
+    }
+
+    #[test]
+    fn text_is_found_inside_its_block_only() {
+        let s = source(
+            "jobs:\n  a:\n    run: echo $X\n  b:\n    run: |\n      echo $Y\n\n      echo $X\n",
+        );
+        assert_eq!(s.line_containing(&[], "$X"), Some(3));
+        assert_eq!(s.line_containing(&["jobs", "b"], "$X"), Some(8));
+        assert_eq!(s.line_containing(&["jobs", "a"], "$Y"), None);
+        assert_eq!(s.line_containing(&["jobs", "c"], "$X"), None);
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Renders one job variant as a CircleCI job body: executor, resource class,
 //! environment (with DOCKER_ARCH), steps, and — for hashed jobs of the
 //! dynamic workflow — the steps that record success for later skips, or for
-//! a parallel job the separate job that records it. Also the canonical
-//! bytes of a variant that the job hash covers. Pure.
+//! a parallel job the separate job that records it. Also the document
+//! of a variant that the job hash covers. Pure.
 
 use serde_yaml::{Mapping, Value};
 
+use crate::model::refs::env_name;
 use crate::model::{Job, Project};
 
 /// Runtime paths baked into the generated YAML; `CIGEN_TMP` moves them only
@@ -39,7 +40,7 @@ pub fn render(project: &Project, job: &Job, arch: &str, record: bool) -> Mapping
     }
     let mut steps = job.steps.clone();
     if record && job.hashed() && !job.records_apart() {
-        steps.extend(record_steps(&job.id, arch));
+        steps.extend(record_steps(&job.id, arch, &job.refs.pipeline_list()));
     }
     body.insert("steps".into(), Value::Sequence(steps));
     body
@@ -56,31 +57,61 @@ pub fn render_record(project: &Project, job: &Job, arch: &str) -> Mapping {
         Value::Sequence(vec![mapping(&[("image", setup.image.clone().into())])]),
     );
     body.insert("resource_class".into(), setup.resource_class.clone().into());
-    body.insert("steps".into(), Value::Sequence(record_steps(&job.id, arch)));
+    body.insert(
+        "steps".into(),
+        Value::Sequence(record_steps(&job.id, arch, &job.refs.pipeline_list())),
+    );
     body
 }
 
 /// The record step and cache save that mark this job's inputs as passed.
 /// The key file holds `<job>-<arch>-<hash>`, byte for byte what the setup
 /// job writes, so `{{ checksum }}` yields the same cache key on both sides.
-pub fn record_steps(job_id: &str, arch: &str) -> Vec<Value> {
+/// `values` are the pipeline values the job's hash covers (sorted): the
+/// step reads each at run time (its own `environment`) and records nothing
+/// unless it equals the value the continuation carried (the job's
+/// environment), so a job never records under a hash of other values.
+pub fn record_steps(job_id: &str, arch: &str, values: &[String]) -> Vec<Value> {
     let key_dir = STATUS_KEY_FILE
         .rsplit_once('/')
         .map_or("/tmp", |(dir, _)| dir);
-    let command = format!(
+    let unrecorded = |why: &str| {
+        format!(
+            "\x20 echo \"{why}: recording nothing.\"\n\
+             \x20 printf '%s' 'unrecorded' > {STATUS_KEY_FILE}\n\
+             \x20 exit 0\n"
+        )
+    };
+    let mut command = format!(
         "mkdir -p {EXISTS_DIR} {key_dir}\n\
-         if [ -z \"${{CIGEN_JOB_HASH:-}}\" ]; then\n\
-         \x20 echo \"CIGEN_JOB_HASH is not set (this config was not continued by cigen): recording nothing.\"\n\
-         \x20 printf '%s' 'unrecorded' > {STATUS_KEY_FILE}\n\
-         \x20 exit 0\n\
-         fi\n\
-         touch \"{EXISTS_DIR}/done_${{CIGEN_JOB_HASH}}\"\n\
-         printf '%s' \"{job_id}-{arch}-${{CIGEN_JOB_HASH}}\" > {STATUS_KEY_FILE}\n"
+         if [ -z \"${{CIGEN_JOB_HASH:-}}\" ]; then\n{}fi\n",
+        unrecorded("CIGEN_JOB_HASH is not set (this config was not continued by cigen)")
     );
-    let run = mapping(&[
+    let mut now = Mapping::new();
+    for name in values {
+        let carried = env_name(name);
+        let current = run_time_name(&carried);
+        command.push_str(&format!(
+            "if [ \"${{{carried}+set}}\" != set ] || [ \"${{{current}-}}\" != \"${{{carried}}}\" ]; then\n{}fi\n",
+            unrecorded(&format!(
+                "{name} at run time is not the value cigen setup hashed (or was not carried to this job)"
+            ))
+        ));
+        now.insert(current.into(), format!("<< {name} >>").into());
+    }
+    command.push_str(&format!(
+        "touch \"{EXISTS_DIR}/done_${{CIGEN_JOB_HASH}}\"\n\
+         printf '%s' \"{job_id}-{arch}-${{CIGEN_JOB_HASH}}\" > {STATUS_KEY_FILE}\n"
+    ));
+    let mut run = mapping(&[
         ("name", "Record job success for cigen".into()),
         ("command", command.into()),
     ]);
+    if !now.is_empty()
+        && let Value::Mapping(run) = &mut run
+    {
+        run.insert("environment".into(), Value::Mapping(now));
+    }
     let save = mapping(&[
         ("name", "Save cigen job status".into()),
         (
@@ -92,10 +123,21 @@ pub fn record_steps(job_id: &str, arch: &str) -> Vec<Value> {
     vec![mapping(&[("run", run)]), mapping(&[("save_cache", save)])]
 }
 
+/// The record step's own variable for a value at run time:
+/// `CIGEN_PARAM_P` → `CIGEN_RUN_PARAM_P`.
+pub fn run_time_name(carried: &str) -> String {
+    format!(
+        "CIGEN_RUN_{}",
+        carried.strip_prefix("CIGEN_").unwrap_or(carried)
+    )
+}
+
 /// What the job hash covers of a variant's definition: the rendered job (as
 /// it runs in the dynamic workflow), the bodies of the commands it uses and
-/// its contexts. Serialised YAML of ordered maps: stable byte for byte.
-pub fn canonical(project: &Project, job: &Job, arch: &str) -> Vec<u8> {
+/// its contexts, and every orb it uses in full (`alias: namespace/name@version`).
+/// The hash takes its canonical JSON (`hash::canonical`),
+/// never the text the YAML writer would make of it.
+pub fn canonical_document(project: &Project, job: &Job, arch: &str) -> Value {
     let mut doc = Mapping::new();
     doc.insert(
         "job".into(),
@@ -112,7 +154,17 @@ pub fn canonical(project: &Project, job: &Job, arch: &str) -> Vec<u8> {
         "context".into(),
         Value::Sequence(job.context.iter().map(|c| c.as_str().into()).collect()),
     );
-    super::yaml::to_string(&Value::Mapping(doc)).into_bytes()
+    let orbs: Mapping = job
+        .refs
+        .orbs
+        .iter()
+        .filter_map(|alias| {
+            let reference = project.settings.orbs.get(alias)?;
+            Some((alias.as_str().into(), reference.as_str().into()))
+        })
+        .collect();
+    doc.insert("orbs".into(), Value::Mapping(orbs));
+    Value::Mapping(doc)
 }
 
 /// One mapping builder for the whole crate: the model's.

@@ -4,11 +4,17 @@
 //! is set; each immediate workflow runs when its parameter is true. The
 //! setup job is written inline, or with `setup.use_orb` as an invocation of
 //! the orb's `cigen/setup` job with the probes as its `probes` parameter.
+//! Either way `cigen setup` gets each pipeline value a hashed job
+//! references: inline as one environment variable each, through the orb
+//! (where pipeline parameters are out of scope) as the `pipeline_values`
+//! parameter, one `NAME=value` line each (`setup::values` reads both).
 
 use serde_yaml::{Mapping, Value};
 
 use super::job::{self, CACHE_PREFIX, mapping};
 use super::workflow;
+use crate::error::Result;
+use crate::model::refs::env_name;
 use crate::model::settings::{ORB, ORB_ALIAS, SKIP_CACHE_PARAMETER, setup_image_tag};
 use crate::model::{Project, Workflow};
 use crate::plan::{APPROVE_JOB, NodeKind, SETUP_JOB, WorkflowPlan};
@@ -25,7 +31,7 @@ pub fn render(
     project: &Project,
     immediate: &[(&Workflow, &WorkflowPlan)],
     probes: &[String],
-) -> String {
+) -> Result<String> {
     let use_orb = project.settings.setup.use_orb;
     let mut jobs = Mapping::new();
     if !use_orb {
@@ -118,6 +124,14 @@ fn setup_invocation(project: &Project, probes: &[String]) -> Value {
         params.insert("self_check".into(), setup.self_check.into());
         params.insert("commit_on_diff".into(), setup.commit_on_diff.into());
         params.insert("skip_cache".into(), skip_cache_switch());
+        let values = pipeline_values(project);
+        if !values.is_empty() {
+            let lines: String = values
+                .iter()
+                .map(|(variable, template)| format!("{variable}={template}\n"))
+                .collect();
+            params.insert("pipeline_values".into(), lines.into());
+        }
         if setup.resource_class != ORB_RESOURCE_CLASS {
             params.insert("resource_class".into(), setup.resource_class.clone().into());
         }
@@ -159,6 +173,19 @@ fn skip_cache_switch() -> Value {
     format!("<< pipeline.parameters.{SKIP_CACHE_PARAMETER} >>").into()
 }
 
+/// `(variable, template)` of each pipeline value a hashed job of the
+/// dynamic workflow references: `CIGEN_PARAM_P` / `<< pipeline.parameters.P >>`.
+/// Empty when none does, so such a `config.yml` does not change at all.
+fn pipeline_values(project: &Project) -> Vec<(String, String)> {
+    project
+        .dynamic_workflow()
+        .map(|workflow| workflow.hashed_pipeline_values())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| (env_name(&name), format!("<< {name} >>")))
+        .collect()
+}
+
 /// One `restore_cache` per hashed variant, back to back.
 fn probe_steps(probes: &[String]) -> Vec<Value> {
     probes
@@ -188,7 +215,18 @@ fn setup_job(project: &Project, probes: &[String]) -> Value {
     if setup.commit_on_diff {
         command.push_str(" --commit-on-diff");
     }
-    let mut steps = vec![Value::from("checkout"), run("cigen setup", &command)];
+    let mut setup_step = mapping(&[("name", "cigen setup".into()), ("command", command.into())]);
+    let values = pipeline_values(project);
+    if !values.is_empty()
+        && let Value::Mapping(step) = &mut setup_step
+    {
+        let environment: Mapping = values
+            .into_iter()
+            .map(|(variable, template)| (variable.into(), template.into()))
+            .collect();
+        step.insert("environment".into(), Value::Mapping(environment));
+    }
+    let mut steps = vec![Value::from("checkout"), mapping(&[("run", setup_step)])];
     steps.extend(probe_steps(probes));
     let environment = mapping(&[("CIGEN_SKIP_CACHE", skip_cache_switch())]);
     steps.push(mapping(&[(

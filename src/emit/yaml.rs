@@ -6,19 +6,20 @@
 //! same `Value`. Strings are plain only when provably safe, multi-line
 //! strings are literal blocks, anything else is double-quoted. What it does
 //! not handle (tags, collection keys, keys too long for an implicit key) goes
-//! to serde_yaml whole, so the output is always correct, if slower.
+//! to serde_yaml whole, so the output is always correct, if slower; when
+//! serde_yaml fails too, the error is returned, never an empty document.
 
 use std::fmt::Write as _;
 
 use serde_yaml::{Mapping, Value};
 
-pub fn to_string(value: &Value) -> String {
+pub fn to_string(value: &Value) -> Result<String, serde_yaml::Error> {
     // Doubling from here costs less than walking the tree to size it first:
     // on a 1.3 MB document such a walk cost a quarter of the writer's time.
     let mut out = String::with_capacity(4096);
     match write(&mut out, value) {
-        Some(()) => out,
-        None => serde_yaml::to_string(value).unwrap_or_default(),
+        Some(()) => Ok(out),
+        None => serde_yaml::to_string(value),
     }
 }
 
@@ -450,9 +451,24 @@ mod tests {
         let nested = map(vec![(Value::Sequence(vec![1.into()]), 1.into())]);
         for value in [tagged, long, nested] {
             assert!(write(&mut String::new(), &value).is_none());
-            let back: Value = serde_yaml::from_str(&to_string(&value)).unwrap_or_default();
+            let text = to_string(&value).expect("serde_yaml writes it");
+            let back: Value = serde_yaml::from_str(&text).unwrap_or_default();
             assert_eq!(back, value);
         }
+    }
+
+    #[test]
+    fn a_value_serde_yaml_cannot_write_is_an_error_not_an_empty_document() {
+        use serde_yaml::value::{Tag, TaggedValue};
+        let tagged = |tag: &str, value: Value| {
+            Value::Tagged(Box::new(TaggedValue {
+                tag: Tag::new(tag),
+                value,
+            }))
+        };
+        let nested = map(vec![("k".into(), tagged("!a", tagged("!b", "x".into())))]);
+        assert!(write(&mut String::new(), &nested).is_none());
+        assert!(to_string(&nested).is_err());
     }
 
     const CIRCLECI: &str = r#"version: 2.1
@@ -501,7 +517,7 @@ workflows:
     fn circleci_document_round_trips_in_block_style() {
         let doc: Value = serde_yaml::from_str(CIRCLECI).unwrap_or_default();
         assert_round_trip(&doc);
-        let text = to_string(&doc);
+        let text = to_string(&doc).expect("written");
         for expected in [
             "version: 2.1\nsetup: true\nparameters:\n  deploy_ref:\n    type: string\n",
             "    default: \"\"\n",

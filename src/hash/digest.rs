@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::blob::ObjectId;
 
 /// Hash-format version; first field of every variant stream.
-pub(crate) const FORMAT_VERSION: &str = "cigen-job-hash/1";
+pub(crate) const FORMAT_VERSION: &str = "cigen-job-hash/2";
 /// Version of the nested file-list stream.
 pub(crate) const FILES_VERSION: &str = "cigen-files/1";
 
@@ -69,6 +69,8 @@ pub(crate) struct VariantFields<'a> {
     pub files: Digest32,
     /// `(variant id, hash)` of each upstream variant, any order.
     pub upstream: Vec<(&'a str, Digest32)>,
+    /// `(name, value)` of each referenced pipeline value, any order.
+    pub values: &'a [(String, String)],
     pub salt: Option<&'a str>,
 }
 
@@ -88,6 +90,16 @@ pub(crate) fn variant_hash(fields: &VariantFields<'_>) -> Digest32 {
         value.extend_from_slice(id.as_bytes());
         value.extend_from_slice(&hash);
         stream.field(b'U', &value);
+    }
+    let mut values: Vec<&(String, String)> = fields.values.iter().collect();
+    values.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    values.dedup_by(|a, b| a.0 == b.0);
+    for (name, value) in values {
+        let mut bytes = Vec::with_capacity(8 + name.len() + value.len());
+        bytes.extend_from_slice(&(name.len() as u64).to_be_bytes());
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.extend_from_slice(value.as_bytes());
+        stream.field(b'P', &bytes);
     }
     if let Some(salt) = fields.salt {
         stream.field(b'S', salt.as_bytes());
@@ -114,9 +126,10 @@ mod tests {
         VariantFields {
             variant_id: "test_amd64",
             arch: "amd64",
-            canonical_job: b"image: x\n",
+            canonical_job: br#"{"image":"x"}"#,
             files: files_digest(std::iter::empty()),
             upstream: Vec::new(),
+            values: &[],
             salt: None,
         }
     }
@@ -126,15 +139,20 @@ mod tests {
     #[test]
     fn the_format_is_pinned() {
         let id = [7; 20];
+        let values = [
+            ("pipeline.parameters.p".to_string(), "v".to_string()),
+            ("pipeline.git.branch".to_string(), "main".to_string()),
+        ];
         let digest = variant_hash(&VariantFields {
             files: files_digest([(&b"a.rb"[..], 0o100644, &id)].into_iter()),
             upstream: vec![("up", [1; 32])],
+            values: &values,
             salt: Some("s"),
             ..fields()
         });
         assert_eq!(
             hex(&digest),
-            "147423679f008d8eb2bb99eb4effd0d46a703e75ece88d9b2b553d87484e529e"
+            "b28282529f38be836ce72c4ae9d259132a7fc5611ca94cb4f663eb86bf26ec46"
         );
     }
 
@@ -157,6 +175,55 @@ mod tests {
             ..fields()
         });
         assert_ne!(none, empty);
+    }
+
+    #[test]
+    fn pipeline_values_are_framed_and_sorted_and_absent_without_references() {
+        let pair = |name: &str, value: &str| (name.to_string(), value.to_string());
+        let none = variant_hash(&fields());
+        let empty = [pair("pipeline.git.tag", "")];
+        assert_ne!(
+            none,
+            variant_hash(&VariantFields {
+                values: &empty,
+                ..fields()
+            })
+        );
+        let split_one = [pair("pipeline.a", "bc")];
+        let split_two = [pair("pipeline.ab", "c")];
+        assert_ne!(
+            variant_hash(&VariantFields {
+                values: &split_one,
+                ..fields()
+            }),
+            variant_hash(&VariantFields {
+                values: &split_two,
+                ..fields()
+            })
+        );
+        let forward = [pair("pipeline.a", "1"), pair("pipeline.b", "2")];
+        let backward = [pair("pipeline.b", "2"), pair("pipeline.a", "1")];
+        assert_eq!(
+            variant_hash(&VariantFields {
+                values: &forward,
+                ..fields()
+            }),
+            variant_hash(&VariantFields {
+                values: &backward,
+                ..fields()
+            })
+        );
+        let changed = [pair("pipeline.a", "1"), pair("pipeline.b", "3")];
+        assert_ne!(
+            variant_hash(&VariantFields {
+                values: &forward,
+                ..fields()
+            }),
+            variant_hash(&VariantFields {
+                values: &changed,
+                ..fields()
+            })
+        );
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub struct HashInput {
     pub patterns: Vec<String>,
     /// Variant ids of hashed upstream variants, all present in the same slice.
     pub upstream: Vec<String>,
+    /// `(name, value)` of every pipeline value the job references
+    /// (`pipeline.git.branch`, `pipeline.parameters.P`), any order, names
+    /// unique: the value of this pipeline, not part of the job's text.
+    pub values: Vec<(String, String)>,
 }
 
 /// Run-wide options.

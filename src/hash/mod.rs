@@ -38,20 +38,30 @@
 //! error. Every matched file is resolved once per run, however many
 //! variants share it (`HashStats` shows it).
 //!
-//! # Byte format of `H(V)` (version `cigen-job-hash/1`)
+//! # Byte format of `H(V)` (version `cigen-job-hash/2`)
 //!
 //! `field(t, b)` is the tag byte `t`, then `len(b)` as a big-endian u64,
 //! then `b`. `H(V)` is the SHA-256 of:
 //!
 //! ```text
-//! field('V', "cigen-job-hash/1")
+//! field('V', "cigen-job-hash/2")
 //! field('I', variant id)            field('A', arch)
-//! field('J', canonical job bytes)
+//! field('J', canonical job bytes)   see "Canonical job" below
 //! field('F', FILES(V))              32 raw bytes, see below
 //! for each upstream variant U, by id in byte order (duplicates once):
 //!   field('U', u64be(len(id)) ‖ id ‖ H(U) as 32 raw bytes)
+//! for each pipeline value N the job references, by name in byte order:
+//!   field('P', u64be(len(N)) ‖ N ‖ value of N in this pipeline)
 //! field('S', salt)                  only when a salt is set
 //! ```
+//!
+//! `N` is the full name as written in the job (`pipeline.git.branch`,
+//! `pipeline.parameters.deploy_ref`); the value is the UTF-8 text CircleCI
+//! substitutes (booleans `true`/`false`, numbers in decimal), an unset
+//! value the empty string. The values come from the environment of
+//! `cigen setup` (`setup::values`), not from the job's text, so they are a
+//! field of their own and not part of field `J`; a job that references no
+//! pipeline value has no `P` field and keeps its hash whatever the values.
 //!
 //! `FILES(V)` is the SHA-256 of `field('V', "cigen-files/1")`, then for
 //! every file matched by any of V's patterns, in byte order of path:
@@ -59,6 +69,29 @@
 //! bytes)`, then `field('N', u64be(number of files))`. Paths are
 //! `/`-separated bytes relative to the root. The reported hash is `H(V)` in
 //! lowercase hex.
+//!
+//! ## Canonical job
+//!
+//! Field `J` holds the canonical JSON (`canonical::to_json`) of V's job
+//! document, which the caller builds from the rendered job: compact JSON
+//! as serde_json writes it (no whitespace; `"`, `\` and control characters
+//! escaped, everything else raw UTF-8), with the keys of every object in
+//! byte order. It is made from the parsed value, never from YAML text, so
+//! no quoting, indentation or key order of cigen's YAML writer can move a
+//! hash. The conversion from a YAML value is one-to-one:
+//!
+//! - null, booleans and strings map to themselves;
+//! - integers stay integers (`1`), floats are written by serde_json in the
+//!   shortest form that reads back the same (`1.0`, `2.1`, `1000.0` for
+//!   `1e3`), so `1`, `1.0` and `"1"` stay three different values;
+//! - sequences become arrays, mappings objects;
+//! - a mapping key that is not a string (`1:`, `true:`, `[a]:`), a YAML tag
+//!   other than the core ones serde_yaml resolves (`!Ref x`; `!!str 1` is
+//!   just the string `"1"`), and an infinite or NaN float have no
+//!   canonical form: hashing refuses them as a config error naming the job
+//!   file and the path of the value (`generate` checks it too).
+//!
+//! Version 1 hashed the YAML writer's text instead.
 //!
 //! Two deliberate supersets of DESIGN §3, which names `(path, blob id)`:
 //! the git mode is part of every file (100644, 100755, 120000, 160000), so
@@ -68,6 +101,7 @@
 //! instead of once per variant — the same information, hashed less often.
 
 mod blob;
+pub mod canonical;
 mod digest;
 mod error;
 mod files;
@@ -187,6 +221,7 @@ fn variant_hashes(
             canonical_job: &input.canonical_job,
             files: file_digests[at],
             upstream,
+            values: &input.values,
             salt: opts.salt.as_deref(),
         }));
     }

@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use serde_yaml::Value;
 
 use super::ids::{check_ids, check_record_ids, invalid_id};
+use super::refs::Refs;
 use super::requires::Resolver;
 use super::settings::Settings;
 use super::{
@@ -364,6 +365,23 @@ fn build_job(
         step_list.insert(0, Value::from("checkout"));
     }
     let (used_commands, invoked) = used(&step_list, commands);
+    let context = job
+        .context
+        .clone()
+        .map(|c| c.into_vec())
+        .unwrap_or_default();
+    let texts = environment
+        .values()
+        .chain(&context)
+        .chain(&job.resource_class);
+    let refs = scan_refs(
+        &executor,
+        texts,
+        &step_list,
+        &used_commands,
+        commands,
+        &orbs,
+    );
 
     let mut source_files = vec![];
     for (index, pattern) in job.source_files.iter().enumerate() {
@@ -392,11 +410,6 @@ fn build_job(
     let mut seen = std::collections::HashSet::new();
     source_files.retain(|p| seen.insert(p.clone()));
 
-    let context = job
-        .context
-        .clone()
-        .map(|c| c.into_vec())
-        .unwrap_or_default();
     let built = Job {
         id: job_id(&raw.stage, &raw.name),
         name: raw.name.clone(),
@@ -410,6 +423,7 @@ fn build_job(
         environment,
         steps: step_list,
         commands: used_commands,
+        refs,
         context,
         filters: job.filters.clone(),
         source_files,
@@ -422,6 +436,34 @@ fn build_job(
     };
     check_ids(&built, error)?;
     Ok(built)
+}
+
+/// What the job's rendered body refers to: everything but `filters`,
+/// `requires` and `source_files`, which decide when it runs, not what it does.
+fn scan_refs<'a>(
+    executor: &[(String, Value)],
+    texts: impl Iterator<Item = &'a String>,
+    steps: &[Value],
+    used_commands: &[String],
+    commands: &IndexMap<String, Value>,
+    orbs: &[String],
+) -> Refs {
+    let mut refs = Refs::default();
+    for (_, value) in executor {
+        refs.scan(value, orbs);
+    }
+    for text in texts {
+        refs.scan(&Value::from(text.as_str()), orbs);
+    }
+    for step in steps {
+        refs.scan(step, orbs);
+    }
+    for name in used_commands {
+        if let Some(body) = commands.get(name) {
+            refs.scan(body, orbs);
+        }
+    }
+    refs
 }
 
 /// Commands used by the steps (transitively, sorted) and every step name invoked through them.

@@ -4,10 +4,12 @@
 //! this. All configuration errors that need meaning, not just shape, are
 //! raised here, each naming file, line and key.
 
+mod hash_checks;
 mod ids;
 mod job;
 mod job_shapes;
 mod or_dependency;
+pub mod refs;
 mod requires;
 pub mod settings;
 mod shape;
@@ -22,6 +24,7 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
+pub use refs::Refs;
 pub use requires::Target;
 pub use settings::Settings;
 
@@ -80,6 +83,9 @@ pub struct Job {
     pub steps: Vec<Value>,
     /// Commands the steps use, directly or through other commands, sorted.
     pub commands: Vec<String>,
+    /// Orbs, pipeline values and commit-bound variables the rendered job
+    /// (with its commands) refers to.
+    pub refs: Refs,
     pub context: Vec<String>,
     pub filters: Option<Value>,
     /// Globs with `@group` references expanded.
@@ -160,6 +166,18 @@ impl Workflow {
 
     pub fn job(&self, id: &str) -> Option<&Job> {
         self.index.get(id).map(|index| &self.jobs[*index])
+    }
+
+    /// Every pipeline value a hashed job of this workflow references,
+    /// sorted: what `cigen setup` needs from the entrypoint.
+    pub fn hashed_pipeline_values(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<&String> = self
+            .jobs
+            .iter()
+            .filter(|job| job.hashed())
+            .flat_map(|job| &job.refs.pipeline)
+            .collect();
+        names.into_iter().cloned().collect()
     }
 
     fn new(
@@ -322,6 +340,7 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
             _ => {}
         }
     }
+    hash_checks::check(loaded, &settings, &workflows, &mut warnings)?;
     if !warnings.is_empty() {
         warnings.sort();
         warnings.dedup();

@@ -1,16 +1,16 @@
 //! From hashes and cache markers to the continuation config: decides which
 //! hashed variants already passed (their marker was restored by a probe),
-//! prunes them (DESIGN §4), renders the config with `CIGEN_JOB_HASH` baked
-//! into each kept hashed job, and validates it before anything is sent.
+//! prunes them (DESIGN §4), renders the config with `CIGEN_JOB_HASH` and the
+//! hashed pipeline values baked into each kept hashed job, and validates it
+//! before anything is sent.
 
 use std::collections::{BTreeSet, HashSet};
 
-use indexmap::IndexMap;
 use serde_yaml::Value;
 
 use super::filters::{self, Ref};
 use super::paths::Paths;
-use crate::emit;
+use crate::emit::{self, Carry};
 use crate::error::{Error, Result};
 use crate::model::{Project, Workflow};
 use crate::plan::prune::{Pruned, prune};
@@ -33,15 +33,16 @@ pub fn build(
     project: &Project,
     workflow: &Workflow,
     plan: &WorkflowPlan,
-    hashes: &IndexMap<String, String>,
+    carry: &Carry,
     paths: &Paths,
     force_all: bool,
     reference: &Ref,
-) -> Continuation {
+) -> Result<Continuation> {
     let passed: Vec<(String, String)> = if force_all {
         vec![]
     } else {
-        hashes
+        carry
+            .hashes
             .iter()
             .filter(|(_, hash)| paths.marker(hash).exists())
             .map(|(variant, hash)| (variant.clone(), hash.clone()))
@@ -71,16 +72,16 @@ pub fn build(
     let config = if pruned.is_empty() || filtered_out {
         let on_tag = matches!(reference, Ref::Tag(_));
         let filtered: Vec<String> = pruned.plan.variants().map(|n| n.id.clone()).collect();
-        emit::render_all_skipped(project, &workflow.name, &pruned.skipped, &filtered, on_tag)
+        emit::render_all_skipped(project, &workflow.name, &pruned.skipped, &filtered, on_tag)?
     } else {
-        emit::render_main(project, workflow, &pruned.plan, Some(hashes))
+        emit::render_main(project, workflow, &pruned.plan, Some(carry))?
     };
-    Continuation {
+    Ok(Continuation {
         passed,
         pruned,
         filtered_out,
         config,
-    }
+    })
 }
 
 /// Checks a continuation config before it is sent: it parses back, fits

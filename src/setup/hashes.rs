@@ -1,17 +1,27 @@
 //! The one code path from a plan to job hashes: builds a `HashInput` per
 //! hashed variant (canonical rendered job, expanded source globs, nearest
-//! hashed upstream variants) and runs the hash engine. `cigen hash`,
-//! `cigen setup` and `cigen continue` all come through here.
+//! hashed upstream variants, referenced pipeline values) and runs the hash engine. `cigen hash`,
+//! `cigen setup` and `cigen continue` all come through here; `generate`
+//! checks through `canonical_job` that every hashed job has a canonical form.
+
+use std::collections::BTreeMap;
 
 use crate::config::Source;
 use crate::emit;
 use crate::error::{ConfigError, Error, Result};
+use crate::hash::canonical::{self, CanonicalError};
 use crate::hash::{self, HashError, HashInput, HashOptions, HashReport};
-use crate::model::{Project, Workflow};
+use crate::model::{Job, Project, Workflow};
 use crate::plan::{NodeKind, WorkflowPlan};
 
-/// Hashes of every hashed variant of the workflow, in plan order.
-pub fn compute(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Result<HashReport> {
+/// Hashes of every hashed variant of the workflow, in plan order. `values`
+/// holds every pipeline value a hashed job references (`values::from_env`).
+pub fn compute(
+    project: &Project,
+    workflow: &Workflow,
+    plan: &WorkflowPlan,
+    values: &BTreeMap<String, String>,
+) -> Result<HashReport> {
     let mut inputs = vec![];
     for node in plan.variants() {
         let NodeKind::Variant {
@@ -30,9 +40,10 @@ pub fn compute(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> R
             variant_id: node.id.clone(),
             job_name: job.id.clone(),
             arch: arch.clone(),
-            canonical_job: emit::job::canonical(project, job, arch),
+            canonical_job: canonical_job(project, job, arch)?,
             patterns: job.source_files.clone(),
             upstream: plan.hashed_upstream(&node.id),
+            values: job_values(job, values)?,
         });
     }
     let options = HashOptions {
@@ -42,12 +53,66 @@ pub fn compute(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> R
         .map_err(|err| to_error(project, workflow, plan, err))
 }
 
+/// `(name, value)` of each pipeline value the job references.
+fn job_values(job: &Job, values: &BTreeMap<String, String>) -> Result<Vec<(String, String)>> {
+    job.refs
+        .pipeline
+        .iter()
+        .map(|name| {
+            let value = values.get(name).ok_or_else(|| {
+                Error::Runtime(format!(
+                    "internal: no value of `{name}` (used by job `{}`) was read",
+                    job.id
+                ))
+            })?;
+            Ok((name.clone(), value.clone()))
+        })
+        .collect()
+}
+
+/// Field `J` of a variant's hash: the canonical JSON of its job document. A
+/// value with no canonical form is a config error naming the job's file.
+pub fn canonical_job(project: &Project, job: &Job, arch: &str) -> Result<Vec<u8>> {
+    let document = emit::job::canonical_document(project, job, arch);
+    canonical::to_json(&document).map_err(|err| canonical_error(project, job, &err))
+}
+
+/// Checks that every hashed job of the dynamic workflow has a canonical
+/// form, so `generate` refuses what `setup` would refuse.
+pub fn check_canonical(project: &Project) -> Result<()> {
+    let Some(workflow) = project.dynamic_workflow() else {
+        return Ok(());
+    };
+    // The arch adds only strings: one variant per job tells for all.
+    for job in workflow.jobs.iter().filter(|job| job.hashed()) {
+        if let Some(arch) = job.archs.first() {
+            canonical_job(project, job, arch)?;
+        }
+    }
+    Ok(())
+}
+
 /// The key file bytes for a variant: `<job>-<arch>-<hash>`, exactly what its record step writes.
 pub fn job_key(plan: &WorkflowPlan, variant: &str, hash: &str) -> Option<String> {
     match &plan.node(variant)?.kind {
         NodeKind::Variant { job, arch, .. } => Some(format!("{job}-{arch}-{hash}")),
         _ => None,
     }
+}
+
+/// The path is one of the job document's (`job.steps[1].run`, or
+/// `commands.<name>…` for a command the job uses); it is shown relative to
+/// the job file where it points into it.
+fn canonical_error(project: &Project, job: &Job, err: &CanonicalError) -> Error {
+    let key = err.path.strip_prefix("job.").unwrap_or(&err.path);
+    let top = key.split(['.', '[']).next().unwrap_or_default();
+    let line = std::fs::read_to_string(project.root.join(&job.file))
+        .ok()
+        .and_then(|text| Source::inline(job.file.clone(), text).line_of(&[top], None))
+        .or(job.line);
+    ConfigError::new(&job.file, key, err.message.clone())
+        .line(line)
+        .into()
 }
 
 fn to_error(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, err: HashError) -> Error {

@@ -9,3 +9,4 @@ pub mod hashes;
 pub mod paths;
 pub mod selfcheck;
 pub mod state;
+pub mod values;

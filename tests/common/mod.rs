@@ -118,6 +118,43 @@ pub fn minimal(jobs: &[(&str, &str)]) -> Repo {
     repo
 }
 
+/// `cigen hash --json` as a map, run with `env` and without any pipeline
+/// value variable (`CIGEN_PARAM_*`, `CIGEN_PIPELINE_*`, `CIGEN_VALUES`) the
+/// test process may have.
+pub fn hash_json(repo: &Repo, env: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Value> {
+    let mut command = repo.cigen();
+    command.arg("hash").arg("--json");
+    clear_pipeline_values(&mut command);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("runs");
+    assert!(output.status.success(), "hash failed: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
+/// Removes every pipeline value variable from a command's environment.
+pub fn clear_pipeline_values(command: &mut Command) {
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CIGEN_PARAM_") || key.starts_with("CIGEN_PIPELINE_") {
+            command.env_remove(key);
+        }
+    }
+    command.env_remove("CIGEN_VALUES");
+}
+
+/// Variants whose hash differs between two `hash_json` maps, sorted.
+pub fn moved(
+    before: &serde_json::Map<String, serde_json::Value>,
+    after: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<String> {
+    before
+        .iter()
+        .filter(|(id, hash)| after.get(*id) != Some(*hash))
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
 pub fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

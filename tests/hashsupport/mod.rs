@@ -148,9 +148,10 @@ pub fn input(id: &str, arch: &str, patterns: &[&str], upstream: &[&str]) -> Hash
         variant_id: id.to_string(),
         job_name: id.trim_end_matches(&format!("_{arch}")).to_string(),
         arch: arch.to_string(),
-        canonical_job: format!("job: {id}\n").into_bytes(),
+        canonical_job: format!("{{\"job\":\"{id}\"}}").into_bytes(),
         patterns: patterns.iter().map(|p| p.to_string()).collect(),
         upstream: upstream.iter().map(|u| u.to_string()).collect(),
+        values: Vec::new(),
     }
 }
 
@@ -181,7 +182,7 @@ pub fn expected(
     let files_digest: [u8; 32] = list.finalize().into();
 
     let mut h = Sha256::new();
-    field(&mut h, b'V', b"cigen-job-hash/1");
+    field(&mut h, b'V', b"cigen-job-hash/2");
     field(&mut h, b'I', input.variant_id.as_bytes());
     field(&mut h, b'A', input.arch.as_bytes());
     field(&mut h, b'J', &input.canonical_job);
@@ -193,6 +194,14 @@ pub fn expected(
         value.extend_from_slice(id.as_bytes());
         value.extend_from_slice(&unhex(hash));
         field(&mut h, b'U', &value);
+    }
+    let mut values = input.values.clone();
+    values.sort();
+    for (name, value) in values {
+        let mut bytes = (name.len() as u64).to_be_bytes().to_vec();
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.extend_from_slice(value.as_bytes());
+        field(&mut h, b'P', &bytes);
     }
     if let Some(salt) = salt {
         field(&mut h, b'S', salt.as_bytes());

@@ -1,0 +1,230 @@
+//! Checks about what a job's hash can see (DESIGN §3), run once the
+//! workflows are built: a reference to an undeclared pipeline parameter is
+//! an error; for the hashed jobs of the dynamic workflow, a floating orb
+//! version, a per-pipeline value and a commit-bound variable are warnings
+//! (`FILE:LINE: …`, pointing at where the orb is declared or the name is
+//! used). Input: the loaded files and the built model; output: errors and
+//! warning lines. It changes nothing in the model.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::refs::{self, COMMIT_BOUND};
+use super::settings::Settings;
+use super::{Job, Workflow};
+use crate::config::{Loaded, Origin};
+use crate::error::{ConfigError, Result, suggest};
+
+/// Pipeline values that differ in every pipeline, from CircleCI's list
+/// (https://circleci.com/docs/guides/orchestrate/pipeline-variables/): the
+/// pipeline's id and number, when its trigger was received, the id of the
+/// GitLab event and the whole webhook body. A hashed job using one can
+/// never skip.
+pub const PER_PIPELINE: &[&str] = &[
+    "pipeline.id",
+    "pipeline.number",
+    "pipeline.trigger.received_at",
+    "pipeline.trigger_parameters.circleci.event_time",
+    "pipeline.trigger_parameters.gitlab.x_gitlab_event_id",
+    "pipeline.trigger_parameters.webhook.body",
+];
+
+pub fn check(
+    loaded: &Loaded,
+    settings: &Settings,
+    workflows: &[Workflow],
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    for job in workflows.iter().flat_map(|w| &w.jobs) {
+        undeclared_parameters(loaded, settings, job)?;
+    }
+    let Some(dynamic) = workflows
+        .iter()
+        .find(|w| w.name == settings.dynamic_workflow)
+    else {
+        return Ok(());
+    };
+    let hashed: Vec<&Job> = dynamic.jobs.iter().filter(|job| job.hashed()).collect();
+    environment_names_are_distinct(loaded, &hashed)?;
+    floating_orbs(loaded, settings, &hashed, warnings);
+    for job in &hashed {
+        per_pipeline_values(loaded, job, warnings);
+        commit_bound(loaded, job, warnings);
+    }
+    Ok(())
+}
+
+fn undeclared_parameters(loaded: &Loaded, settings: &Settings, job: &Job) -> Result<()> {
+    for name in &job.refs.pipeline {
+        let Some(parameter) = name.strip_prefix("pipeline.parameters.") else {
+            continue;
+        };
+        if settings.parameters.contains_key(parameter) {
+            continue;
+        }
+        let (file, line) = locate(loaded, job, name);
+        return Err(ConfigError::new(
+            file,
+            name.clone(),
+            format!(
+                "job `{}` uses pipeline parameter `{parameter}`, which is not declared under `parameters:` in config.yml",
+                job.id
+            ),
+        )
+        .line(line)
+        .hint(suggest(
+            parameter,
+            settings.parameters.keys().map(String::as_str),
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Two names that map to one `CIGEN_PARAM_`/`CIGEN_PIPELINE_` variable
+/// (`a-b` and `a_b`) could not both reach `cigen setup`.
+fn environment_names_are_distinct(loaded: &Loaded, hashed: &[&Job]) -> Result<()> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for job in hashed {
+        for name in &job.refs.pipeline {
+            let variable = refs::env_name(name);
+            match seen.get(&variable) {
+                Some(other) if other != name => {
+                    let (file, line) = locate(loaded, job, name);
+                    return Err(ConfigError::new(
+                        file,
+                        name.clone(),
+                        format!(
+                            "`{name}` and `{other}` would both reach `cigen setup` as `{variable}`: rename one"
+                        ),
+                    )
+                    .line(line)
+                    .into());
+                }
+                _ => {
+                    seen.insert(variable, name);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn floating_orbs(
+    loaded: &Loaded,
+    settings: &Settings,
+    hashed: &[&Job],
+    warnings: &mut Vec<String>,
+) {
+    for (alias, reference) in &settings.orbs {
+        if !floating(reference) {
+            continue;
+        }
+        let users: BTreeSet<&str> = hashed
+            .iter()
+            .filter(|job| job.refs.orbs.contains(alias))
+            .map(|job| job.id.as_str())
+            .collect();
+        if users.is_empty() {
+            continue;
+        }
+        let declared = loaded.project_error(&["orbs", alias], None);
+        let name = reference
+            .split_once('@')
+            .map_or(reference.as_str(), |(name, _)| name);
+        warnings.push(format!(
+            "{}: orb `{alias}: {reference}` has a floating version: the hash of {} cannot see which release CircleCI resolves it to, so a new release would be skipped over; pin a full version (`{name}@X.Y.Z`)",
+            at(&declared.file, declared.line),
+            list(&users)
+        ));
+    }
+}
+
+/// `@volatile`, a dev version, no version, or a semver with fewer than
+/// three parts (`@1`, `@1.2`): CircleCI resolves it anew in each pipeline.
+fn floating(reference: &str) -> bool {
+    let Some((_, version)) = reference.rsplit_once('@') else {
+        return true;
+    };
+    version == "volatile" || version.starts_with("dev:") || version.split('.').count() < 3
+}
+
+fn per_pipeline_values(loaded: &Loaded, job: &Job, warnings: &mut Vec<String>) {
+    for name in job
+        .refs
+        .pipeline
+        .iter()
+        .filter(|n| PER_PIPELINE.contains(&n.as_str()))
+    {
+        let (file, line) = locate(loaded, job, name);
+        warnings.push(format!(
+            "{}: job `{}` uses `<< {name} >>`, which differs in every pipeline: its hash never matches an earlier one, so it never skips (drop the value, or the job's source_files)",
+            at(&file, line),
+            job.id
+        ));
+    }
+}
+
+fn commit_bound(loaded: &Loaded, job: &Job, warnings: &mut Vec<String>) {
+    for name in COMMIT_BOUND
+        .iter()
+        .filter(|n| job.refs.commit_bound.contains(*n))
+    {
+        let (file, line) = locate(loaded, job, name);
+        warnings.push(format!(
+            "{}: job `{}` uses `${name}`: what it makes under that name (an image tag, an artifact) is never made when the job is skipped; name it by `$CIGEN_JOB_HASH`, the hash of the job's inputs, instead",
+            at(&file, line),
+            job.id
+        ));
+    }
+}
+
+/// The file and line where `needle` is written: in the job's own file, else
+/// in the first command it uses that holds it; else the job's file.
+fn locate(loaded: &Loaded, job: &Job, needle: &str) -> (std::path::PathBuf, Option<usize>) {
+    let own = loaded.sources.iter().find(|source| source.path == job.file);
+    if let Some(line) = own.and_then(|source| source.line_in_block(job.line, needle)) {
+        return (job.file.clone(), Some(line));
+    }
+    for name in &job.commands {
+        let Some(command) = loaded.commands.iter().find(|c| &c.name == name) else {
+            continue;
+        };
+        let Origin { source, keys } = &command.origin;
+        let source = &loaded.sources[*source];
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        if let Some(line) = source.line_containing(&keys, needle) {
+            return (source.path.clone(), Some(line));
+        }
+    }
+    (job.file.clone(), job.line)
+}
+
+fn at(file: &std::path::Path, line: Option<usize>) -> String {
+    format!("{}:{}", file.display(), line.unwrap_or(1))
+}
+
+fn list(ids: &BTreeSet<&str>) -> String {
+    let names: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::floating;
+
+    #[test]
+    fn floating_orb_versions() {
+        for reference in [
+            "circleci/node@volatile",
+            "circleci/node@5",
+            "circleci/node@5.2",
+            "circleci/node@dev:alpha",
+            "circleci/node",
+        ] {
+            assert!(floating(reference), "{reference}");
+        }
+        for reference in ["circleci/node@5.2.0", "circleci/slack@4.13.3"] {
+            assert!(!floating(reference), "{reference}");
+        }
+    }
+}
