@@ -92,7 +92,7 @@ fn seed_example_has_the_expected_graph() {
         .into_iter()
         .filter(|(_, p)| p.get("job").is_some())
         .collect();
-    assert_eq!(shims.len(), 3);
+    assert_eq!(shims.len(), 1);
     for (name, params) in &shims {
         assert_eq!(params["job"], "approve_build_app_image", "{name}");
         assert_eq!(params["context"][0], "circleci-api");
@@ -101,9 +101,9 @@ fn seed_example_has_the_expected_graph() {
         requires(
             &main,
             "main",
-            "approve_build_app_image_after_approve_deploy_eu"
+            "approve_build_app_image_after_approve_deploy_staging"
         ),
-        ["approve_deploy_eu"]
+        ["approve_deploy_staging"]
     );
     let approve_job = &main["jobs"]["cigen_approve"];
     assert_eq!(

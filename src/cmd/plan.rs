@@ -110,7 +110,7 @@ pub fn dot(plan: &WorkflowPlan) -> String {
         for edge in &node.requires {
             out.push_str(&format!("  \"{}\" -> \"{}\";\n", edge.target, node.id));
         }
-        if let NodeKind::Shim { gate } = &node.kind {
+        if let NodeKind::Shim { gate, .. } = &node.kind {
             out.push_str(&format!(
                 "  \"{}\" -> \"{gate}\" [style=dashed, label=\"approves\"];\n",
                 node.id
@@ -136,7 +136,7 @@ pub fn mermaid(plan: &WorkflowPlan) -> String {
         for edge in &node.requires {
             out.push_str(&format!("  {} --> {}\n", edge.target, node.id));
         }
-        if let NodeKind::Shim { gate } = &node.kind {
+        if let NodeKind::Shim { gate, .. } = &node.kind {
             out.push_str(&format!("  {} -.->|approves| {gate}\n", node.id));
         }
     }

@@ -3,6 +3,8 @@
 //! `filters`, approval jobs, OR-dependency shims invoking the shared
 //! `cigen_approve` job, and the record jobs of parallel variants. Pure.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_yaml::{Mapping, Value};
 
 use super::job::mapping;
@@ -10,20 +12,48 @@ use crate::model::{Project, Workflow};
 use crate::plan::{APPROVE_JOB, Node, NodeKind, WorkflowPlan};
 
 pub fn jobs(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Vec<Value> {
+    let graph = Graph::new(plan);
     plan.nodes
         .iter()
-        .map(|node| invocation(project, workflow, plan, node))
+        .map(|node| invocation(project, workflow, &graph, node))
         .collect()
 }
 
-fn invocation(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, node: &Node) -> Value {
+/// The plan's nodes by id and, for each approval, the nodes requiring it.
+struct Graph<'a> {
+    by_id: HashMap<&'a str, &'a Node>,
+    dependents: HashMap<&'a str, Vec<&'a Node>>,
+}
+
+impl<'a> Graph<'a> {
+    fn new(plan: &'a WorkflowPlan) -> Graph<'a> {
+        let by_id: HashMap<&str, &Node> = plan.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        let mut dependents: HashMap<&str, Vec<&Node>> = HashMap::new();
+        for node in &plan.nodes {
+            for edge in &node.requires {
+                let target = edge.target.as_str();
+                // Every approval id starts so: most edges skip the lookup.
+                let approval = target.starts_with("approve_")
+                    && by_id
+                        .get(target)
+                        .is_some_and(|n| matches!(n.kind, NodeKind::Approval { .. }));
+                if approval {
+                    dependents.entry(target).or_default().push(node);
+                }
+            }
+        }
+        Graph { by_id, dependents }
+    }
+}
+
+fn invocation(project: &Project, workflow: &Workflow, graph: &Graph, node: &Node) -> Value {
     let mut params = Mapping::new();
     let mut name = node.id.clone();
     match &node.kind {
         NodeKind::Approval { .. } => {
             params.insert("type".into(), "approval".into());
         }
-        NodeKind::Shim { gate } => {
+        NodeKind::Shim { gate, .. } => {
             name = APPROVE_JOB.to_string();
             params.insert("name".into(), node.id.clone().into());
             params.insert("job".into(), gate.clone().into());
@@ -58,7 +88,7 @@ fn invocation(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, node:
             Value::Sequence(context.into_iter().map(Value::from).collect()),
         );
     }
-    if let Some(filters) = filters(workflow, plan, node) {
+    if let Some(filters) = filters(workflow, graph, node) {
         params.insert("filters".into(), filters);
     }
     if params.is_empty() {
@@ -68,27 +98,40 @@ fn invocation(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, node:
 }
 
 /// A job's own filters; a record job runs where its variant does; for
-/// approvals and shims the filters all their dependents share, so a
-/// tag-only stage still gets its approval on tags.
-fn filters(workflow: &Workflow, plan: &WorkflowPlan, node: &Node) -> Option<Value> {
-    match &node.kind {
-        NodeKind::Variant { job, .. } => workflow.job(job).and_then(|j| j.filters.clone()),
-        NodeKind::Shim { gate: of } | NodeKind::Record { of } => {
-            plan.node(of).and_then(|of| filters(workflow, plan, of))
+/// approvals and shims the filters shared by every job variant they lead to
+/// (an approval's dependents, a shim's gate, and on through further
+/// approvals and shims), so a tag-only stage still gets its approval on
+/// tags; none when they differ. Iterative with a visited set: a gate and
+/// its shims may lead back to each other.
+fn filters(workflow: &Workflow, graph: &Graph, node: &Node) -> Option<Value> {
+    let own = |job: &str| workflow.job(job).and_then(|j| j.filters.as_ref());
+    if let NodeKind::Variant { job, .. } = &node.kind {
+        return own(job).cloned();
+    }
+    let mut shared: Option<Option<&Value>> = None;
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut stack: Vec<&Node> = vec![node];
+    while let Some(current) = stack.pop() {
+        if !seen.insert(current.id.as_str()) {
+            continue;
         }
-        NodeKind::Approval { .. } => {
-            let dependents: Vec<Option<Value>> = plan
-                .nodes
-                .iter()
-                .filter(|other| other.requires.iter().any(|e| e.target == node.id))
-                .map(|other| filters(workflow, plan, other))
-                .collect();
-            let first = dependents.first()?.clone();
-            dependents
-                .iter()
-                .all(|f| *f == first)
-                .then_some(first)
-                .flatten()
+        match &current.kind {
+            NodeKind::Variant { job, .. } => match shared {
+                None => shared = Some(own(job)),
+                Some(first) if first != own(job) => return None,
+                Some(_) => {}
+            },
+            NodeKind::Shim { gate: of, .. } | NodeKind::Record { of } => {
+                stack.extend(graph.by_id.get(of.as_str()))
+            }
+            NodeKind::Approval { .. } => stack.extend(
+                graph
+                    .dependents
+                    .get(current.id.as_str())
+                    .into_iter()
+                    .flatten(),
+            ),
         }
     }
+    shared.flatten().cloned()
 }

@@ -52,7 +52,7 @@ fn awaited_gates(stages: &[Stage], jobs: &[Job]) -> BTreeSet<String> {
     let mut queue: Vec<&Stage> = stages.iter().filter(|stage| !stage.empty).collect();
     let named = jobs.iter().flat_map(|job| {
         let requires = job.requires.iter().map(|r| &r.target);
-        requires.chain(&job.requires_any)
+        requires.chain(job.requires_any.iter().map(|t| &t.target))
     });
     for target in named {
         if let Target::StageApproval(name) = target

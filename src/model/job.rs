@@ -5,10 +5,13 @@
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
+use super::ids::{check_ids, check_record_ids, invalid_id};
 use super::refs::Refs;
 use super::requires::Resolver;
 use super::settings::Settings;
-use super::{Job, Requirement, Stage, Workflow, is_valid_name, job_shapes, source_pattern, steps};
+use super::{
+    Job, Requirement, Stage, Trigger, Workflow, is_valid_name, job_shapes, source_pattern, steps,
+};
 use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire};
 use crate::error::{Result, suggest};
 
@@ -41,6 +44,11 @@ pub fn build_workflow(
             return Err(error(&["stages"], Some(&stage.name))
                 .message("stage names start with a letter and hold letters, digits, `_`, `-`")
                 .into());
+        }
+        if stage.approval
+            && let Some(why) = invalid_id(&format!("approve_{}", stage.name))
+        {
+            return Err(error(&["stages"], Some(&stage.name)).message(why).into());
         }
         if stages.iter().any(|s| s.name == stage.name) {
             return Err(error(&["stages"], Some(&stage.name))
@@ -145,6 +153,9 @@ pub fn build_workflow(
             })?;
             job.requires.push(Requirement { target, statuses });
         }
+        if raw.raw.trigger.is_none() {
+            check_record_ids(job, error)?;
+        }
         super::or_dependency::check(loaded, settings, raw_job, warnings)?;
         for name in raw_job.raw.requires_any.iter().flatten() {
             let target = resolver.resolve(name, job).map_err(|hint| {
@@ -152,7 +163,11 @@ pub fn build_workflow(
                     .message(format!("unknown job `{name}` in requires_any"))
                     .hint(hint)
             })?;
-            job.requires_any.push(target);
+            if let Some(why) = invalid_id(&job.shim_id(&target)) {
+                return Err(error(&["requires_any"], Some(name)).message(why).into());
+            }
+            let line = error(&["requires_any"], Some(name)).line;
+            job.requires_any.push(Trigger { target, line });
         }
     }
     let jobs: Vec<Job> = jobs.into_iter().map(|(job, _)| job).collect();
@@ -403,7 +418,7 @@ fn build_job(
     let mut seen = std::collections::HashSet::new();
     source_files.retain(|p| seen.insert(p.clone()));
 
-    Ok(Job {
+    let built = Job {
         id: job_id(&raw.stage, &raw.name),
         name: raw.name.clone(),
         stage: raw.stage.clone(),
@@ -423,9 +438,12 @@ fn build_job(
         requires: vec![],
         requires_any: vec![],
         gated: job.approval || job.requires_any.is_some(),
+        approval: job.approval,
         persists_workspace: invoked.iter().any(|s| s == "persist_to_workspace"),
         attaches_workspace: invoked.iter().any(|s| s == "attach_workspace"),
-    })
+    };
+    check_ids(&built, error)?;
+    Ok(built)
 }
 
 /// What the job's rendered body refers to: everything but `filters`,

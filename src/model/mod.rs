@@ -6,6 +6,7 @@
 
 mod empty_stage;
 mod hash_checks;
+mod ids;
 mod job;
 mod job_shapes;
 mod or_dependency;
@@ -103,9 +104,11 @@ pub struct Job {
     /// Globs with `@group` references expanded.
     pub source_files: Vec<String>,
     pub requires: Vec<Requirement>,
-    pub requires_any: Vec<Target>,
+    pub requires_any: Vec<Trigger>,
     /// The job has its own approval gate `approve_<id>` (`approval: true` or `requires_any`).
     pub gated: bool,
+    /// `approval: true`: the gate may be approved by hand, not only by a trigger.
+    pub approval: bool,
     pub persists_workspace: bool,
     pub attaches_workspace: bool,
 }
@@ -115,6 +118,13 @@ pub struct Requirement {
     pub target: Target,
     /// CircleCI job statuses (`[success, failed, canceled]`); `None` means success.
     pub statuses: Option<Vec<String>>,
+}
+
+/// One entry of `requires_any`, with the line it was written on.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub target: Target,
+    pub line: Option<usize>,
 }
 
 impl Job {
@@ -154,6 +164,11 @@ impl Job {
 
     pub fn gate_id(&self) -> String {
         format!("approve_{}", self.id)
+    }
+
+    /// The shim that approves this job's gate once `target` passes.
+    pub fn shim_id(&self, target: &Target) -> String {
+        format!("{}_after_{}", self.gate_id(), target.name())
     }
 }
 
@@ -212,12 +227,21 @@ impl Project {
     }
 }
 
-/// CircleCI accepts job names starting with a letter, then letters, digits, `_` and `-`.
+/// The id of the job that records variant `variant`'s success (a parallel
+/// hashed job, DESIGN §3).
+pub fn record_id(variant: &str) -> String {
+    format!("{variant}_record")
+}
+
+/// CircleCI accepts job names starting with a letter, then letters, digits,
+/// `_` and `-`, no spaces
+/// (<https://circleci.com/docs/guides/orchestrate/jobs-steps/#job-naming>);
+/// cigen also keeps them to `ids::MAX_NAME` characters.
 pub fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && name.len() <= 128
+        && name.len() <= ids::MAX_NAME
 }
 
 pub fn build(loaded: &Loaded) -> Result<Project> {

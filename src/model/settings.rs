@@ -145,6 +145,16 @@ pub fn build(loaded: &Loaded) -> Result<Settings> {
         ]),
     );
 
+    for name in raw.architectures.keys() {
+        if !super::is_valid_name(name) {
+            return Err(loaded
+                .project_error(&["architectures", name], None)
+                .message(format!(
+                    "`{name}` is not a valid architecture name: it ends job ids (`<id>_{name}`), so it starts with a letter and holds only letters, digits, `_` and `-`"
+                ))
+                .into());
+        }
+    }
     let architectures = raw
         .architectures
         .iter()

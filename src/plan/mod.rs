@@ -5,15 +5,18 @@
 //! their approval, or to what they require), and the `<id>_record` job that
 //! records a parallel hashed variant's success (DESIGN §3). Input: the
 //! model. Output: ordered nodes for `emit`, `hash` and pruning. Raises only
-//! graph errors: duplicate ids and cycles.
+//! graph errors: duplicate ids, cycles, and jobs whose every OR-trigger
+//! waits for the job itself (`waits`).
 
 pub mod prune;
 mod stages;
+pub mod waits;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::error::{ConfigError, Result};
+pub use crate::model::record_id;
 use crate::model::{Project, Target, Workflow};
 use stages::{stage_approval, stage_rank, stage_targets};
 
@@ -45,9 +48,15 @@ pub enum NodeKind {
         attaches: bool,
     },
     /// `approve_<stage>`, or with `gate_of` the gate `approve_<job>` of one job.
-    Approval { gate_of: Option<String> },
-    /// Approves `gate` through the API once its requirements pass.
-    Shim { gate: String },
+    /// `by_hand`: a person may approve it (stage approvals, `approval: true`);
+    /// otherwise only its shims do.
+    Approval {
+        gate_of: Option<String>,
+        by_hand: bool,
+    },
+    /// Approves `gate` through the API once its requirements (the expanded
+    /// `trigger`, as named in the shim id) pass.
+    Shim { gate: String, trigger: String },
     /// Records the success of the parallel hashed variant `of`, which it
     /// alone requires: no container of `of` can tell that all of them passed.
     /// Never hashed and required by nobody, so it changes no hash.
@@ -114,15 +123,20 @@ impl WorkflowPlan {
     }
 }
 
-pub fn build(project: &Project) -> Result<Vec<WorkflowPlan>> {
+/// Plans every workflow; warnings (triggers that cannot start their job) go to `warnings`.
+pub fn build(project: &Project, warnings: &mut Vec<String>) -> Result<Vec<WorkflowPlan>> {
     project
         .workflows
         .iter()
-        .map(|workflow| build_workflow(project, workflow))
+        .map(|workflow| build_workflow(project, workflow, warnings))
         .collect()
 }
 
-pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<WorkflowPlan> {
+pub fn build_workflow(
+    project: &Project,
+    workflow: &Workflow,
+    warnings: &mut Vec<String>,
+) -> Result<WorkflowPlan> {
     let mut nodes: Vec<Node> = vec![];
     // Where each node comes from, by node index: errors name that file.
     let mut origin: Vec<Place> = vec![];
@@ -155,20 +169,22 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 id: job.gate_id(),
                 kind: NodeKind::Approval {
                     gate_of: Some(job.id.clone()),
+                    by_hand: job.approval,
                 },
                 stage: job.stage.clone(),
                 requires: vec![],
             });
             origin.push((&job.file, job.line));
-            for target in &job.requires_any {
-                let requires: Vec<Edge> = expand(workflow, target, None)
+            for trigger in &job.requires_any {
+                let requires: Vec<Edge> = expand(workflow, &trigger.target, None)
                     .into_iter()
                     .map(Edge::to)
                     .collect();
                 nodes.push(Node {
-                    id: format!("{}_after_{}", job.gate_id(), target_name(target)),
+                    id: job.shim_id(&trigger.target),
                     kind: NodeKind::Shim {
                         gate: job.gate_id(),
+                        trigger: trigger.target.name(),
                     },
                     stage: job.stage.clone(),
                     requires,
@@ -269,7 +285,8 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
         name: workflow.name.clone(),
         nodes,
     };
-    if let Some(cycle) = find_cycle(&plan) {
+    let requires = positions(&plan.nodes);
+    if let Some(cycle) = find_cycle(&plan, &requires) {
         let first = plan.nodes.iter().position(|n| n.id == cycle[0]);
         let (file, line) = origin[first.unwrap_or(0)];
         return Err(ConfigError::new(
@@ -283,6 +300,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
         .line(line)
         .into());
     }
+    waits::check(workflow, &plan, &requires, warnings)?;
     Ok(plan)
 }
 
@@ -295,11 +313,6 @@ fn record_hint(node: &Node) -> Option<String> {
         "cigen adds `{}` to record the success of the parallel job `{of}`: rename the other job",
         node.id
     ))
-}
-
-/// The id of the job that records variant `id`'s success.
-pub fn record_id(variant: &str) -> String {
-    format!("{variant}_record")
 }
 
 /// A file and line a node comes from.
@@ -315,18 +328,6 @@ fn variants_by_stage(workflow: &Workflow) -> HashMap<&str, Vec<String>> {
         }
     }
     by_stage
-}
-
-fn target_name(target: &Target) -> String {
-    match target {
-        Target::Job {
-            id,
-            arch: Some(arch),
-        } => format!("{id}_{arch}"),
-        Target::Job { id, arch: None } => id.clone(),
-        Target::StageApproval(stage) => format!("approve_{stage}"),
-        Target::Gate(job) => format!("approve_{job}"),
-    }
 }
 
 /// Variant ids a target means for a requiring variant of arch `from` (`None` for single-arch).
@@ -352,14 +353,28 @@ fn expand(workflow: &Workflow, target: &Target, from: Option<&str>) -> Vec<Strin
     }
 }
 
-/// A cycle as node ids, first repeated at the end, if the graph has one.
-fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
-    let index: HashMap<&str, usize> = plan
-        .nodes
+/// Each node's `requires` as positions in `nodes`, resolved once for the
+/// graph walks; targets outside the plan are left out.
+fn positions(nodes: &[Node]) -> Vec<Vec<usize>> {
+    let index: HashMap<&str, usize> = nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
+        .map(|(at, node)| (node.id.as_str(), at))
         .collect();
+    nodes
+        .iter()
+        .map(|node| {
+            node.requires
+                .iter()
+                .filter_map(|edge| index.get(edge.target.as_str()).copied())
+                .collect()
+        })
+        .collect()
+}
+
+/// A cycle as node ids, first repeated at the end, if the graph has one.
+/// `requires`: each node's requirements as positions (see `positions`).
+fn find_cycle(plan: &WorkflowPlan, requires: &[Vec<usize>]) -> Option<Vec<String>> {
     // 0 = unvisited, 1 = on the stack, 2 = done
     let mut state = vec![0u8; plan.nodes.len()];
     for start in 0..plan.nodes.len() {
@@ -369,8 +384,8 @@ fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
         let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
         state[start] = 1;
         while let Some((node, edge)) = stack.last().copied() {
-            let requires = &plan.nodes[node].requires;
-            if edge == requires.len() {
+            let node_requires = &requires[node];
+            if edge == node_requires.len() {
                 state[node] = 2;
                 stack.pop();
                 continue;
@@ -378,9 +393,7 @@ fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
             if let Some(top) = stack.last_mut() {
                 top.1 += 1;
             }
-            let Some(&next) = index.get(requires[edge].target.as_str()) else {
-                continue;
-            };
+            let next = node_requires[edge];
             match state[next] {
                 0 => {
                     state[next] = 1;

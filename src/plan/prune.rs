@@ -77,7 +77,10 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
     // dependents must not inherit a wait for an approval of a skipped job.
     let mut dropped = vec![];
     for node in &plan.nodes {
-        let NodeKind::Approval { gate_of: Some(job) } = &node.kind else {
+        let NodeKind::Approval {
+            gate_of: Some(job), ..
+        } = &node.kind
+        else {
             continue;
         };
         let job_removed = plan
@@ -86,7 +89,8 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
             .all(|v| removed.contains(&v.id));
         if job_removed {
             for gone in plan.nodes.iter().filter(|n| {
-                n.id == node.id || matches!(&n.kind, NodeKind::Shim { gate } if gate == &node.id)
+                n.id == node.id
+                    || matches!(&n.kind, NodeKind::Shim { gate, .. } if gate == &node.id)
             }) {
                 dropped.push(gone.id.clone());
             }
@@ -114,7 +118,7 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
                 NodeKind::Approval { .. } => !nodes
                     .iter()
                     .any(|other| other.requires.iter().any(|e| e.target == node.id)),
-                NodeKind::Shim { gate } => !nodes.iter().any(|other| &other.id == gate),
+                NodeKind::Shim { gate, .. } => !nodes.iter().any(|other| &other.id == gate),
                 NodeKind::Variant { .. } | NodeKind::Record { .. } => false,
             })
             .map(|node| node.id.clone())
@@ -239,7 +243,10 @@ mod tests {
     fn approval(id: &str, requires: &[&str]) -> Node {
         Node {
             id: id.to_string(),
-            kind: NodeKind::Approval { gate_of: None },
+            kind: NodeKind::Approval {
+                gate_of: None,
+                by_hand: true,
+            },
             stage: None,
             requires: requires
                 .iter()
@@ -351,6 +358,7 @@ mod tests {
                     id: "approve_image_after_approve_deploy".into(),
                     kind: NodeKind::Shim {
                         gate: "approve_image".into(),
+                        trigger: "approve_deploy".into(),
                     },
                     stage: None,
                     requires: vec![Edge {
@@ -380,6 +388,7 @@ mod tests {
         let mut gate = approval("approve_image", &[]);
         gate.kind = NodeKind::Approval {
             gate_of: Some("image".into()),
+            by_hand: true,
         };
         let plan = WorkflowPlan {
             name: "main".into(),
@@ -391,6 +400,7 @@ mod tests {
                     id: "approve_image_after_approve_deploy".into(),
                     kind: NodeKind::Shim {
                         gate: "approve_image".into(),
+                        trigger: "approve_deploy".into(),
                     },
                     stage: None,
                     requires: vec![Edge {

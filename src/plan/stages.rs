@@ -21,7 +21,10 @@ pub(super) fn stage_approval(
     let requires = stage_targets(workflow, by_stage, stage)?;
     Ok(Node {
         id: format!("approve_{}", stage.name),
-        kind: NodeKind::Approval { gate_of: None },
+        kind: NodeKind::Approval {
+            gate_of: None,
+            by_hand: true,
+        },
         stage: Some(stage.name.clone()),
         requires: requires.into_iter().map(Edge::to).collect(),
     })
