@@ -161,13 +161,19 @@ fn setup_invocation(project: &Project, probes: &[String]) -> Value {
     mapping(&[(name.as_str(), Value::Mapping(params))])
 }
 
+/// Whether a job of the dynamic workflow may run on a tag: it has tag
+/// filters, or an expression filter reading `pipeline.git.tag`
+/// (https://circleci.com/docs/guides/orchestrate/workflows/#executing-workflows-for-a-git-tag).
 fn dynamic_runs_on_tags(project: &Project) -> bool {
     project.dynamic_workflow().is_some_and(|workflow| {
         workflow
             .jobs
             .iter()
             .filter_map(|job| job.filters.as_ref())
-            .any(|filters| filters.get("tags").is_some())
+            .any(|filters| match filters {
+                Value::String(expression) => expression.contains("pipeline.git.tag"),
+                map => map.get("tags").is_some(),
+            })
     })
 }
 

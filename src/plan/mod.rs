@@ -8,6 +8,8 @@
 //! graph errors: duplicate ids, cycles, and jobs whose every OR-trigger
 //! waits for the job itself (`waits`).
 
+mod check;
+pub mod hash_env;
 pub mod prune;
 mod stages;
 pub mod waits;
@@ -21,8 +23,7 @@ use crate::model::{Project, Target, Workflow};
 use stages::{stage_approval, stage_rank, stage_targets};
 
 /// Job names cigen defines itself.
-pub const SETUP_JOB: &str = "cigen_setup";
-pub const APPROVE_JOB: &str = "cigen_approve";
+pub use crate::model::settings::{APPROVE_JOB, SETUP_JOB};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowPlan {
@@ -61,6 +62,13 @@ pub enum NodeKind {
     /// alone requires: no container of `of` can tell that all of them passed.
     /// Never hashed and required by nobody, so it changes no hash.
     Record { of: String },
+    /// `setup.required_check`: a `type: no-op` job requiring every user job
+    /// variant not behind an approval (`check`).
+    Check,
+    /// The skip-summary job (`setup.on_all_skipped.job_name`), added by the
+    /// continuation alone: `text` is what it prints; `on_tag` lets it run
+    /// in a tag pipeline.
+    Summary { text: String, on_tag: bool },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -247,21 +255,28 @@ pub fn build_workflow(
         origin.push((&empty.file, empty.line));
     }
 
+    let setup = &project.settings.setup;
+    let check = setup.required_check.as_deref();
     let reserved = [
-        SETUP_JOB,
-        APPROVE_JOB,
-        project.settings.setup.all_skipped_job.as_str(),
+        Some(SETUP_JOB),
+        Some(APPROVE_JOB),
+        Some(setup.all_skipped_job.as_str()),
+        check,
     ];
     let mut ids: HashMap<&str, usize> = HashMap::new();
     for (index, node) in nodes.iter().enumerate() {
         let (file, line) = origin[index];
-        if reserved.contains(&node.id.as_str()) {
+        if reserved.contains(&Some(node.id.as_str())) {
+            let hint = (check == Some(node.id.as_str())).then(|| {
+                "`setup.required_check` names cigen's required-check job so: rename one".to_string()
+            });
             return Err(ConfigError::new(
                 file,
                 "(job id)",
                 format!("job id `{}` is reserved by cigen", node.id),
             )
             .line(line)
+            .hint(hint)
             .into());
         }
         if let Some(previous) = ids.insert(node.id.as_str(), index) {
@@ -301,6 +316,13 @@ pub fn build_workflow(
         .into());
     }
     waits::check(workflow, &plan, &requires, warnings)?;
+    let mut plan = plan;
+    if workflow.trigger.is_none() {
+        hash_env::check(workflow)?;
+        if let Some(name) = check {
+            check::add(&mut plan, name);
+        }
+    }
     Ok(plan)
 }
 
