@@ -308,7 +308,7 @@ fn a_skipped_parallel_job_takes_its_record_job_out_of_the_continuation() {
     );
     // The skip list names the variant alone.
     assert!(
-        table.contains("15 to run, 1 skipped (no-op stand-ins)"),
+        table.contains("16 to run, 1 skipped (no-op stand-ins)"),
         "{table}"
     );
 }

@@ -132,9 +132,16 @@ fn orphaned_approvals_are_dropped_and_everything_skipped_gives_a_summary() {
         "deploy_us_deploy",
         "post_deploy_cleanup",
         "post_deploy_merge",
+        "release_image",
     ];
     let (doc, _) = pruned(&repo, &everything);
-    assert_eq!(workflow_job_names(&doc, "main"), ["cigen_all_skipped"]);
+    // The required check stays, and requires the summary job: it always has
+    // a requirement that runs.
+    assert_eq!(
+        workflow_job_names(&doc, "main"),
+        ["ci_passed", "cigen_all_skipped"]
+    );
+    assert_eq!(requires(&doc, "main", "ci_passed"), ["cigen_all_skipped"]);
     let command = doc["jobs"]["cigen_all_skipped"]["steps"][0]["run"]["command"]
         .as_str()
         .expect("cmd");

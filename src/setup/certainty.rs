@@ -1,24 +1,25 @@
 //! What the continuation may conclude from `filters` (DESIGN §4). cigen
 //! never evaluates a filter: CircleCI's regular expressions are Java's
 //! (https://circleci.com/docs/guides/orchestrate/workflows/#using-regular-expressions-to-filter-tags-and-branches)
-//! and expression filters read pipeline values. Two questions only:
+//! and expression filters read pipeline values. It reads only what
+//! CircleCI's documented rules leave no doubt about
+//! (https://circleci.com/docs/reference/configuration-reference/#jobfilters):
+//! a plain name (not `/regex/`) is compared exactly; `/.*/` matches every
+//! name; a job without `branches:` runs on every branch, one without
+//! `tags:` (or with `tags:` naming neither `only` nor `ignore`) on no tag.
+//! Every other regex, every expression string and a `branches:` naming
+//! neither `only` nor `ignore` (the docs disagree on it) leave it open.
+//! With both `only` and `ignore`, both must agree. Two questions:
 //!
-//! - *certain to run* (a branch pipeline): a node with no filters whose
-//!   `requires` are empty or hold at least one certain node. CircleCI
-//!   ignores requirements that filters leave out, but a job whose every
-//!   requirement is left out does not run either
+//! - *certain to run* (branch pipelines only; on a tag nothing is): the
+//!   node's filters certainly admit this branch — no filters, tag filters
+//!   only, or plain names that settle it — and its `requires` are empty or
+//!   hold at least one certain node. CircleCI ignores requirements that
+//!   filters leave out, but a job whose every requirement is left out does
+//!   not run either
 //!   (https://circleci.com/docs/reference/configuration-reference/#requires).
-//!   On a tag pipeline nothing is certain.
-//! - *certainly not run*: the node's own filters exclude this ref for sure,
-//!   or every one of its requirements certainly does not run. Filters
-//!   exclude for sure only where CircleCI's documented rules leave no doubt
-//!   (https://circleci.com/docs/reference/configuration-reference/#jobfilters):
-//!   on a tag, a job without `tags:` (or with `tags:` naming neither `only`
-//!   nor `ignore`); a plain name (not `/regex/`) compared exactly — every
-//!   `only` entry plain and none equal, or an `ignore` entry equal; an
-//!   `ignore` of `/.*/`. With both `only` and `ignore` both must exclude.
-//!   Every other regex, every expression string and a `branches:` naming
-//!   neither (the docs disagree on it) may run.
+//! - *certainly not run*: the node's filters certainly exclude this ref, or
+//!   every one of its requirements certainly does not run.
 //!
 //! Input: a plan, the filters each node is emitted with, the ref. Output:
 //! the two sets of node ids. Pure.
@@ -58,8 +59,7 @@ pub fn analyse(
             .map(|e| e.target.as_str())
             .filter(|t| plan.node(t).is_some())
             .collect();
-        let certain = !reference.is_tag()
-            && own(&node.id).is_none()
+        let certain = admits(own(&node.id), reference)
             && (targets.is_empty() || targets.iter().any(|t| out.certain.contains(*t)));
         let never = excludes(own(&node.id), reference)
             || (!targets.is_empty() && targets.iter().all(|t| out.never.contains(*t)));
@@ -111,6 +111,22 @@ fn topological(plan: &WorkflowPlan) -> Vec<usize> {
     order
 }
 
+/// Whether `filters` certainly let a job run for `reference` (never on a tag).
+pub fn admits(filters: Option<&Value>, reference: &Ref) -> bool {
+    let branches = match filters {
+        None => return !reference.is_tag(),
+        Some(Value::Mapping(map)) => map.get("branches"),
+        Some(_) => return false,
+    };
+    match (reference, branches) {
+        (Ref::Tag(_), _) => false,
+        // Without `branches:` a job runs on every branch.
+        (_, None) => true,
+        (Ref::Unknown, Some(_)) => false,
+        (Ref::Branch(name), Some(section)) => section_admits(section, name),
+    }
+}
+
 /// Whether `filters` certainly keep a job from running for `reference`.
 pub fn excludes(filters: Option<&Value>, reference: &Ref) -> bool {
     match reference {
@@ -141,6 +157,16 @@ fn section_excludes(section: &Value, name: &str, tags: bool) -> bool {
         (Some(only), None) => lacks(only, name),
         (None, Some(ignore)) => holds(ignore, name),
         (Some(only), Some(ignore)) => lacks(only, name) && holds(ignore, name),
+    }
+}
+
+/// One `branches:` section certainly admitting `name`.
+fn section_admits(section: &Value, name: &str) -> bool {
+    match (section.get("only"), section.get("ignore")) {
+        (None, None) => false,
+        (Some(only), None) => holds(only, name),
+        (None, Some(ignore)) => lacks(ignore, name),
+        (Some(only), Some(ignore)) => holds(only, name) && lacks(ignore, name),
     }
 }
 

@@ -106,11 +106,47 @@ fn a_job_whose_requirements_are_all_filtered_is_not_certain() {
     assert_eq!(certain, ["both", "lint"]);
     let never: Vec<&str> = feature.never.iter().map(String::as_str).collect();
     assert_eq!(never, ["after_deploy", "deploy", "release"]);
-    // On main the release may run: nothing behind it is certain, nothing certainly not.
+    // On main the plain name settles it: the release and all behind it are certain.
     let main = on(&branch("main"));
+    assert_eq!(main.certain.len(), plan.nodes.len());
+    // A regex leaves it open: nothing behind it is certain, nothing certainly not.
+    let mut open = filters.clone();
+    open.insert("release".to_string(), Some(f("branches: {only: /^ma.*/}")));
+    let main = analyse(&plan, &open, &branch("main"));
     assert!(!main.certain.contains("deploy") && main.never.is_empty());
     // On a tag nothing is certain, and jobs without tag filters certainly do not run.
     let on_tag = on(&tag("v1"));
     assert!(on_tag.certain.is_empty());
     assert_eq!(on_tag.never.len(), plan.nodes.len());
+}
+
+#[test]
+fn only_settled_filters_admit_a_branch() {
+    let feature = branch("feature");
+    assert!(admits(None, &feature));
+    assert!(admits(Some(&f("tags: {only: /^v.*/}")), &feature));
+    assert!(admits(Some(&f("tags: {only: /^v.*/}")), &Ref::Unknown));
+    assert!(admits(
+        Some(&f("branches: {only: [main, feature]}")),
+        &feature
+    ));
+    assert!(admits(Some(&f("branches: {only: /.*/}")), &feature));
+    assert!(admits(
+        Some(&f("branches: {ignore: [main, dev]}")),
+        &feature
+    ));
+    for open in [
+        "branches: {only: main}",
+        "branches: {only: /^feat.*/}",
+        "branches: {ignore: /^(?!main).*/}",
+        "branches: {}",
+        "branches: {only: feature, ignore: /x/}",
+    ] {
+        assert!(!admits(Some(&f(open)), &feature), "{open}");
+    }
+    assert!(!admits(Some(&f("branches: {only: main}")), &Ref::Unknown));
+    let expression = Value::from("pipeline.git.branch == \"feature\"");
+    assert!(!admits(Some(&expression), &feature));
+    assert!(!admits(None, &tag("v1")));
+    assert!(!admits(Some(&f("tags: {only: /.*/}")), &tag("v1")));
 }
