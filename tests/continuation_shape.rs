@@ -447,3 +447,22 @@ fn r_a_job_whose_requirements_were_all_filtered_counted_as_running() {
         "pipeline.git.branch == \"main\""
     );
 }
+
+#[test]
+fn the_setup_job_allows_tags_when_an_expression_reads_the_tag() {
+    let config_with = |filters: &str| {
+        let repo = minimal(&[(
+            "release.yml",
+            &format!("image: x\nfilters: '{filters}'\nsteps: [{{run: make}}]\n"),
+        )]);
+        let output = repo.cigen().arg("generate").output().expect("runs");
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_circleci_schema(&[repo.path().join(".circleci/config.yml")]);
+        let config = repo.yaml(".circleci/config.yml");
+        let (_, params) = workflow_jobs(&config, "setup").pop().expect("setup job");
+        params.get("filters").cloned()
+    };
+    let tags = config_with("pipeline.git.tag matches /^v.*/").expect("filters");
+    assert_eq!(tags["tags"]["only"], "/.*/");
+    assert!(config_with("pipeline.git.branch == \"main\"").is_none());
+}

@@ -184,6 +184,9 @@ mod tests {
             ok("jobs: {a: {}}\nworkflows: {main: {jobs: [{a: {requires: [ghost]}}]}}\n").is_err()
         );
         assert!(ok(": : :\n").is_err());
+        // No-op stand-ins and the required check are jobs like any other.
+        let stand_ins = "version: 2.1\njobs:\n  a: {type: no-op}\n  check: {type: no-op}\nworkflows:\n  main:\n    jobs:\n      - a\n      - check: {requires: [{a: [success, failed]}]}\n";
+        assert!(ok(stand_ins).is_ok());
         let huge = format!("{good}# {}\n", "x".repeat(MAX_CONFIG_BYTES));
         assert!(ok(&huge).is_err());
         let mut sent = serde_json::Map::new();
