@@ -3,6 +3,7 @@
 //! `emit` (CircleCI YAML) — with `cmd` holding one module per subcommand.
 
 pub mod api;
+mod circleci;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -15,3 +16,5 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod setup;
+mod source_glob;
+mod value;

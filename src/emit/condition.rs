@@ -13,7 +13,7 @@
 
 use serde_yaml::Value;
 
-use super::job::mapping;
+use crate::value::mapping;
 
 /// Everything a workflow's `when` must require.
 #[derive(Debug, Default)]

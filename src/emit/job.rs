@@ -8,6 +8,7 @@ use serde_yaml::{Mapping, Value};
 
 use crate::model::refs::env_name;
 use crate::model::{Job, Project};
+use crate::value::mapping;
 
 /// Runtime paths baked into the generated YAML; `CIGEN_TMP` moves them only
 /// for the cigen binary itself, never in CircleCI's containers.
@@ -166,6 +167,3 @@ pub fn canonical_document(project: &Project, job: &Job, arch: &str) -> Value {
     doc.insert("orbs".into(), Value::Mapping(orbs));
     Value::Mapping(doc)
 }
-
-/// One mapping builder for the whole crate: the model's.
-pub use crate::model::settings::mapping;

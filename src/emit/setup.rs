@@ -17,13 +17,16 @@
 use serde_yaml::{Mapping, Value};
 
 use super::condition::Condition;
-use super::job::{self, CACHE_PREFIX, mapping};
+use super::job::{self, CACHE_PREFIX};
 use super::workflow;
+use crate::circleci::{
+    APPROVE_JOB, ORB, ORB_ALIAS, SETUP_JOB, SKIP_CACHE_PARAMETER, setup_image_tag,
+};
 use crate::error::Result;
 use crate::model::refs::env_name;
-use crate::model::settings::{ORB, ORB_ALIAS, SKIP_CACHE_PARAMETER, setup_image_tag};
 use crate::model::{Project, Workflow};
-use crate::plan::{APPROVE_JOB, NodeKind, SETUP_JOB, WorkflowPlan};
+use crate::plan::{NodeKind, WorkflowPlan};
+use crate::value::mapping;
 
 /// The orb job's default resource class (`orb/src/jobs/setup.yml`).
 const ORB_RESOURCE_CLASS: &str = "small";

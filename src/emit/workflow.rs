@@ -10,9 +10,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_yaml::{Mapping, Value};
 
-use super::job::mapping;
+use crate::circleci::APPROVE_JOB;
 use crate::model::{Project, Workflow};
-use crate::plan::{APPROVE_JOB, Node, NodeKind, WorkflowPlan};
+use crate::plan::{Node, NodeKind, WorkflowPlan};
+use crate::value::mapping;
 
 pub fn jobs(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Vec<Value> {
     continued_jobs(project, workflow, plan, &BTreeSet::new())

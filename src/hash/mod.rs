@@ -124,7 +124,6 @@ use indexmap::IndexMap;
 
 pub use error::HashError;
 pub use input::{HashInput, HashOptions};
-pub use pattern::check as check_pattern;
 pub use report::{HashReport, HashStats};
 
 use digest::{Digest32, VariantFields};

@@ -272,7 +272,7 @@ fn build_job(
             .into());
     }
     if let Some(image) = &job.image {
-        let mut docker = vec![super::settings::mapping(&[(
+        let mut docker = vec![crate::value::mapping(&[(
             "image",
             Value::from(image.clone()),
         )])];

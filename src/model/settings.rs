@@ -5,20 +5,13 @@
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
+use crate::circleci::{
+    APPROVE_JOB, DEFAULT_ORB_VERSION, DEFAULT_SETUP_IMAGE, ORB, ORB_ALIAS, SETUP_JOB,
+    SKIP_CACHE_PARAMETER, setup_image_tag,
+};
 use crate::config::{Loaded, RawParameter};
 use crate::error::{Result, suggest};
-
-/// The image the setup job and OR-dependency shims run on by default.
-pub const DEFAULT_SETUP_IMAGE: &str = concat!("docspringcom/cigen:", env!("CARGO_PKG_VERSION"));
-/// The orb `setup.use_orb` invokes, and its default version (this crate's).
-pub const ORB: &str = "docspring/cigen";
-pub const ORB_ALIAS: &str = "cigen";
-pub const DEFAULT_ORB_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// Job names cigen defines itself (re-exported by `plan`).
-pub const SETUP_JOB: &str = "cigen_setup";
-pub const APPROVE_JOB: &str = "cigen_approve";
-/// Pipeline parameter that forces every job to run (no skip).
-pub const SKIP_CACHE_PARAMETER: &str = "cigen_skip_cache";
+use crate::value::mapping;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -301,13 +294,6 @@ fn check_orb(loaded: &Loaded, setup: &Setup) -> Result<()> {
     Ok(())
 }
 
-/// The tag of a `docspringcom/cigen:<tag>` image.
-pub fn setup_image_tag(image: &str) -> Option<&str> {
-    image
-        .strip_prefix("docspringcom/cigen:")
-        .filter(|tag| !tag.is_empty())
-}
-
 fn parameter_definition(loaded: &Loaded, name: &str, parameter: &RawParameter) -> Result<Value> {
     let error = |message: String| {
         loaded
@@ -358,27 +344,4 @@ fn parameter_definition(loaded: &Loaded, name: &str, parameter: &RawParameter) -
         out.insert("description".into(), description.clone().into());
     }
     Ok(Value::Mapping(out))
-}
-
-pub fn mapping(pairs: &[(&str, Value)]) -> Value {
-    Value::Mapping(
-        pairs
-            .iter()
-            .map(|(k, v)| (Value::from(*k), v.clone()))
-            .collect(),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::setup_image_tag;
-
-    #[test]
-    fn the_orb_executor_takes_only_a_tag_of_the_cigen_image() {
-        assert_eq!(setup_image_tag("docspringcom/cigen:0.1.0"), Some("0.1.0"));
-        assert_eq!(setup_image_tag("docspringcom/cigen:"), None);
-        assert_eq!(setup_image_tag("docspringcom/cigen"), None);
-        assert_eq!(setup_image_tag("cimg/base:current"), None);
-        assert_eq!(setup_image_tag("mirror.io/docspringcom/cigen:1"), None);
-    }
 }

@@ -1,14 +1,14 @@
 //! Load-time check of `source_files` patterns (in jobs and in
-//! `source_file_groups`): the hash engine's own syntax check
-//! (`hash::check_pattern`), so a pattern that would fail in CI's setup job
-//! fails `generate` instead. Input: one pattern; output: the message and a
+//! `source_file_groups`): the syntax the hash engine compiles
+//! (`source_glob`), so a pattern that would fail in CI's setup job fails
+//! `generate` instead. Input: one pattern; output: the message and a
 //! hint (`./x` → `x`). Whether a pattern matches any file is not judged here.
 
 /// Why `pattern` cannot be a source pattern, and the pattern meant, if clear.
 pub(crate) fn check(pattern: &str) -> Result<(), (String, Option<String>)> {
-    crate::hash::check_pattern(pattern).map_err(|why| {
+    crate::source_glob::check(pattern).map_err(|why| {
         let meant = pattern.trim_start_matches("./");
-        let hint = (meant != pattern && crate::hash::check_pattern(meant).is_ok())
+        let hint = (meant != pattern && crate::source_glob::check(meant).is_ok())
             .then(|| format!("did you mean `{meant}`?"));
         (
             format!("`{pattern}` is not a valid source pattern: {why}"),

@@ -17,13 +17,11 @@ pub mod waits;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
+use crate::circleci::{APPROVE_JOB, SETUP_JOB};
 use crate::error::{ConfigError, Result};
 pub use crate::model::record_id;
 use crate::model::{Project, Target, Workflow};
 use stages::{stage_approval, stage_rank, stage_targets};
-
-/// Job names cigen defines itself.
-pub use crate::model::settings::{APPROVE_JOB, SETUP_JOB};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowPlan {
