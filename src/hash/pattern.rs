@@ -1,9 +1,9 @@
-//! Source patterns: compilation (with the syntax of `source_glob`) into one `GlobSet`, and the
-//! walk scope of each pattern (the literal directory prefix below which it
-//! can match, and whether it can reach deeper than one level). Input: the
-//! variants' pattern strings; output: `Patterns`, which answers "which
-//! patterns match this path" and "may this directory hold a match". It
-//! never touches the file system.
+//! Source patterns: compilation into one `GlobSet` (with the syntax
+//! `source_glob` defines), and the walk scope of each pattern (the literal
+//! directory prefix below which it can match, and whether it can reach
+//! deeper than one level). Input: the variants' pattern strings; output:
+//! `Patterns`, which answers "which patterns match this path" and "may this
+//! directory hold a match". It never touches the file system.
 
 use globset::{Candidate, GlobSet, GlobSetBuilder};
 use indexmap::IndexMap;
