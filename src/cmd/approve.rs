@@ -6,13 +6,13 @@
 use crate::error::{Error, Result};
 
 pub fn run(job: &str, api_url: Option<&str>) -> Result<()> {
-    let token = super::api::secret("CIRCLE_TOKEN").map_err(|err| {
+    let token = super::client::secret("CIRCLE_TOKEN").map_err(|err| {
         Error::Usage(format!(
             "{err}\n  hint: the OR-dependency shims get `CIRCLE_TOKEN` from the context(s) in `setup.approve_context` (a CircleCI personal API token)"
         ))
     })?;
-    let workflow = super::api::required_env("CIRCLE_WORKFLOW_ID")?;
-    let client = super::api::client(api_url)?;
+    let workflow = super::client::required_env("CIRCLE_WORKFLOW_ID")?;
+    let client = super::client::build(api_url)?;
     let outcome = client
         .approve_job(&token, &workflow, job)
         .map_err(|err| Error::Runtime(err.to_string()))?;

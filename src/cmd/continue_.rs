@@ -79,8 +79,8 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
         );
         return Ok(());
     }
-    let key = super::api::secret("CIRCLE_CONTINUATION_KEY")?;
-    let client = super::api::client(api_url)?;
+    let key = super::client::secret("CIRCLE_CONTINUATION_KEY")?;
+    let client = super::client::build(api_url)?;
     let outcome = client
         .continue_pipeline(&key, &result.config, &parameters)
         .map_err(|err| Error::Runtime(format!("continuation failed: {err}")))?;

@@ -1,8 +1,9 @@
 //! One file per subcommand: each turns parsed flags into calls down the
-//! pipeline (config → model → plan → emit) and prints the result.
+//! pipeline (config → model → plan → emit) and prints the result. `client`
+//! is the API client setup the CircleCI-facing commands share.
 
-pub mod api;
 pub mod approve;
+pub mod client;
 pub mod continue_;
 pub mod generate;
 pub mod hash;

@@ -1,7 +1,8 @@
-//! Shared by the commands that talk to CircleCI: builds the API client from
-//! `--api-url` / `CIRCLECI_API_URL` and the tuning environment, prints each
-//! retried attempt to stderr (never a secret), and reads required secrets
-//! from the environment.
+//! Not a subcommand: what the commands that talk to CircleCI (`continue`,
+//! `approve`) share. Builds the API client from `--api-url` /
+//! `CIRCLECI_API_URL` and the tuning environment, prints each retried
+//! attempt to stderr (never a secret), and reads required secrets from the
+//! environment.
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use crate::error::{Error, Result};
 /// impatient users shorten the waits; the cap and attempt count stay.
 pub const BACKOFF_ENV: &str = "CIGEN_API_BACKOFF_MS";
 
-pub fn client(api_url: Option<&str>) -> Result<ApiClient> {
+pub fn build(api_url: Option<&str>) -> Result<ApiClient> {
     let base = match api_url {
         Some(url) => url.to_string(),
         None => std::env::var(API_URL_ENV).unwrap_or_else(|_| DEFAULT_API_URL.to_string()),
