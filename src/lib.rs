@@ -7,6 +7,7 @@ mod circleci;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+mod drift;
 pub mod emit;
 pub mod error;
 pub mod fsutil;

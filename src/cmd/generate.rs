@@ -7,8 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use similar::TextDiff;
-
+use crate::drift;
 use crate::emit;
 use crate::error::{Error, Result};
 use crate::fsutil::{read_optional, write_atomic};
@@ -70,18 +69,8 @@ pub fn run(
         let mut diff = String::new();
         for (path, text) in &files {
             let current = read_optional(path)?.unwrap_or_default();
-            if &current != text {
-                let shown = shown(path).display().to_string();
-                diff.push_str(
-                    &TextDiff::from_lines(current.as_str(), text.as_str())
-                        .unified_diff()
-                        .header(
-                            &format!("{shown} (on disk)"),
-                            &format!("{shown} (generated)"),
-                        )
-                        .to_string(),
-                );
-            }
+            let shown = shown(path).display().to_string();
+            diff.extend(drift::unified(&shown, "on disk", &current, text));
         }
         if diff.is_empty() {
             crate::outln!("generated files are up to date");

@@ -6,8 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use similar::TextDiff;
-
+use crate::drift;
 use crate::emit;
 use crate::error::{Error, Result};
 use crate::fsutil::read_optional;
@@ -19,19 +18,12 @@ pub fn run(project: &Project, plans: &[WorkflowPlan], commit_on_diff: bool) -> R
     let rendered = emit::render(project, plans)?;
     let path = project.root.join(".circleci").join("config.yml");
     let committed = read_optional(&path)?.unwrap_or_default();
-    if committed == rendered.config {
+    let shown = ".circleci/config.yml";
+    let Some(diff) = drift::unified(shown, "committed", &committed, &rendered.config) else {
         crate::outln!("self-check: .circleci/config.yml is up to date");
         return Ok(());
-    }
-    crate::out!(
-        "{}",
-        TextDiff::from_lines(committed.as_str(), rendered.config.as_str())
-            .unified_diff()
-            .header(
-                ".circleci/config.yml (committed)",
-                ".circleci/config.yml (generated)"
-            )
-    );
+    };
+    crate::out!("{diff}");
     if !commit_on_diff {
         return Err(Error::Drift(
             "self-check: .circleci/config.yml is stale: run `cigen generate` and commit it (or enable self_check.commit_on_diff)".into(),
