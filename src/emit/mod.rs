@@ -5,10 +5,12 @@
 
 mod condition;
 pub mod job;
+mod references;
 mod setup;
 mod workflow;
 mod yaml;
 
+pub use references::check_references;
 pub use workflow::{every_tag, node_filters};
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -5,7 +5,7 @@
 //! upstream `CIGEN_HASH_…` baked into the jobs that run, and validates it
 //! before anything is sent.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use serde_yaml::Value;
 
@@ -63,9 +63,10 @@ pub fn build(
 }
 
 /// Checks a continuation config before it is sent: it parses back, fits
-/// CircleCI's size limit, runs at least one job, every `requires` names a
-/// job of its workflow, and no parameter sent is also declared by the setup
-/// config (CircleCI fails such a pipeline with "Conflicting pipeline parameters").
+/// CircleCI's size limit, runs at least one job, its references resolve
+/// (`emit::check_references`), and no parameter sent is also declared by
+/// the setup config (CircleCI fails such a pipeline with "Conflicting
+/// pipeline parameters").
 pub fn validate(
     config: &str,
     setup_parameters: &[String],
@@ -96,67 +97,13 @@ pub fn validate(
         return Err(invalid("it has no workflows".into()));
     };
     for (name, workflow) in workflows {
-        let name = name.as_str().unwrap_or("?");
-        let entries = workflow
-            .get("jobs")
-            .and_then(Value::as_sequence)
-            .cloned()
-            .unwrap_or_default();
-        if entries.is_empty() {
+        let entries = workflow.get("jobs").and_then(Value::as_sequence);
+        if entries.is_none_or(|e| e.is_empty()) {
+            let name = name.as_str().unwrap_or("?");
             return Err(invalid(format!("workflow `{name}` runs no job")));
         }
-        let mut names = HashSet::new();
-        let mut requires = vec![];
-        for entry in &entries {
-            let (job, params) = match entry {
-                Value::String(job) => (job.clone(), Value::Null),
-                Value::Mapping(map) => match map.iter().next() {
-                    Some((job, params)) => {
-                        (job.as_str().unwrap_or_default().to_string(), params.clone())
-                    }
-                    None => {
-                        return Err(invalid(format!("workflow `{name}` has an empty job entry")));
-                    }
-                },
-                _ => {
-                    return Err(invalid(format!(
-                        "workflow `{name}` has a malformed job entry"
-                    )));
-                }
-            };
-            let shown = params
-                .get("name")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or(job);
-            for required in params
-                .get("requires")
-                .and_then(Value::as_sequence)
-                .into_iter()
-                .flatten()
-            {
-                let target = match required {
-                    Value::String(target) => target.clone(),
-                    Value::Mapping(map) => map
-                        .keys()
-                        .next()
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                    _ => String::new(),
-                };
-                requires.push((shown.clone(), target));
-            }
-            names.insert(shown);
-        }
-        for (job, target) in requires {
-            if !names.contains(&target) {
-                return Err(invalid(format!(
-                    "in workflow `{name}`, `{job}` requires `{target}`, which is not in the workflow"
-                )));
-            }
-        }
     }
+    emit::check_references(&doc).map_err(invalid)?;
     for parameter in sent.keys() {
         if setup_parameters.contains(parameter) {
             return Err(invalid(format!(
