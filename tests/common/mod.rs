@@ -244,51 +244,12 @@ pub fn requires(doc: &Value, workflow: &str, job: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Reference check the schema cannot do: every workflow job is defined (or
-/// is an approval), and every `requires` names a job of the same workflow.
+/// The library's reference check (`cigen::emit::check_references`): every
+/// workflow job is defined (or is an approval or an orb's job), and every
+/// `requires` names a job of the same workflow.
 pub fn assert_references_resolve(doc: &Value) {
-    let defined: Vec<&str> = doc["jobs"]
-        .as_mapping()
-        .map(|m| m.keys().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let orbs: Vec<&str> = doc
-        .get("orbs")
-        .and_then(Value::as_mapping)
-        .map(|m| m.keys().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    for (workflow, _) in doc["workflows"].as_mapping().expect("workflows") {
-        let workflow = workflow.as_str().expect("name");
-        let entries = workflow_jobs(doc, workflow);
-        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
-        for entry in doc["workflows"][workflow]["jobs"]
-            .as_sequence()
-            .expect("jobs")
-        {
-            let (job, params) = match entry {
-                Value::String(s) => (s.as_str(), &Value::Null),
-                Value::Mapping(m) => {
-                    let (k, v) = m.iter().next().expect("one");
-                    (k.as_str().expect("key"), v)
-                }
-                _ => panic!("bad entry"),
-            };
-            let approval = params.get("type").and_then(Value::as_str) == Some("approval");
-            let from_orb = job
-                .split_once('/')
-                .is_some_and(|(orb, _)| orbs.contains(&orb));
-            assert!(
-                approval || from_orb || defined.contains(&job),
-                "workflow {workflow}: job `{job}` is not defined"
-            );
-        }
-        for (name, _) in &entries {
-            for required in requires(doc, workflow, name) {
-                assert!(
-                    names.contains(&required.as_str()),
-                    "workflow {workflow}: {name} requires unknown job {required}"
-                );
-            }
-        }
+    if let Err(broken) = cigen::emit::check_references(doc) {
+        panic!("{broken}");
     }
 }
 
