@@ -14,13 +14,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     /// The configuration: a `.cigen/` directory or a `cigen.yml` (default: `.cigen/`, then `cigen.yml`).
     #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Write .circleci/config.yml and .circleci/main.yml.
     Generate {
         /// Write nothing; exit 1 with a unified diff when the files are stale.
@@ -82,7 +82,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     Table,
     Dot,
     Mermaid,

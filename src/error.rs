@@ -20,11 +20,11 @@ pub enum Error {
 
 #[derive(Debug, Clone)]
 pub struct ConfigError {
-    pub file: PathBuf,
-    pub line: Option<usize>,
-    pub key: String,
-    pub message: String,
-    pub hint: Option<String>,
+    pub(crate) file: PathBuf,
+    pub(crate) line: Option<usize>,
+    pub(crate) key: String,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -37,17 +37,13 @@ impl Error {
         }
     }
 
-    pub fn runtime(message: impl Into<String>) -> Error {
-        Error::Runtime(message.into())
-    }
-
-    pub fn io(path: &std::path::Path, err: &std::io::Error) -> Error {
+    pub(crate) fn io(path: &std::path::Path, err: &std::io::Error) -> Error {
         Error::Runtime(format!("{}: {err}", path.display()))
     }
 }
 
 impl ConfigError {
-    pub fn new(
+    pub(crate) fn new(
         file: impl Into<PathBuf>,
         key: impl Into<String>,
         message: impl Into<String>,
@@ -61,22 +57,22 @@ impl ConfigError {
         }
     }
 
-    pub fn message(mut self, message: impl Into<String>) -> Self {
+    pub(crate) fn message(mut self, message: impl Into<String>) -> Self {
         self.message = message.into();
         self
     }
 
-    pub fn key(mut self, key: impl Into<String>) -> Self {
+    pub(crate) fn key(mut self, key: impl Into<String>) -> Self {
         self.key = key.into();
         self
     }
 
-    pub fn line(mut self, line: Option<usize>) -> Self {
+    pub(crate) fn line(mut self, line: Option<usize>) -> Self {
         self.line = line;
         self
     }
 
-    pub fn hint(mut self, hint: Option<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: Option<String>) -> Self {
         self.hint = hint;
         self
     }
@@ -112,7 +108,10 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// The closest candidate to `name`, for "did you mean" hints.
-pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))

@@ -1,21 +1,54 @@
 //! cigen as a library: the pipeline the binary drives, in the order data
 //! flows — `config` (raw files) → `model` (validated) → `plan` (graph) →
-//! `emit` (CircleCI YAML) — with `cmd` holding one module per subcommand.
+//! `hash` and `emit` (CircleCI YAML) → `setup` (the setup job), with `git`
+//! and `api` at the edge and `cmd` holding one module per subcommand.
+//!
+//! The public API is what the binary (`src/main.rs`) and the integration
+//! tests (`tests/`) use, and nothing more: everything else is `pub(crate)`,
+//! and `unreachable_pub` keeps it so, which lets the compiler report dead
+//! items. (It is set here, not in Cargo.toml's `[lints]`, which would also
+//! apply it to the integration tests, whose helpers are `pub` in private
+//! modules.)
 
-pub mod api;
-mod circleci;
+#![deny(unreachable_pub)]
+
+// The binary: `cli::Cli` (parsed by clap), `cmd::run` (dispatch),
+// `error::Error` (message and exit code), and `output`, behind the
+// exported `out!`/`outln!`/`errln!` macros. `cmd::load` and `cmd::dynamic`
+// load a configuration as every command does, for tests that check what
+// the commands computed.
 pub mod cli;
 pub mod cmd;
-pub mod config;
-mod drift;
-pub mod emit;
 pub mod error;
-pub mod fsutil;
-pub mod git;
-pub mod hash;
-pub mod model;
+#[doc(hidden)]
 pub mod output;
+
+// The pipeline stage by stage, for tests that drive it without the binary
+// (the mutation test hashes thousands of projects): `config::load`,
+// `model::build`, `plan::build`, `setup::values::read`,
+// `setup::hashes::compute`, and the values they pass along (`Loaded`,
+// `Project`, `Workflow`, `WorkflowPlan`, `Node`, `NodeKind`).
+pub mod config;
+pub mod model;
 pub mod plan;
 pub mod setup;
+
+// The reference check of a generated CircleCI document
+// (`emit::check_references`), which the tests run on every file cigen
+// writes; rendering itself stays inside the crate.
+pub mod emit;
+
+// The engines at the edge, tested directly against real repositories and
+// loopback servers: the hash engine (`hash::compute` and its input, report
+// and error), the git push of the self-check (`git::commit_and_push`), and
+// the CircleCI API client (`api::ApiClient` and its configuration,
+// outcomes and error).
+pub mod api;
+pub mod git;
+pub mod hash;
+
+mod circleci;
+mod drift;
+mod fsutil;
 mod source_glob;
 mod value;

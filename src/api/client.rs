@@ -70,11 +70,6 @@ impl ApiClient {
         self
     }
 
-    /// The normalised base URL, e.g. `https://circleci.com`.
-    pub fn base_url(&self) -> &str {
-        &self.base
-    }
-
     pub(crate) fn max_job_pages(&self) -> u32 {
         self.max_job_pages
     }

@@ -9,9 +9,9 @@ use super::error::ApiError;
 use super::retry::RetryPolicy;
 
 /// CircleCI cloud.
-pub const DEFAULT_API_URL: &str = "https://circleci.com";
+pub(crate) const DEFAULT_API_URL: &str = "https://circleci.com";
 /// The environment variable the CLI reads for the base URL.
-pub const API_URL_ENV: &str = "CIRCLECI_API_URL";
+pub(crate) const API_URL_ENV: &str = "CIRCLECI_API_URL";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {

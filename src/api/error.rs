@@ -72,11 +72,6 @@ impl ApiError {
         }
     }
 
-    /// True when the request failed only because retries ran out.
-    pub fn is_retryable_exhausted(&self) -> bool {
-        matches!(self, Self::Exhausted { .. })
-    }
-
     /// The HTTP status of a rejection.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -203,7 +198,6 @@ mod tests {
         );
         assert_eq!(err.status(), Some(400));
         assert_eq!(err.attempts(), Some(1));
-        assert!(!err.is_retryable_exhausted());
     }
 
     #[test]

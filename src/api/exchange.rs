@@ -38,7 +38,7 @@ pub(crate) struct Call<'a> {
 
 impl Call<'_> {
     /// `GET /api/v2/...`: what errors and notes call this request.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let method = match self.method {
             Method::Get => "GET",
             Method::Post => "POST",

@@ -20,7 +20,8 @@ mod tls;
 
 pub use approval::ApproveOutcome;
 pub use client::ApiClient;
-pub use config::{API_URL_ENV, ApiConfig, DEFAULT_API_URL};
+pub use config::ApiConfig;
+pub(crate) use config::{API_URL_ENV, DEFAULT_API_URL};
 pub use continuation::{ContinueOutcome, body_json};
 pub use error::ApiError;
 pub use note::AttemptNote;

@@ -31,13 +31,13 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// `max_attempts`, at least 1.
-    pub fn attempts(&self) -> u32 {
+    pub(crate) fn attempts(&self) -> u32 {
         self.max_attempts.max(1)
     }
 
     /// Backoff before retry number `retry` (1 = after the first failure):
     /// base, 2×base, 4×base, … never above the cap.
-    pub fn backoff(&self, retry: u32) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let doublings = retry.saturating_sub(1).min(31);
         self.backoff_base
             .checked_mul(1u32 << doublings)
@@ -47,7 +47,7 @@ impl RetryPolicy {
 
     /// Wait before retry number `retry`: the server's `Retry-After` (capped)
     /// when it asked for one, but never less than the backoff.
-    pub fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         let backoff = self.backoff(retry);
         match retry_after {
             Some(asked) => asked.min(self.retry_after_cap).max(backoff),

@@ -9,7 +9,7 @@ use std::fmt;
 /// Secrets shorter than this are refused where they are read: masking a
 /// one-letter value would mangle every message it occurs in
 /// ("Connec***ion refused"), and no real key or token is that short.
-pub const MIN_SECRET_LEN: usize = 8;
+pub(super) const MIN_SECRET_LEN: usize = 8;
 
 /// A credential that must never be printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -22,7 +22,7 @@ impl Secret {
 
     /// The value of environment variable `name`, refused (with a message
     /// that never shows it) when shorter than `MIN_SECRET_LEN` characters.
-    pub fn from_env(name: &str, value: String) -> Result<Self, String> {
+    pub(crate) fn from_env(name: &str, value: String) -> Result<Self, String> {
         let length = value.trim().chars().count();
         if length < MIN_SECRET_LEN {
             return Err(format!(
@@ -33,17 +33,17 @@ impl Secret {
     }
 
     /// The raw value, for the header or body that carries it. Never format it.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
     /// True when the value is empty or only whitespace.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.trim().is_empty()
     }
 
     /// `text` with every occurrence of the value (raw or trimmed) replaced by `***`.
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for needle in [self.0.as_str(), self.0.trim()] {
             if !needle.is_empty() {

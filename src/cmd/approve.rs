@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 
-pub fn run(job: &str, api_url: Option<&str>) -> Result<()> {
+pub(super) fn run(job: &str, api_url: Option<&str>) -> Result<()> {
     let token = super::client::secret("CIRCLE_TOKEN").map_err(|err| {
         Error::Usage(format!(
             "{err}\n  hint: the OR-dependency shims get `CIRCLE_TOKEN` from the context(s) in `setup.approve_context` (a CircleCI personal API token)"

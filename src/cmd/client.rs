@@ -11,9 +11,9 @@ use crate::error::{Error, Result};
 
 /// Milliseconds of the first retry backoff (default 1000): lets tests and
 /// impatient users shorten the waits; the cap and attempt count stay.
-pub const BACKOFF_ENV: &str = "CIGEN_API_BACKOFF_MS";
+pub(super) const BACKOFF_ENV: &str = "CIGEN_API_BACKOFF_MS";
 
-pub fn build(api_url: Option<&str>) -> Result<ApiClient> {
+pub(super) fn build(api_url: Option<&str>) -> Result<ApiClient> {
     let base = match api_url {
         Some(url) => url.to_string(),
         None => std::env::var(API_URL_ENV).unwrap_or_else(|_| DEFAULT_API_URL.to_string()),
@@ -35,7 +35,7 @@ pub fn build(api_url: Option<&str>) -> Result<ApiClient> {
 
 /// A required secret from the environment; its value is never printed, and
 /// one too short to mask safely is refused.
-pub fn secret(name: &str) -> Result<Secret> {
+pub(super) fn secret(name: &str) -> Result<Secret> {
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => {
             Secret::from_env(name, value).map_err(Error::Usage)
@@ -44,7 +44,7 @@ pub fn secret(name: &str) -> Result<Secret> {
     }
 }
 
-pub fn required_env(name: &str) -> Result<String> {
+pub(super) fn required_env(name: &str) -> Result<String> {
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => Ok(value),
         _ => Err(Error::Usage(format!("`{name}` is not set"))),

@@ -18,9 +18,9 @@ use crate::setup::shape::SummaryReason;
 use crate::setup::{paths::Paths, state::State};
 
 /// Set (to `true`) from the `cigen_skip_cache` pipeline parameter: run everything.
-pub const SKIP_CACHE_ENV: &str = "CIGEN_SKIP_CACHE";
+pub(super) const SKIP_CACHE_ENV: &str = "CIGEN_SKIP_CACHE";
 
-pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Result<()> {
+pub(super) fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Result<()> {
     let (project, plans) = super::load(config)?;
     let (workflow, plan) = super::dynamic(&project, &plans)?;
     let paths = Paths::from_env();

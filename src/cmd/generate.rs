@@ -17,7 +17,7 @@ use crate::setup::reference::Ref;
 use crate::setup::{hashes, values};
 
 /// A checked configuration and the two files it renders to.
-pub struct Checked {
+pub(super) struct Checked {
     pub project: Project,
     pub plans: Vec<WorkflowPlan>,
     pub rendered: emit::Output,
@@ -28,7 +28,7 @@ pub struct Checked {
 /// which must match a file — checked with the hash engine itself, only
 /// when the configuration sits at the root of a git work tree (elsewhere,
 /// e.g. an example configuration without its sources, it is skipped).
-pub fn checked(config: Option<&Path>) -> Result<Checked> {
+pub(super) fn checked(config: Option<&Path>) -> Result<Checked> {
     let (project, plans) = super::load_and_warn(config)?;
     hashes::check_canonical(&project)?;
     let rendered = emit::render(&project, &plans)?;
@@ -46,7 +46,7 @@ pub fn checked(config: Option<&Path>) -> Result<Checked> {
     })
 }
 
-pub fn run(
+pub(super) fn run(
     config: Option<&Path>,
     check: bool,
     workflow: Option<&str>,
@@ -136,7 +136,7 @@ fn render_workflow(
 }
 
 /// One variant id a line; blank lines and `#` comments ignored.
-pub fn read_skip_list(path: &Path) -> Result<BTreeSet<String>> {
+pub(super) fn read_skip_list(path: &Path) -> Result<BTreeSet<String>> {
     let text = std::fs::read_to_string(path).map_err(|err| Error::io(path, &err))?;
     Ok(text
         .lines()

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::plan::{NodeKind, WorkflowPlan};
 use crate::setup::{hashes, values};
 
-pub fn run(config: Option<&Path>, jobs: &[String], json: bool) -> Result<()> {
+pub(super) fn run(config: Option<&Path>, jobs: &[String], json: bool) -> Result<()> {
     let (project, plans) = super::load(config)?;
     let (workflow, plan) = super::dynamic(&project, &plans)?;
     let values = values::from_env(&project, workflow)?;

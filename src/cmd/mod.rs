@@ -2,20 +2,44 @@
 //! pipeline (config → model → plan → emit) and prints the result. `client`
 //! is the API client setup the CircleCI-facing commands share.
 
-pub mod approve;
-pub mod client;
-pub mod continue_;
-pub mod generate;
-pub mod hash;
-pub mod plan;
-pub mod setup;
-pub mod validate;
+mod approve;
+mod client;
+mod continue_;
+mod generate;
+mod hash;
+mod plan;
+mod setup;
+mod validate;
 
 use std::path::Path;
 
+use crate::cli::{Cli, Command};
 use crate::error::Result;
 use crate::model::Project;
 use crate::plan::WorkflowPlan;
+
+/// Runs the command `cli` names.
+pub fn run(cli: &Cli) -> Result<()> {
+    let config = cli.config.as_deref();
+    match &cli.command {
+        Command::Generate {
+            check,
+            workflow,
+            output,
+        } => generate::run(config, *check, workflow.as_deref(), output.as_deref()),
+        Command::Validate => validate::run(config),
+        Command::Hash { job, json } => hash::run(config, job, *json),
+        Command::Setup {
+            self_check,
+            commit_on_diff,
+        } => setup::run(config, *self_check, *commit_on_diff),
+        Command::Continue { dry_run, api_url } => {
+            continue_::run(config, *dry_run, api_url.as_deref())
+        }
+        Command::Approve { job, api_url } => approve::run(job, api_url.as_deref()),
+        Command::Plan { format, workflow } => plan::run(config, *format, workflow.as_deref()),
+    }
+}
 
 /// Loads, validates and plans the configuration. Prints no warnings: the
 /// commands CI runs (`setup`, `continue`, `hash`) use this, and repeating
@@ -32,7 +56,7 @@ pub fn load(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
 
 /// `load` for the commands run while writing the configuration
 /// (`generate`, `validate`, `plan`): also prints its warnings to stderr.
-pub fn load_and_warn(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
+pub(crate) fn load_and_warn(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
     let (project, plans) = load(config)?;
     for warning in &project.warnings {
         crate::errln!("warning: {warning}");
@@ -59,7 +83,7 @@ pub fn dynamic<'a>(
 }
 
 /// The workflow `name` and its plan; an unknown name lists the valid ones.
-pub fn workflow_named<'a>(
+pub(crate) fn workflow_named<'a>(
     project: &'a Project,
     plans: &'a [WorkflowPlan],
     name: &str,

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::model::Project;
 use crate::plan::{Node, NodeKind, WorkflowPlan};
 
-pub fn run(config: Option<&Path>, format: PlanFormat, workflow: Option<&str>) -> Result<()> {
+pub(super) fn run(config: Option<&Path>, format: PlanFormat, workflow: Option<&str>) -> Result<()> {
     let (project, plans) = super::load_and_warn(config)?;
     let only = workflow
         .map(|name| super::workflow_named(&project, &plans, name))
@@ -45,7 +45,7 @@ fn kind(node: &Node) -> (&str, &str) {
 }
 
 /// Every workflow's table, or only `only`'s.
-pub fn table(project: &Project, plans: &[WorkflowPlan], only: Option<&str>) -> String {
+pub(super) fn table(project: &Project, plans: &[WorkflowPlan], only: Option<&str>) -> String {
     let mut out = String::new();
     for (workflow, plan) in project.workflows.iter().zip(plans) {
         if only.is_some_and(|name| name != workflow.name) {
@@ -96,7 +96,7 @@ pub fn table(project: &Project, plans: &[WorkflowPlan], only: Option<&str>) -> S
     out
 }
 
-pub fn dot(plan: &WorkflowPlan) -> String {
+pub(super) fn dot(plan: &WorkflowPlan) -> String {
     let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n", plan.name);
     for node in &plan.nodes {
         let shape = match node.kind {
@@ -124,7 +124,7 @@ pub fn dot(plan: &WorkflowPlan) -> String {
     out
 }
 
-pub fn mermaid(plan: &WorkflowPlan) -> String {
+pub(super) fn mermaid(plan: &WorkflowPlan) -> String {
     let mut out = String::from("flowchart LR\n");
     for node in &plan.nodes {
         let id = &node.id;

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::setup::{hashes, paths::Paths, selfcheck, state::State, values};
 
-pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Result<()> {
+pub(super) fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Result<()> {
     let started = Instant::now();
     let (project, plans) = super::load(config)?;
     if commit_on_diff {

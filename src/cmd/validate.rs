@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::Result;
 
-pub fn run(config: Option<&Path>) -> Result<()> {
+pub(super) fn run(config: Option<&Path>) -> Result<()> {
     let checked = super::generate::checked(config)?;
     let workflows = checked.project.workflows.len();
     let jobs: usize = checked.plans.iter().map(|p| p.variants().count()).sum();

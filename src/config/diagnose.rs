@@ -18,7 +18,7 @@ const NOT_SETTINGS: [&str; 2] = ["commands", "workflows"];
 /// Settings as they are merged: typed strictly, like `serde_yaml::from_value`
 /// reads the merged fragments (`hash_salt: 2024` is an integer, not a
 /// string). Checked file by file so the error names the file that sets it.
-pub fn check_settings_types(source: &Source, value: &Value) -> Result<()> {
+pub(super) fn check_settings_types(source: &Source, value: &Value) -> Result<()> {
     let mut value = value.clone();
     if let Value::Mapping(map) = &mut value {
         for key in NOT_SETTINGS {
@@ -33,7 +33,7 @@ pub fn check_settings_types(source: &Source, value: &Value) -> Result<()> {
 
 /// The merged settings; a failure (which per-file checks make unlikely) is
 /// blamed on the last of `sources` that sets the failing key.
-pub fn merged_settings(sources: &[&Source], merged: Value) -> Result<RawProject> {
+pub(super) fn merged_settings(sources: &[&Source], merged: Value) -> Result<RawProject> {
     typed_settings(merged).map_err(|(keys, message)| {
         let path: Vec<&str> = keys.iter().map(String::as_str).collect();
         let source = sources
@@ -77,7 +77,7 @@ fn type_error(source: &Source, path: &[&str], message: &str) -> ConfigError {
 
 /// The line of the second `key:` at one indentation, at or after line
 /// `from` (1-based): where a duplicate key is written.
-pub fn duplicate_line(source: &Source, key: &str, from: usize) -> Option<usize> {
+pub(super) fn duplicate_line(source: &Source, key: &str, from: usize) -> Option<usize> {
     let mut first_at_indent: Vec<usize> = vec![];
     for (index, line) in source.text.lines().enumerate().skip(from.saturating_sub(1)) {
         let trimmed = line.trim_start();
@@ -100,7 +100,7 @@ pub fn duplicate_line(source: &Source, key: &str, from: usize) -> Option<usize> 
 }
 
 /// The first line (1-based) whose indentation holds a tab, up to `until`.
-pub fn tab_line(source: &Source, until: Option<usize>) -> Option<usize> {
+pub(super) fn tab_line(source: &Source, until: Option<usize>) -> Option<usize> {
     source
         .text
         .lines()
@@ -112,7 +112,7 @@ pub fn tab_line(source: &Source, until: Option<usize>) -> Option<usize> {
         .map(|index| index + 1)
 }
 
-pub fn tab_error(source: &Source, line: usize) -> Error {
+pub(super) fn tab_error(source: &Source, line: usize) -> Error {
     ConfigError::new(
         &source.path,
         "(indentation)",
@@ -123,7 +123,7 @@ pub fn tab_error(source: &Source, line: usize) -> Error {
 }
 
 /// A job file with nothing but blank lines and comments.
-pub fn empty_job(source: &Source) -> Option<Error> {
+pub(super) fn empty_job(source: &Source) -> Option<Error> {
     let blank = source.text.lines().all(|line| {
         let line = line.trim();
         line.is_empty() || line.starts_with('#') || line == "---"
@@ -141,7 +141,7 @@ pub fn empty_job(source: &Source) -> Option<Error> {
 /// `triggers:` is how CircleCI wrote scheduled workflows; those cannot be
 /// used with dynamic config, and schedule triggers replace them
 /// (https://circleci.com/docs/guides/orchestrate/migrate-scheduled-workflows-to-schedule-triggers).
-pub fn triggers(source: &Source, line: Option<usize>, key: &str) -> Error {
+pub(super) fn triggers(source: &Source, line: Option<usize>, key: &str) -> Error {
     ConfigError::new(
         &source.path,
         key,

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 
 const NAMES: [&str; 2] = [".cigen", "cigen.yml"];
 
-pub fn locate(config: Option<&Path>) -> Result<PathBuf> {
+pub(crate) fn locate(config: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = config {
         if path.exists() {
             return Ok(path.to_path_buf());

@@ -14,7 +14,7 @@ use crate::error::ConfigError;
 
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
@@ -32,7 +32,7 @@ impl From<usize> for Seg {
 }
 
 /// `steps[2].run.comand`: keys joined by dots, indexes in brackets.
-pub fn render(path: &[Seg]) -> String {
+pub(crate) fn render(path: &[Seg]) -> String {
     let mut out = String::new();
     for seg in path {
         match seg {
@@ -51,7 +51,7 @@ pub fn render(path: &[Seg]) -> String {
 /// key's own line for a key, an item's first line for a list index. When
 /// the path does not exist, the line of its deepest existing ancestor
 /// (none when not even its first key exists).
-pub fn line_at(text: &str, path: &[Seg]) -> Option<usize> {
+fn line_at(text: &str, path: &[Seg]) -> Option<usize> {
     let mut walker = Walker {
         target: path,
         stack: vec![],
@@ -156,7 +156,7 @@ impl MarkedEventReceiver for Walker<'_> {
 impl Loaded {
     /// Error about the node at `path` below `origin` (a file, or a job or
     /// command inside `cigen.yml`): its line, and the path as the key.
-    pub fn error_at(&self, origin: &Origin, path: &[Seg]) -> ConfigError {
+    pub(crate) fn error_at(&self, origin: &Origin, path: &[Seg]) -> ConfigError {
         let source = &self.sources[origin.source];
         let mut full: Vec<Seg> = origin.keys.iter().map(|k| Seg::from(k.as_str())).collect();
         full.extend_from_slice(path);

@@ -4,7 +4,7 @@
 
 use serde_yaml::Value;
 
-pub fn deep_merge(base: &mut Value, overlay: Value) {
+pub(super) fn deep_merge(base: &mut Value, overlay: Value) {
     match (base, overlay) {
         (Value::Mapping(base), Value::Mapping(overlay)) => {
             for (key, value) in overlay {

@@ -8,7 +8,7 @@ mod diagnose;
 mod discover;
 mod locate;
 mod merge;
-pub mod raw;
+mod raw;
 mod source;
 mod strict;
 
@@ -17,17 +17,20 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
-pub use discover::locate;
-pub use locate::{Seg, line_at, render};
-pub use raw::*;
-pub use source::Source;
+pub(crate) use discover::locate;
+pub(crate) use locate::Seg;
+/// The model's unit tests show fault paths as the key of a message shows them.
+#[cfg(test)]
+pub(crate) use locate::render;
+pub(crate) use raw::*;
+pub(crate) use source::Source;
 
 use crate::error::{ConfigError, Error, Result, suggest};
 
 /// Where a piece of configuration was written: a file and the key path
 /// inside it (empty for a whole file).
 #[derive(Debug, Clone)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub source: usize,
     pub keys: Vec<String>,
 }
@@ -35,24 +38,24 @@ pub struct Origin {
 #[derive(Debug)]
 pub struct Loaded {
     /// Repository root: `.circleci/` is written here.
-    pub root: PathBuf,
-    pub sources: Vec<Source>,
+    pub(crate) root: PathBuf,
+    pub(crate) sources: Vec<Source>,
     /// Files that make up the project settings, in merge order.
-    pub project_sources: Vec<usize>,
-    pub project: RawProject,
-    pub commands: Vec<LoadedCommand>,
-    pub workflows: Vec<LoadedWorkflow>,
+    pub(crate) project_sources: Vec<usize>,
+    pub(crate) project: RawProject,
+    pub(crate) commands: Vec<LoadedCommand>,
+    pub(crate) workflows: Vec<LoadedWorkflow>,
 }
 
 #[derive(Debug)]
-pub struct LoadedCommand {
+pub(crate) struct LoadedCommand {
     pub name: String,
     pub origin: Origin,
     pub body: Value,
 }
 
 #[derive(Debug)]
-pub struct LoadedWorkflow {
+pub(crate) struct LoadedWorkflow {
     pub name: String,
     pub origin: Origin,
     pub raw: RawWorkflow,
@@ -60,7 +63,7 @@ pub struct LoadedWorkflow {
 }
 
 #[derive(Debug)]
-pub struct LoadedJob {
+pub(crate) struct LoadedJob {
     pub name: String,
     pub stage: Option<String>,
     pub origin: Origin,
@@ -68,7 +71,12 @@ pub struct LoadedJob {
 }
 
 impl Loaded {
-    pub fn error(&self, origin: &Origin, keys: &[&str], needle: Option<&str>) -> ConfigError {
+    pub(crate) fn error(
+        &self,
+        origin: &Origin,
+        keys: &[&str],
+        needle: Option<&str>,
+    ) -> ConfigError {
         let source = &self.sources[origin.source];
         let mut path: Vec<&str> = origin.keys.iter().map(String::as_str).collect();
         path.extend_from_slice(keys);
@@ -88,7 +96,7 @@ impl Loaded {
     }
 
     /// Error about a project-level setting: blames the last file that sets it.
-    pub fn project_error(&self, keys: &[&str], needle: Option<&str>) -> ConfigError {
+    pub(crate) fn project_error(&self, keys: &[&str], needle: Option<&str>) -> ConfigError {
         let source = self
             .project_sources
             .iter()

@@ -9,7 +9,7 @@ use serde_yaml::Value;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawProject {
+pub(crate) struct RawProject {
     pub provider: Option<String>,
     pub dynamic: Option<bool>,
     pub dynamic_workflow: Option<String>,
@@ -33,7 +33,7 @@ pub struct RawProject {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSetup {
+pub(crate) struct RawSetup {
     pub image: Option<String>,
     pub resource_class: Option<String>,
     pub self_check: Option<RawSelfCheck>,
@@ -52,21 +52,21 @@ pub struct RawSetup {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSelfCheck {
+pub(crate) struct RawSelfCheck {
     pub enabled: Option<bool>,
     pub commit_on_diff: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawAllSkipped {
+pub(crate) struct RawAllSkipped {
     pub job_name: Option<String>,
     pub message: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawParameter {
+pub(crate) struct RawParameter {
     #[serde(rename = "type")]
     pub kind: String,
     pub default: Option<Value>,
@@ -77,14 +77,14 @@ pub struct RawParameter {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawArch {
+pub(crate) struct RawArch {
     pub resource_class: String,
 }
 
 /// `.cigen/workflows/<wf>/config.yml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWorkflow {
+pub(crate) struct RawWorkflow {
     pub trigger: Option<RawTrigger>,
     #[serde(default)]
     pub stages: Vec<RawStage>,
@@ -95,7 +95,7 @@ pub struct RawWorkflow {
 /// jobs keyed `<job>` (default stage) or `<stage>/<job>`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawInlineWorkflow {
+pub(crate) struct RawInlineWorkflow {
     pub trigger: Option<RawTrigger>,
     #[serde(default)]
     pub stages: Vec<RawStage>,
@@ -106,13 +106,13 @@ pub struct RawInlineWorkflow {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTrigger {
+pub(crate) struct RawTrigger {
     pub parameter: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStage {
+pub(crate) struct RawStage {
     pub name: String,
     #[serde(default)]
     pub requires: Vec<String>,
@@ -123,7 +123,11 @@ pub struct RawStage {
 /// `.cigen/workflows/<wf>/jobs/[<stage>/]<job>.yml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawJob {
+pub(crate) struct RawJob {
+    #[expect(
+        dead_code,
+        reason = "for people reading the job file: accepted, never rendered"
+    )]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "super::strict::string")]
     pub image: Option<String>,
@@ -163,7 +167,7 @@ pub struct RawJob {
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum RawRequire {
+pub(crate) enum RawRequire {
     Name(String),
     /// `- build: [success, failed, canceled]` (CircleCI's job-status requires).
     WithStatus(IndexMap<String, StringOrList>),
@@ -171,13 +175,13 @@ pub enum RawRequire {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-pub enum StringOrList {
+pub(crate) enum StringOrList {
     One(String),
     Many(Vec<String>),
 }
 
 impl StringOrList {
-    pub fn into_vec(self) -> Vec<String> {
+    pub(crate) fn into_vec(self) -> Vec<String> {
         match self {
             StringOrList::One(one) => vec![one],
             StringOrList::Many(many) => many,

@@ -10,14 +10,14 @@ use crate::error::{ConfigError, Error, Result};
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
-pub struct Source {
+pub(crate) struct Source {
     /// Path as shown to the user (relative to the working directory when possible).
     pub path: PathBuf,
     pub text: String,
 }
 
 impl Source {
-    pub fn read(path: &Path, shown: PathBuf) -> Result<Source> {
+    pub(crate) fn read(path: &Path, shown: PathBuf) -> Result<Source> {
         let meta = std::fs::metadata(path).map_err(|err| Error::io(&shown, &err))?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(ConfigError::new(&shown, "(file)", "file is larger than 4 MiB").into());
@@ -35,14 +35,14 @@ impl Source {
         Ok(Source { path: shown, text })
     }
 
-    pub fn inline(path: PathBuf, text: String) -> Source {
+    pub(crate) fn inline(path: PathBuf, text: String) -> Source {
         Source { path, text }
     }
 
     /// Line (1-based) of the value `needle` under the key path `keys`, or of
     /// the last key found. A best-effort scan by indentation: good enough to
     /// point at the right line in hand-written YAML, never an error itself.
-    pub fn line_of(&self, keys: &[&str], needle: Option<&str>) -> Option<usize> {
+    pub(crate) fn line_of(&self, keys: &[&str], needle: Option<&str>) -> Option<usize> {
         let lines: Vec<&str> = self.text.lines().collect();
         let mut start = 0;
         let mut indent: isize = -1;
@@ -83,7 +83,7 @@ impl Source {
     /// Line (1-based) of the first occurrence of `needle` as plain text in
     /// the block under the key path `keys` (the whole file when `keys` is
     /// empty): the line of the key and the lines indented deeper than it.
-    pub fn line_containing(&self, keys: &[&str], needle: &str) -> Option<usize> {
+    pub(crate) fn line_containing(&self, keys: &[&str], needle: &str) -> Option<usize> {
         if keys.is_empty() {
             return self.line_in_block(None, needle);
         }
@@ -92,7 +92,7 @@ impl Source {
 
     /// As `line_containing`, for the block whose key is on line `start`
     /// (1-based; `None`: the whole file).
-    pub fn line_in_block(&self, start: Option<usize>, needle: &str) -> Option<usize> {
+    pub(crate) fn line_in_block(&self, start: Option<usize>, needle: &str) -> Option<usize> {
         let lines: Vec<&str> = self.text.lines().collect();
         let (from, indent) = match start {
             None => (0, None),

@@ -10,7 +10,9 @@ use std::fmt;
 use serde::de::{Deserializer, Visitor};
 
 /// `Option<String>` that refuses numbers, booleans, lists and maps.
-pub fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+pub(super) fn string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     deserializer.deserialize_any(Strict)
 }
 

@@ -17,7 +17,7 @@ use crate::value::mapping;
 
 /// Everything a workflow's `when` must require.
 #[derive(Debug, Default)]
-pub struct Condition<'a> {
+pub(super) struct Condition<'a> {
     /// A trigger parameter that must be true.
     pub set: Option<&'a str>,
     /// Trigger parameters that must all be false.
@@ -28,7 +28,7 @@ pub struct Condition<'a> {
 
 impl Condition<'_> {
     /// The `when` value, or `None` when nothing is required.
-    pub fn render(&self) -> Option<Value> {
+    pub(super) fn render(&self) -> Option<Value> {
         match self.user {
             Some(Value::String(expression)) if !is_template(expression) => {
                 Some(self.expression(expression).into())

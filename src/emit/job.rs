@@ -12,11 +12,11 @@ use crate::value::mapping;
 
 /// Runtime paths baked into the generated YAML; `CIGEN_TMP` moves them only
 /// for the cigen binary itself, never in CircleCI's containers.
-pub const EXISTS_DIR: &str = "/tmp/cigen_job_exists";
-pub const STATUS_KEY_FILE: &str = "/tmp/cigen_job_status/job-key";
-pub const CACHE_PREFIX: &str = "job_status-exists-v1-";
+pub(crate) const EXISTS_DIR: &str = "/tmp/cigen_job_exists";
+pub(crate) const STATUS_KEY_FILE: &str = "/tmp/cigen_job_status/job-key";
+pub(crate) const CACHE_PREFIX: &str = "job_status-exists-v1-";
 
-pub fn render(project: &Project, job: &Job, arch: &str, record: bool) -> Mapping {
+pub(crate) fn render(project: &Project, job: &Job, arch: &str, record: bool) -> Mapping {
     let mut body = Mapping::new();
     for (key, value) in &job.executor {
         body.insert(key.as_str().into(), value.clone());
@@ -50,7 +50,7 @@ pub fn render(project: &Project, job: &Job, arch: &str, record: bool) -> Mapping
 /// The `<id>_record` job of a parallel variant: the record steps alone, on
 /// the setup image, with no checkout. It requires the variant, so it runs
 /// only once every container passed.
-pub fn render_record(project: &Project, job: &Job, arch: &str) -> Mapping {
+pub(crate) fn render_record(project: &Project, job: &Job, arch: &str) -> Mapping {
     let setup = &project.settings.setup;
     let mut body = Mapping::new();
     body.insert(
@@ -72,7 +72,7 @@ pub fn render_record(project: &Project, job: &Job, arch: &str) -> Mapping {
 /// step reads each at run time (its own `environment`) and records nothing
 /// unless it equals the value the continuation carried (the job's
 /// environment), so a job never records under a hash of other values.
-pub fn record_steps(job_id: &str, arch: &str, values: &[String]) -> Vec<Value> {
+pub(crate) fn record_steps(job_id: &str, arch: &str, values: &[String]) -> Vec<Value> {
     let key_dir = STATUS_KEY_FILE
         .rsplit_once('/')
         .map_or("/tmp", |(dir, _)| dir);
@@ -126,7 +126,7 @@ pub fn record_steps(job_id: &str, arch: &str, values: &[String]) -> Vec<Value> {
 
 /// The record step's own variable for a value at run time:
 /// `CIGEN_PARAM_P` → `CIGEN_RUN_PARAM_P`.
-pub fn run_time_name(carried: &str) -> String {
+pub(crate) fn run_time_name(carried: &str) -> String {
     format!(
         "CIGEN_RUN_{}",
         carried.strip_prefix("CIGEN_").unwrap_or(carried)
@@ -138,7 +138,7 @@ pub fn run_time_name(carried: &str) -> String {
 /// its contexts, and every orb it uses in full (`alias: namespace/name@version`).
 /// The hash takes its canonical JSON (`hash::canonical`),
 /// never the text the YAML writer would make of it.
-pub fn canonical_document(project: &Project, job: &Job, arch: &str) -> Value {
+pub(crate) fn canonical_document(project: &Project, job: &Job, arch: &str) -> Value {
     let mut doc = Mapping::new();
     doc.insert(
         "job".into(),

@@ -32,11 +32,11 @@ use crate::value::mapping;
 const ORB_RESOURCE_CLASS: &str = "small";
 
 /// Where `cigen setup` writes each variant's key file (under `/tmp` in CircleCI).
-pub fn setup_key_file(variant: &str) -> String {
+pub(super) fn setup_key_file(variant: &str) -> String {
     format!("/tmp/setup_keys/{variant}/job-key")
 }
 
-pub fn render(
+pub(super) fn render(
     project: &Project,
     immediate: &[(&Workflow, &WorkflowPlan)],
     probes: &[String],
@@ -261,7 +261,7 @@ fn setup_job(project: &Project, probes: &[String]) -> Value {
 }
 
 /// The one job every OR-dependency shim invokes, with the gate as parameter.
-pub fn approve_job(project: &Project) -> Value {
+pub(super) fn approve_job(project: &Project) -> Value {
     let setup = &project.settings.setup;
     mapping(&[
         (

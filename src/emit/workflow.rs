@@ -15,12 +15,12 @@ use crate::model::{Project, Workflow};
 use crate::plan::{Node, NodeKind, WorkflowPlan};
 use crate::value::mapping;
 
-pub fn jobs(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Vec<Value> {
+pub(super) fn jobs(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Vec<Value> {
     continued_jobs(project, workflow, plan, &BTreeSet::new())
 }
 
 /// `jobs` of a continuation: the `stand_ins` run nothing, so they get no `context`.
-pub fn continued_jobs(
+pub(super) fn continued_jobs(
     project: &Project,
     workflow: &Workflow,
     plan: &WorkflowPlan,
@@ -37,7 +37,10 @@ pub fn continued_jobs(
 }
 
 /// Each node's `filters` exactly as `jobs` emits them (`None`: no filters).
-pub fn node_filters(workflow: &Workflow, plan: &WorkflowPlan) -> HashMap<String, Option<Value>> {
+pub(crate) fn node_filters(
+    workflow: &Workflow,
+    plan: &WorkflowPlan,
+) -> HashMap<String, Option<Value>> {
     let graph = Graph::new(plan);
     plan.nodes
         .iter()
@@ -187,6 +190,6 @@ fn filters(workflow: &Workflow, graph: &Graph, node: &Node) -> Option<Value> {
 }
 
 /// `filters: {tags: {only: /.*/}}`: every branch and every tag.
-pub fn every_tag() -> Value {
+pub(crate) fn every_tag() -> Value {
     mapping(&[("tags", mapping(&[("only", "/.*/".into())]))])
 }

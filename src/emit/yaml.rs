@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use serde_yaml::{Mapping, Value};
 
-pub fn to_string(value: &Value) -> Result<String, serde_yaml::Error> {
+pub(super) fn to_string(value: &Value) -> Result<String, serde_yaml::Error> {
     // Doubling from here costs less than walking the tree to size it first:
     // on a 1.3 MB document such a walk cost a quarter of the writer's time.
     let mut out = String::with_capacity(4096);

@@ -37,7 +37,7 @@ impl Source {
 }
 
 /// Credential plan plus the record of what has been offered.
-pub struct Credentials {
+pub(super) struct Credentials {
     plan: Vec<Source>,
     next: usize,
     user: Option<String>,
@@ -49,7 +49,7 @@ pub struct Credentials {
 impl Credentials {
     /// Plans the sources for `url` from `env`; nothing is read from the
     /// process environment.
-    pub fn plan(url: &RemoteUrl, env: &EnvSnapshot) -> Self {
+    pub(super) fn plan(url: &RemoteUrl, env: &EnvSnapshot) -> Self {
         let mut plan = Vec::new();
         let mut notes = Vec::new();
         match url.transport {
@@ -102,7 +102,7 @@ impl Credentials {
     }
 
     /// The `RemoteCallbacks::credentials` body.
-    pub fn next_credential(
+    pub(super) fn next_credential(
         &mut self,
         username_from_url: Option<&str>,
         allowed: CredentialType,
@@ -157,12 +157,12 @@ impl Credentials {
 
     /// True once every planned source has been offered and the callback
     /// had to refuse.
-    pub fn exhausted(&self) -> bool {
+    pub(super) fn exhausted(&self) -> bool {
         self.exhausted
     }
 
     /// What was tried or found missing, in order, for the error message.
-    pub fn tried(&self) -> Vec<String> {
+    pub(super) fn tried(&self) -> Vec<String> {
         self.attempts.iter().chain(&self.notes).cloned().collect()
     }
 }

@@ -9,14 +9,14 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use hmac::{Hmac, Mac};
 
 /// Decodes standard base64 (`+/`, optional `=` padding); `None` if malformed.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(super) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     STANDARD
         .decode(text)
         .or_else(|_| STANDARD_NO_PAD.decode(text))
         .ok()
 }
 
-pub fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
+pub(super) fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
     // HMAC takes keys of any length: `new_from_slice` cannot fail here.
     let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(key) else {
         return [0; 20];

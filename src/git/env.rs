@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// HTTPS token variables, in the order they are tried. The token is sent as
 /// the password with the user name `x-access-token` (GitHub's convention for
 /// app and Actions tokens; personal access tokens accept any user name).
-pub const TOKEN_VARS: [&str; 3] = ["CIGEN_GIT_TOKEN", "GITHUB_TOKEN", "GH_TOKEN"];
+pub(crate) const TOKEN_VARS: [&str; 3] = ["CIGEN_GIT_TOKEN", "GITHUB_TOKEN", "GH_TOKEN"];
 
 /// A read-only copy of the environment variables the git edge uses.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct EnvSnapshot {
 
 impl EnvSnapshot {
     /// Every variable the git edge reads; anything else is ignored.
-    pub const NAMES: [&'static str; 7] = [
+    pub(crate) const NAMES: [&'static str; 7] = [
         "HOME",
         "SSH_AUTH_SOCK",
         "CIRCLE_TAG",
@@ -57,7 +57,7 @@ impl EnvSnapshot {
     }
 
     /// The value of `name`, or `None` when unset or empty.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str)
     }
 

@@ -94,7 +94,7 @@ impl fmt::Display for GitError {
 impl std::error::Error for GitError {}
 
 /// Removes URL userinfo and every token value in `env` from `text`.
-pub fn scrub(text: &str, env: &EnvSnapshot) -> String {
+pub(super) fn scrub(text: &str, env: &EnvSnapshot) -> String {
     let mut out = redact(text);
     for secret in env.secrets() {
         out = out.replace(secret, "***");
@@ -103,7 +103,7 @@ pub fn scrub(text: &str, env: &EnvSnapshot) -> String {
 }
 
 /// Wraps a libgit2 error as `Other`, with context, scrubbed.
-pub fn other(context: &str, error: &git2::Error, env: &EnvSnapshot) -> GitError {
+pub(super) fn other(context: &str, error: &git2::Error, env: &EnvSnapshot) -> GitError {
     GitError::Other(scrub(&format!("{context}: {}", error.message()), env))
 }
 

@@ -14,10 +14,10 @@ use super::env::EnvSnapshot;
 use super::error::{GitError, other};
 
 /// Trailer key marking cigen's own commits; value `true`.
-pub const TRAILER_KEY: &str = "Cigen-Self-Check";
+pub(crate) const TRAILER_KEY: &str = "Cigen-Self-Check";
 
 /// The short name of the checked-out branch, once every refusal has passed.
-pub fn preflight(repo: &Repository, env: &EnvSnapshot) -> Result<String, GitError> {
+pub(super) fn preflight(repo: &Repository, env: &EnvSnapshot) -> Result<String, GitError> {
     if let Some(tag) = env.get("CIRCLE_TAG") {
         return Err(GitError::TagBuild(tag.to_string()));
     }
@@ -61,7 +61,7 @@ fn is_fork_pr_branch(name: &str) -> bool {
 }
 
 /// The message of the commit HEAD points to.
-pub fn head_message(repo: &Repository, env: &EnvSnapshot) -> Result<String, GitError> {
+pub(super) fn head_message(repo: &Repository, env: &EnvSnapshot) -> Result<String, GitError> {
     let commit = repo
         .head()
         .and_then(|head| head.peel_to_commit())
@@ -70,7 +70,7 @@ pub fn head_message(repo: &Repository, env: &EnvSnapshot) -> Result<String, GitE
 }
 
 /// True when `message` ends with a `Cigen-Self-Check: true` trailer.
-pub fn is_self_check_message(message: &str) -> bool {
+pub(super) fn is_self_check_message(message: &str) -> bool {
     git2::message_trailers_strs(message).is_ok_and(|trailers| {
         trailers.iter().any(|(key, value)| {
             key.eq_ignore_ascii_case(TRAILER_KEY) && value.trim().eq_ignore_ascii_case("true")

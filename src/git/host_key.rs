@@ -21,7 +21,7 @@ use super::known_hosts::{HostKeyVerdict, classify};
 use super::remote_url::RemoteUrl;
 
 /// State of the host-key check for one push.
-pub struct HostKeyCheck {
+pub(super) struct HostKeyCheck {
     known_hosts: Option<PathBuf>,
     /// `host` or `[host]:port`, as known_hosts spells it.
     name: String,
@@ -29,7 +29,7 @@ pub struct HostKeyCheck {
 }
 
 impl HostKeyCheck {
-    pub fn new(url: &RemoteUrl, env: &EnvSnapshot) -> Self {
+    pub(super) fn new(url: &RemoteUrl, env: &EnvSnapshot) -> Self {
         Self {
             known_hosts: env.ssh_dir().map(|dir| dir.join("known_hosts")),
             name: url.known_hosts_name(),
@@ -39,7 +39,7 @@ impl HostKeyCheck {
 
     /// The callback body; the host name comes from the parsed remote URL,
     /// which is what libgit2 connected to.
-    pub fn check(&mut self, cert: &Cert<'_>) -> Result<CertificateCheckStatus, git2::Error> {
+    pub(super) fn check(&mut self, cert: &Cert<'_>) -> Result<CertificateCheckStatus, git2::Error> {
         let Some(hostkey) = cert.as_hostkey() else {
             return Ok(CertificateCheckStatus::CertificatePassthrough);
         };
@@ -63,7 +63,7 @@ impl HostKeyCheck {
     }
 
     /// The host name (known_hosts form) and verdict, once the callback ran.
-    pub fn verdict(&self) -> Option<(&str, HostKeyVerdict)> {
+    pub(super) fn verdict(&self) -> Option<(&str, HostKeyVerdict)> {
         self.verdict
             .as_ref()
             .map(|(name, verdict)| (name.as_str(), *verdict))

@@ -12,7 +12,7 @@ use super::digest::{base64_decode, hmac_sha1};
 
 /// The result of looking a presented host key up in `known_hosts`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostKeyVerdict {
+pub(super) enum HostKeyVerdict {
     /// Some line for this host carries exactly this key.
     Match,
     /// No line for this host carries a key of this type.
@@ -24,7 +24,7 @@ pub enum HostKeyVerdict {
 }
 
 /// Looks `key_blob` up for `host` (already in `[host]:port` form if needed).
-pub fn classify(known_hosts: &str, host: &str, key_blob: &[u8]) -> HostKeyVerdict {
+pub(super) fn classify(known_hosts: &str, host: &str, key_blob: &[u8]) -> HostKeyVerdict {
     let host = host.to_ascii_lowercase();
     let key_type = blob_key_type(key_blob);
     let mut same_type_seen = false;
@@ -51,7 +51,7 @@ pub fn classify(known_hosts: &str, host: &str, key_blob: &[u8]) -> HostKeyVerdic
 }
 
 /// The algorithm name at the start of an SSH public key blob.
-pub fn blob_key_type(blob: &[u8]) -> Option<&str> {
+pub(super) fn blob_key_type(blob: &[u8]) -> Option<&str> {
     let len_bytes: [u8; 4] = blob.get(..4)?.try_into().ok()?;
     let len = usize::try_from(u32::from_be_bytes(len_bytes)).ok()?;
     std::str::from_utf8(blob.get(4..4 + len)?).ok()

@@ -31,9 +31,9 @@ use std::path::Path;
 use git2::Repository;
 
 pub use commit::{AUTHOR_EMAIL, AUTHOR_NAME};
-pub use env::{EnvSnapshot, TOKEN_VARS};
+pub use env::EnvSnapshot;
+pub(crate) use env::TOKEN_VARS;
 pub use error::GitError;
-pub use guard::TRAILER_KEY;
 
 /// A request to commit and push one regenerated file.
 #[derive(Clone, Copy, Debug)]
@@ -83,14 +83,6 @@ pub fn commit_and_push(req: &SelfCheckCommit) -> Result<PushOutcome, GitError> {
             Err(error)
         }
     }
-}
-
-/// True when HEAD's commit message carries `Cigen-Self-Check: true`.
-pub fn head_is_self_check_commit(repo_dir: &Path) -> Result<bool, GitError> {
-    let env = EnvSnapshot::default();
-    let repo = open(repo_dir, &env)?;
-    let message = guard::head_message(&repo, &env)?;
-    Ok(guard::is_self_check_message(&message))
 }
 
 fn open(repo_dir: &Path, env: &EnvSnapshot) -> Result<Repository, GitError> {

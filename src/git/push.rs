@@ -18,11 +18,15 @@ use super::known_hosts::HostKeyVerdict;
 use super::remote_url::RemoteUrl;
 
 /// The remote cigen pushes to.
-pub const REMOTE: &str = "origin";
+pub(super) const REMOTE: &str = "origin";
 
 /// Pushes `refs/heads/<branch>` to the same name on origin; returns the
 /// redacted push URL.
-pub fn push_branch(repo: &Repository, branch: &str, env: &EnvSnapshot) -> Result<String, GitError> {
+pub(super) fn push_branch(
+    repo: &Repository,
+    branch: &str,
+    env: &EnvSnapshot,
+) -> Result<String, GitError> {
     let mut remote = repo
         .find_remote(REMOTE)
         .map_err(|e| other("cannot find the remote named origin", &e, env))?;

@@ -8,7 +8,7 @@
 
 /// How git reaches the remote, as far as credentials and host keys go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
+pub(super) enum Transport {
     Ssh,
     Http,
     Local,
@@ -17,7 +17,7 @@ pub enum Transport {
 
 /// A parsed remote URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemoteUrl {
+pub(super) struct RemoteUrl {
     raw: String,
     pub transport: Transport,
     /// User name from the URL, e.g. `git` in `git@github.com:org/repo`.
@@ -28,7 +28,7 @@ pub struct RemoteUrl {
 }
 
 impl RemoteUrl {
-    pub fn parse(raw: &str) -> Self {
+    pub(super) fn parse(raw: &str) -> Self {
         let (transport, rest) = match raw.split_once("://") {
             Some((scheme, rest)) => (scheme_transport(scheme), Some(rest)),
             None if is_scp_like(raw) => (Transport::Ssh, None),
@@ -62,7 +62,7 @@ impl RemoteUrl {
     }
 
     /// The host as `known_hosts` spells it: `host`, or `[host]:port` off port 22.
-    pub fn known_hosts_name(&self) -> String {
+    pub(super) fn known_hosts_name(&self) -> String {
         match self.port {
             Some(port) if port != 22 => format!("[{}]:{port}", self.host),
             _ => self.host.clone(),
@@ -70,13 +70,13 @@ impl RemoteUrl {
     }
 
     /// The URL with any userinfo replaced by `***`.
-    pub fn redacted(&self) -> String {
+    pub(super) fn redacted(&self) -> String {
         redact(&self.raw)
     }
 }
 
 /// Replaces the userinfo of every URL-looking span in `text` with `***`.
-pub fn redact(text: &str) -> String {
+pub(super) fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (index, word) in text.split(' ').enumerate() {
         if index > 0 {

@@ -16,13 +16,13 @@ const STANDARD_NAMES: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
 
 /// Usable key files plus one note per file that was found but skipped.
 #[derive(Debug, Default)]
-pub struct KeyScan {
+pub(super) struct KeyScan {
     pub usable: Vec<PathBuf>,
     pub skipped: Vec<String>,
 }
 
 /// Scans `ssh_dir` for candidate private keys.
-pub fn scan(ssh_dir: &Path) -> KeyScan {
+pub(super) fn scan(ssh_dir: &Path) -> KeyScan {
     let mut candidates: Vec<PathBuf> = STANDARD_NAMES
         .iter()
         .map(|name| ssh_dir.join(name))

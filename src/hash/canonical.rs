@@ -11,13 +11,13 @@ use serde_yaml::Value;
 
 /// A value with no canonical form, and where it sits (`steps[2].run`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CanonicalError {
+pub(crate) struct CanonicalError {
     pub path: String,
     pub message: String,
 }
 
 /// The canonical JSON bytes of `value`.
-pub fn to_json(value: &Value) -> Result<Vec<u8>, CanonicalError> {
+pub(crate) fn to_json(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     let json = convert(value, "")?;
     serde_json::to_vec(&json).map_err(|err| CanonicalError {
         path: String::new(),

@@ -31,7 +31,7 @@ pub(crate) struct StatData {
 impl Stamp {
     /// From the seconds libgit2 reports (a signed view of git's unsigned
     /// 32-bit field) and nanoseconds.
-    pub fn new(sec: i64, nsec: u32) -> Stamp {
+    pub(super) fn new(sec: i64, nsec: u32) -> Stamp {
         // Truncation is deliberate: git stores the low 32 bits.
         Stamp {
             sec: sec as u32,
@@ -41,7 +41,7 @@ impl Stamp {
 
     /// The modification time of `meta`.
     #[cfg(unix)]
-    pub fn modified(meta: &Metadata) -> Stamp {
+    pub(super) fn modified(meta: &Metadata) -> Stamp {
         use std::os::unix::fs::MetadataExt;
         Stamp::new(meta.mtime(), u32::try_from(meta.mtime_nsec()).unwrap_or(0))
     }

@@ -35,7 +35,7 @@ pub(crate) type Chain = Option<Arc<DirRules>>;
 
 impl Excludes {
     /// `exclude_file` is `info/exclude` inside a work tree, `None` outside.
-    pub fn load(root: &Path, exclude_file: Option<&Path>) -> Excludes {
+    pub(super) fn load(root: &Path, exclude_file: Option<&Path>) -> Excludes {
         // Unreadable or malformed lines are skipped, as git skips them.
         let repo = match exclude_file {
             Some(file) if file.is_file() => {
@@ -51,7 +51,7 @@ impl Excludes {
 
     /// No rules at all (tests).
     #[cfg(test)]
-    pub fn none() -> Excludes {
+    pub(super) fn none() -> Excludes {
         Excludes {
             repo: Gitignore::empty(),
             global: Gitignore::empty(),
@@ -60,7 +60,7 @@ impl Excludes {
 
     /// Whether the untracked `rel` (a directory if `is_dir`) is ignored
     /// under `chain`.
-    pub fn is_ignored(&self, chain: &Chain, rel: &[u8], is_dir: bool) -> bool {
+    pub(super) fn is_ignored(&self, chain: &Chain, rel: &[u8], is_dir: bool) -> bool {
         let mut node = chain.as_deref();
         while let Some(rules) = node {
             let below = if rules.dir.is_empty() {

@@ -61,7 +61,7 @@ const MODE_DIRECTORY: u32 = 0o040000;
 
 impl GitIndex {
     /// Reads the index file at `path`; a missing file is an empty index.
-    pub fn read(path: &Path) -> Result<GitIndex, HashError> {
+    pub(super) fn read(path: &Path) -> Result<GitIndex, HashError> {
         let mut file = match std::fs::File::open(path) {
             Ok(file) => file,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -85,7 +85,7 @@ impl GitIndex {
     }
 
     /// The path of entry `at`.
-    pub fn path(&self, at: usize) -> &[u8] {
+    pub(super) fn path(&self, at: usize) -> &[u8] {
         self.path_of(&self.entries[at])
     }
 
@@ -95,19 +95,19 @@ impl GitIndex {
 
     /// Position of `path` among the entries, if tracked.
     #[cfg(test)]
-    pub fn find(&self, path: &[u8]) -> Option<usize> {
+    pub(super) fn find(&self, path: &[u8]) -> Option<usize> {
         self.entries
             .binary_search_by(|entry| self.path_of(entry).cmp(path))
             .ok()
     }
 
     /// End of the run of entries from `from` whose paths start with `prefix`.
-    pub fn end_of_prefix(&self, from: usize, end: usize, prefix: &[u8]) -> usize {
+    pub(super) fn end_of_prefix(&self, from: usize, end: usize, prefix: &[u8]) -> usize {
         from + self.entries[from..end].partition_point(|e| self.path_of(e).starts_with(prefix))
     }
 
     /// The range of entries whose path lies below directory `dir` ("" = all).
-    pub fn range_within(&self, dir: &[u8]) -> std::ops::Range<usize> {
+    pub(super) fn range_within(&self, dir: &[u8]) -> std::ops::Range<usize> {
         if dir.is_empty() {
             return 0..self.entries.len();
         }

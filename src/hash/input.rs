@@ -8,8 +8,6 @@
 pub struct HashInput {
     /// Variant id, e.g. `build_app_image_amd64`; unique within one call.
     pub variant_id: String,
-    /// Job id without the arch suffix, e.g. `build_app_image`.
-    pub job_name: String,
     /// Architecture, e.g. `amd64`.
     pub arch: String,
     /// Canonical rendered job bytes (image, steps, env, resource class …).

@@ -101,7 +101,7 @@
 //! instead of once per variant — the same information, hashed less often.
 
 mod blob;
-pub mod canonical;
+pub(crate) mod canonical;
 mod digest;
 mod error;
 mod files;

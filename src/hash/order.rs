@@ -112,7 +112,6 @@ mod tests {
     fn input(id: &str, upstream: &[&str]) -> HashInput {
         HashInput {
             variant_id: id.into(),
-            job_name: id.into(),
             arch: "amd64".into(),
             canonical_job: Vec::new(),
             patterns: Vec::new(),

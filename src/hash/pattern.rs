@@ -36,7 +36,7 @@ impl Patterns {
     /// Validates and compiles every pattern of every input. Returns the
     /// compiled set and, per input, the ids of its patterns (deduplicated,
     /// sorted).
-    pub fn compile(inputs: &[HashInput]) -> Result<(Patterns, Vec<Vec<usize>>), HashError> {
+    pub(super) fn compile(inputs: &[HashInput]) -> Result<(Patterns, Vec<Vec<usize>>), HashError> {
         let mut ids: IndexMap<&str, usize> = IndexMap::new();
         let mut builder = GlobSetBuilder::new();
         let mut scopes = Vec::new();
@@ -78,7 +78,7 @@ impl Patterns {
 
     /// Ids of the patterns matching `path` (relative, `/`-separated), into
     /// `out` (cleared first).
-    pub fn matches_into(&self, path: &[u8], out: &mut Vec<usize>) {
+    pub(super) fn matches_into(&self, path: &[u8], out: &mut Vec<usize>) {
         self.set
             .matches_candidate_into(&Candidate::from_bytes(path), out);
     }
@@ -86,14 +86,14 @@ impl Patterns {
     /// Whether the walk must descend into directory `dir` (relative path,
     /// no trailing slash): it lies on the way to a scope, or inside one
     /// that reaches deeper than its own files.
-    pub fn wants_dir(&self, dir: &[u8]) -> bool {
+    pub(super) fn wants_dir(&self, dir: &[u8]) -> bool {
         self.scopes.iter().any(|scope| {
             is_within(&scope.dir, dir) || (scope.recursive && is_within(dir, &scope.dir))
         })
     }
 
     /// Whether files directly in directory `dir` can lie in any scope.
-    pub fn may_hold_files_in(&self, dir: &[u8]) -> bool {
+    pub(super) fn may_hold_files_in(&self, dir: &[u8]) -> bool {
         self.scopes.iter().any(|scope| {
             dir == scope.dir.as_slice() || (scope.recursive && is_within(dir, &scope.dir))
         })
@@ -178,7 +178,6 @@ mod tests {
     fn input(patterns: &[&str]) -> HashInput {
         HashInput {
             variant_id: "v".into(),
-            job_name: "v".into(),
             arch: "amd64".into(),
             canonical_job: Vec::new(),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),

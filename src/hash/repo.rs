@@ -19,11 +19,11 @@ pub(crate) struct GitDirs {
 }
 
 impl GitDirs {
-    pub fn index_file(&self) -> PathBuf {
+    pub(super) fn index_file(&self) -> PathBuf {
         self.git_dir.join("index")
     }
 
-    pub fn exclude_file(&self) -> PathBuf {
+    pub(super) fn exclude_file(&self) -> PathBuf {
         self.common_dir.join("info").join("exclude")
     }
 }

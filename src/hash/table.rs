@@ -26,7 +26,7 @@ pub(crate) struct FileTable {
 
 impl FileTable {
     /// An empty table for `pattern_count` patterns.
-    pub fn new(pattern_count: usize, capacity: usize) -> FileTable {
+    pub(super) fn new(pattern_count: usize, capacity: usize) -> FileTable {
         let words = pattern_count.div_ceil(64).max(1);
         FileTable {
             paths: Vec::new(),
@@ -37,13 +37,13 @@ impl FileTable {
     }
 
     /// u64 words per bit set.
-    pub fn words(&self) -> usize {
+    pub(super) fn words(&self) -> usize {
         self.words
     }
 
     /// Appends a row; `bits` must be `words()` long. Rows must arrive in
     /// byte order of path.
-    pub fn push(&mut self, path: &[u8], mode: u32, id: ObjectId, bits: &[u64]) -> usize {
+    pub(super) fn push(&mut self, path: &[u8], mode: u32, id: ObjectId, bits: &[u64]) -> usize {
         let start = self.paths.len();
         self.paths.extend_from_slice(path);
         self.files.push(FileRecord {
@@ -56,14 +56,14 @@ impl FileTable {
         self.files.len() - 1
     }
 
-    pub fn path(&self, row: usize) -> &[u8] {
+    pub(super) fn path(&self, row: usize) -> &[u8] {
         let file = &self.files[row];
         &self.paths[file.start..file.end]
     }
 
     /// For every pattern, the set of rows it matched (a bit per row):
     /// the transpose of the per-row bit sets, built in one pass.
-    pub fn rows_by_pattern(&self, pattern_count: usize) -> RowSets {
+    pub(super) fn rows_by_pattern(&self, pattern_count: usize) -> RowSets {
         let row_words = self.files.len().div_ceil(64);
         let mut per_pattern = vec![vec![0u64; row_words]; pattern_count];
         for (row, bits) in self.bits.chunks(self.words).enumerate() {
@@ -93,14 +93,14 @@ pub(crate) struct RowSets {
 
 impl RowSets {
     /// How many rows pattern `id` matched.
-    pub fn hits(&self, id: usize) -> usize {
+    pub(super) fn hits(&self, id: usize) -> usize {
         self.per_pattern
             .get(id)
             .map_or(0, |rows| rows.iter().map(|w| w.count_ones() as usize).sum())
     }
 
     /// The rows matched by any of `ids`, ascending (so in path order).
-    pub fn union(&self, ids: &[usize]) -> Vec<usize> {
+    pub(super) fn union(&self, ids: &[usize]) -> Vec<usize> {
         let mut any = vec![0u64; self.row_words];
         for rows in ids.iter().filter_map(|&id| self.per_pattern.get(id)) {
             any.iter_mut().zip(rows).for_each(|(a, r)| *a |= r);

@@ -19,7 +19,7 @@ use crate::error::{ConfigError, Result, suggest};
 /// pipeline's id and number, when its trigger was received, the id of the
 /// GitLab event and the whole webhook body. A hashed job using one can
 /// never skip.
-pub const PER_PIPELINE: &[&str] = &[
+pub(super) const PER_PIPELINE: &[&str] = &[
     "pipeline.id",
     "pipeline.number",
     "pipeline.trigger.received_at",
@@ -28,7 +28,7 @@ pub const PER_PIPELINE: &[&str] = &[
     "pipeline.trigger_parameters.webhook.body",
 ];
 
-pub fn check(
+pub(super) fn check(
     loaded: &Loaded,
     settings: &Settings,
     workflows: &[Workflow],

@@ -9,11 +9,11 @@ use super::{Job, is_valid_name, record_id};
 use crate::error::{ConfigError, Result};
 
 /// Longest job name cigen writes.
-pub const MAX_NAME: usize = 128;
+pub(super) const MAX_NAME: usize = 128;
 
 /// Why a job id cigen composes (`<id>_<arch>`, `approve_<id>`, …) is not a
 /// valid job name, or `None` when it is.
-pub fn invalid_id(id: &str) -> Option<String> {
+pub(super) fn invalid_id(id: &str) -> Option<String> {
     if is_valid_name(id) {
         return None;
     }
@@ -33,7 +33,10 @@ pub fn invalid_id(id: &str) -> Option<String> {
 /// The ids cigen composes for a job — its variants `<id>_<arch>` and its
 /// gate `approve_<id>` — are valid CircleCI job names; the error points at
 /// what made the id.
-pub fn check_ids(job: &Job, error: impl Fn(&[&str], Option<&str>) -> ConfigError) -> Result<()> {
+pub(super) fn check_ids(
+    job: &Job,
+    error: impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> Result<()> {
     for arch in &job.archs {
         if let Some(why) = invalid_id(&job.variant_id(arch)) {
             let at = if job.multi_arch() {
@@ -59,7 +62,7 @@ pub fn check_ids(job: &Job, error: impl Fn(&[&str], Option<&str>) -> ConfigError
 
 /// The record jobs `<variant>_record` of a parallel hashed job (dynamic
 /// workflow only) are valid job names; the error points at `parallelism`.
-pub fn check_record_ids(
+pub(super) fn check_record_ids(
     job: &Job,
     error: impl Fn(&[&str], Option<&str>) -> ConfigError,
 ) -> Result<()> {

@@ -25,7 +25,7 @@ const JOB_STATUSES: &[&str] = &[
     "terminal",
 ];
 
-pub fn build_workflow(
+pub(super) fn build_workflow(
     loaded: &Loaded,
     settings: &Settings,
     commands: &IndexMap<String, Value>,
@@ -420,7 +420,6 @@ fn build_job(
 
     let built = Job {
         id: job_id(&raw.stage, &raw.name),
-        name: raw.name.clone(),
         stage: raw.stage.clone(),
         file,
         line,

@@ -10,14 +10,14 @@ mod ids;
 mod job;
 mod job_shapes;
 mod or_dependency;
-pub mod refs;
+pub(crate) mod refs;
 mod requires;
-pub mod settings;
+pub(crate) mod settings;
 mod shape;
 mod shape_text;
 mod source_pattern;
 mod step_shapes;
-pub mod steps;
+pub(crate) mod steps;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,22 +25,22 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
-pub use refs::Refs;
-pub use requires::Target;
-pub use settings::Settings;
+pub(crate) use refs::Refs;
+pub(crate) use requires::Target;
+pub(crate) use settings::Settings;
 
 use crate::config::Loaded;
 use crate::error::{ConfigError, Result, suggest};
 
 #[derive(Debug, Clone)]
 pub struct Project {
-    pub root: PathBuf,
-    pub settings: Settings,
+    pub(crate) root: PathBuf,
+    pub(crate) settings: Settings,
     /// Command name -> CircleCI command body (steps normalised), sorted by name.
-    pub commands: IndexMap<String, Value>,
+    pub(crate) commands: IndexMap<String, Value>,
     /// Sorted by name.
     pub workflows: Vec<Workflow>,
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,18 +51,18 @@ pub struct Workflow {
     /// Position in declaration order: the `.cigen/workflows/` directories
     /// by name, then `cigen.yml`'s `workflows:` as written. Of two immediate
     /// workflows whose parameters are both true, the first declared runs.
-    pub declared: usize,
-    pub when: Option<Value>,
+    pub(crate) declared: usize,
+    pub(crate) when: Option<Value>,
     /// Declared order; the default stage (jobs directly in `jobs/`) is not listed.
-    pub stages: Vec<Stage>,
+    pub(crate) stages: Vec<Stage>,
     /// In stage order (default stage first), then by id.
-    pub jobs: Vec<Job>,
+    pub(crate) jobs: Vec<Job>,
     /// Job id -> position in `jobs`.
     index: HashMap<String, usize>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Stage {
+pub(crate) struct Stage {
     pub name: String,
     pub requires: Vec<String>,
     /// `approval: true`. Off for a stage with no jobs that nothing requires:
@@ -77,10 +77,9 @@ pub struct Stage {
 }
 
 #[derive(Debug, Clone)]
-pub struct Job {
+pub(crate) struct Job {
     /// `<stage>_<name>`, or `<name>` in the default stage.
     pub id: String,
-    pub name: String,
     pub stage: Option<String>,
     /// Where the job was written, for errors raised downstream.
     pub file: PathBuf,
@@ -114,7 +113,7 @@ pub struct Job {
 }
 
 #[derive(Debug, Clone)]
-pub struct Requirement {
+pub(crate) struct Requirement {
     pub target: Target,
     /// CircleCI job statuses (`[success, failed, canceled]`); `None` means success.
     pub statuses: Option<Vec<String>>,
@@ -122,13 +121,13 @@ pub struct Requirement {
 
 /// One entry of `requires_any`, with the line it was written on.
 #[derive(Debug, Clone)]
-pub struct Trigger {
+pub(crate) struct Trigger {
     pub target: Target,
     pub line: Option<usize>,
 }
 
 impl Job {
-    pub fn hashed(&self) -> bool {
+    pub(crate) fn hashed(&self) -> bool {
         !self.source_files.is_empty()
     }
 
@@ -137,7 +136,7 @@ impl Job {
     /// so a passing container says nothing about the others. A value that
     /// is not an integer (`<< pipeline.parameters.n >>`) may be anything at
     /// run time: it counts as parallel.
-    pub fn parallel(&self) -> bool {
+    pub(crate) fn parallel(&self) -> bool {
         self.executor
             .iter()
             .find(|(key, _)| key == "parallelism")
@@ -146,15 +145,15 @@ impl Job {
 
     /// A hashed job of the dynamic workflow records its own success in its
     /// last steps, unless it is parallel: then its `<id>_record` job does.
-    pub fn records_apart(&self) -> bool {
+    pub(crate) fn records_apart(&self) -> bool {
         self.hashed() && self.parallel()
     }
 
-    pub fn multi_arch(&self) -> bool {
+    pub(crate) fn multi_arch(&self) -> bool {
         self.archs.len() > 1
     }
 
-    pub fn variant_id(&self, arch: &str) -> String {
+    pub(crate) fn variant_id(&self, arch: &str) -> String {
         if self.multi_arch() {
             format!("{}_{arch}", self.id)
         } else {
@@ -162,22 +161,22 @@ impl Job {
         }
     }
 
-    pub fn gate_id(&self) -> String {
+    pub(crate) fn gate_id(&self) -> String {
         format!("approve_{}", self.id)
     }
 
     /// The shim that approves this job's gate once `target` passes.
-    pub fn shim_id(&self, target: &Target) -> String {
+    pub(crate) fn shim_id(&self, target: &Target) -> String {
         format!("{}_after_{}", self.gate_id(), target.name())
     }
 }
 
 impl Workflow {
-    pub fn stage(&self, name: &str) -> Option<&Stage> {
+    pub(crate) fn stage(&self, name: &str) -> Option<&Stage> {
         self.stages.iter().find(|stage| stage.name == name)
     }
 
-    pub fn job(&self, id: &str) -> Option<&Job> {
+    pub(crate) fn job(&self, id: &str) -> Option<&Job> {
         self.index.get(id).map(|index| &self.jobs[*index])
     }
 
@@ -218,18 +217,18 @@ impl Workflow {
 }
 
 impl Project {
-    pub fn workflow(&self, name: &str) -> Option<&Workflow> {
+    pub(crate) fn workflow(&self, name: &str) -> Option<&Workflow> {
         self.workflows.iter().find(|workflow| workflow.name == name)
     }
 
-    pub fn dynamic_workflow(&self) -> Option<&Workflow> {
+    pub(crate) fn dynamic_workflow(&self) -> Option<&Workflow> {
         self.workflow(&self.settings.dynamic_workflow)
     }
 }
 
 /// The id of the job that records variant `variant`'s success (a parallel
 /// hashed job, DESIGN §3).
-pub fn record_id(variant: &str) -> String {
+pub(crate) fn record_id(variant: &str) -> String {
     format!("{variant}_record")
 }
 
@@ -237,7 +236,7 @@ pub fn record_id(variant: &str) -> String {
 /// `_` and `-`, no spaces
 /// (<https://circleci.com/docs/guides/orchestrate/jobs-steps/#job-naming>);
 /// cigen also keeps them to `ids::MAX_NAME` characters.
-pub fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')

@@ -8,7 +8,7 @@ use super::settings::Settings;
 use crate::config::{Loaded, LoadedJob};
 use crate::error::Result;
 
-pub fn check(
+pub(super) fn check(
     loaded: &Loaded,
     settings: &Settings,
     job: &LoadedJob,

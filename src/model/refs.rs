@@ -12,10 +12,10 @@ use serde_yaml::Value;
 
 /// CircleCI variables that name this commit, build or workflow: what a job
 /// makes under such a name never exists when the job is skipped.
-pub const COMMIT_BOUND: &[&str] = &["CIRCLE_SHA1", "CIRCLE_BUILD_NUM", "CIRCLE_WORKFLOW_ID"];
+pub(crate) const COMMIT_BOUND: &[&str] = &["CIRCLE_SHA1", "CIRCLE_BUILD_NUM", "CIRCLE_WORKFLOW_ID"];
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Refs {
+pub(crate) struct Refs {
     /// Declared orb aliases used as `<alias>/<element>`.
     pub orbs: BTreeSet<String>,
     /// Pipeline values by full name (`pipeline.git.branch`).
@@ -26,12 +26,12 @@ pub struct Refs {
 
 impl Refs {
     /// The pipeline values, sorted: what a record step checks.
-    pub fn pipeline_list(&self) -> Vec<String> {
+    pub(crate) fn pipeline_list(&self) -> Vec<String> {
         self.pipeline.iter().cloned().collect()
     }
 
     /// Scans `value` and everything inside it. `orbs` are the declared aliases.
-    pub fn scan(&mut self, value: &Value, orbs: &[String]) {
+    pub(crate) fn scan(&mut self, value: &Value, orbs: &[String]) {
         match value {
             Value::String(text) => self.text(text, orbs),
             Value::Sequence(items) => items.iter().for_each(|item| self.scan(item, orbs)),
@@ -103,7 +103,7 @@ fn templates(text: &str) -> impl Iterator<Item = &str> {
 /// `CIGEN_PIPELINE_<name without "pipeline.", dots as underscores>` for
 /// the others (`pipeline.git.branch` → `CIGEN_PIPELINE_git_branch`). Any
 /// character a shell variable name cannot hold (`-`) becomes `_` too.
-pub fn env_name(name: &str) -> String {
+pub(crate) fn env_name(name: &str) -> String {
     let (prefix, rest) = match name.strip_prefix("pipeline.parameters.") {
         Some(parameter) => ("CIGEN_PARAM_", parameter),
         None => (
@@ -119,7 +119,7 @@ pub fn env_name(name: &str) -> String {
 }
 
 /// Every `pipeline.<a>.<b>…` name in an expression, as written.
-pub fn pipeline_names(expression: &str) -> Vec<String> {
+pub(crate) fn pipeline_names(expression: &str) -> Vec<String> {
     let bytes = expression.as_bytes();
     let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
     let mut names = vec![];
@@ -154,7 +154,7 @@ pub fn pipeline_names(expression: &str) -> Vec<String> {
 
 /// Whether `text` expands the variable: `$NAME` not followed by a name
 /// character, or `${NAME}` / `${NAME:-…}` and the like.
-pub fn uses_variable(text: &str, name: &str) -> bool {
+pub(crate) fn uses_variable(text: &str, name: &str) -> bool {
     let plain = format!("${name}");
     let braced = format!("${{{name}");
     let follows_name =

@@ -9,7 +9,7 @@ use super::{Job, Stage};
 use crate::error::suggest;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// A job; `arch` set when one variant of a multi-arch job is named.
     Job {
         id: String,
@@ -21,7 +21,7 @@ pub enum Target {
 
 impl Target {
     /// The name the target is written as, and part of a shim id (`approve_<id>_after_<name>`).
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Target::Job {
                 id,
@@ -34,13 +34,13 @@ impl Target {
     }
 }
 
-pub struct Resolver {
+pub(super) struct Resolver {
     /// Every name a requirement may use, built once: lookups are O(1).
     names: HashMap<String, Target>,
 }
 
 impl Resolver {
-    pub fn new<'a>(stages: &[Stage], jobs: impl Iterator<Item = &'a Job>) -> Resolver {
+    pub(super) fn new<'a>(stages: &[Stage], jobs: impl Iterator<Item = &'a Job>) -> Resolver {
         let mut names = HashMap::new();
         for stage in stages.iter().filter(|s| s.approval) {
             names.insert(
@@ -70,7 +70,7 @@ impl Resolver {
     }
 
     /// The target `name` means for `from`, or the "did you mean" hint.
-    pub fn resolve(&self, name: &str, from: &Job) -> Result<Target, Option<String>> {
+    pub(super) fn resolve(&self, name: &str, from: &Job) -> Result<Target, Option<String>> {
         let target = self.lookup(name).or_else(|| {
             from.stage
                 .as_ref()

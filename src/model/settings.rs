@@ -14,7 +14,7 @@ use crate::error::{Result, suggest};
 use crate::value::mapping;
 
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub dynamic_workflow: String,
     pub setup: Setup,
     /// Parameter name -> CircleCI parameter definition, declared order.
@@ -28,7 +28,7 @@ pub struct Settings {
 }
 
 #[derive(Debug, Clone)]
-pub struct Setup {
+pub(crate) struct Setup {
     pub image: String,
     pub resource_class: String,
     pub self_check: bool,
@@ -46,7 +46,7 @@ pub struct Setup {
 
 /// What the continuation makes of a skipped job (`setup.skipped_jobs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkippedJobs {
+pub(crate) enum SkippedJobs {
     /// A `type: no-op` stand-in under the same name: nothing is rewired.
     NoOp,
     /// Removed, its dependents rewired to its nearest kept ancestors
@@ -55,7 +55,7 @@ pub enum SkippedJobs {
 }
 
 impl Settings {
-    pub fn default_arch(&self) -> String {
+    pub(crate) fn default_arch(&self) -> String {
         self.architectures
             .keys()
             .next()
@@ -64,7 +64,7 @@ impl Settings {
     }
 }
 
-pub fn build(loaded: &Loaded) -> Result<Settings> {
+pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     let raw = &loaded.project;
     if let Some(provider) = &raw.provider
         && provider != "circleci"

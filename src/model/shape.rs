@@ -65,7 +65,7 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    pub const fn new(name: &'static str, fields: &'static [(&'static str, Shape)]) -> Table {
+    pub(super) const fn new(name: &'static str, fields: &'static [(&'static str, Shape)]) -> Table {
         Table {
             name,
             fields,
@@ -76,27 +76,27 @@ impl Table {
         }
     }
 
-    pub const fn required(mut self, keys: &'static [&'static str]) -> Table {
+    pub(super) const fn required(mut self, keys: &'static [&'static str]) -> Table {
         self.required = keys;
         self
     }
 
-    pub const fn one_of(mut self, keys: &'static [&'static str]) -> Table {
+    pub(super) const fn one_of(mut self, keys: &'static [&'static str]) -> Table {
         self.one_of = keys;
         self
     }
 
-    pub const fn needs(mut self, pairs: &'static [(&'static str, &'static str)]) -> Table {
+    pub(super) const fn needs(mut self, pairs: &'static [(&'static str, &'static str)]) -> Table {
         self.needs = pairs;
         self
     }
 
-    pub const fn open(mut self) -> Table {
+    pub(super) const fn open(mut self) -> Table {
         self.open = true;
         self
     }
 
-    pub fn field(&self, key: &str) -> Option<&'static Shape> {
+    pub(super) fn field(&self, key: &str) -> Option<&'static Shape> {
         self.fields.iter().find(|(k, _)| *k == key).map(|(_, s)| s)
     }
 }
@@ -110,7 +110,7 @@ pub(crate) struct Fault {
 }
 
 impl Fault {
-    pub fn new(message: impl Into<String>) -> Fault {
+    pub(crate) fn new(message: impl Into<String>) -> Fault {
         Fault {
             path: vec![],
             message: message.into(),
@@ -118,14 +118,14 @@ impl Fault {
         }
     }
 
-    pub fn hint(mut self, hint: Option<String>) -> Fault {
+    pub(crate) fn hint(mut self, hint: Option<String>) -> Fault {
         self.hint = hint;
         self
     }
 
     /// The configuration error: `origin`'s file, the line of the path, the
     /// path as the key.
-    pub fn at(self, loaded: &Loaded, origin: &Origin) -> ConfigError {
+    pub(crate) fn at(self, loaded: &Loaded, origin: &Origin) -> ConfigError {
         loaded
             .error_at(origin, &self.path)
             .message(self.message)
@@ -133,7 +133,7 @@ impl Fault {
     }
 
     /// The same fault seen from one level up.
-    pub fn under(mut self, seg: impl Into<Seg>) -> Fault {
+    pub(crate) fn under(mut self, seg: impl Into<Seg>) -> Fault {
         self.path.insert(0, seg.into());
         self
     }

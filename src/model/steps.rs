@@ -14,7 +14,7 @@ use crate::error::suggest;
 /// Built-in steps whose body holds a nested step list under `steps`.
 const NESTING: &[&str] = &["when", "unless", "with_tool_cache"];
 
-pub fn is_builtin(name: &str) -> bool {
+pub(crate) fn is_builtin(name: &str) -> bool {
     BUILTIN.iter().any(|(builtin, _)| *builtin == name)
 }
 
@@ -22,7 +22,7 @@ fn builtin_names() -> impl Iterator<Item = &'static str> {
     BUILTIN.iter().map(|(name, _)| *name)
 }
 
-pub struct Known<'a> {
+pub(crate) struct Known<'a> {
     pub commands: &'a [String],
     pub orbs: &'a [String],
 }
@@ -167,7 +167,7 @@ fn single(key: &str, value: Value) -> Value {
 /// The step names a normalised list invokes (built-ins, commands, orb
 /// commands), recursively through nested lists, `when`/`unless`,
 /// `with_tool_cache` and a `run` step's `teardown`.
-pub fn invoked(steps: &[Value], out: &mut Vec<String>) {
+pub(crate) fn invoked(steps: &[Value], out: &mut Vec<String>) {
     for step in steps {
         match step {
             Value::String(name) => out.push(name.clone()),

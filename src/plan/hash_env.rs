@@ -12,7 +12,7 @@ use crate::error::{ConfigError, Result};
 use crate::model::Workflow;
 
 /// The variable holding the hash of `variant`.
-pub fn hash_env(variant: &str) -> String {
+pub(crate) fn hash_env(variant: &str) -> String {
     format!("CIGEN_HASH_{}", variant.replace('-', "_"))
 }
 

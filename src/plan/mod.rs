@@ -9,17 +9,17 @@
 //! waits for the job itself (`waits`).
 
 mod check;
-pub mod hash_env;
-pub mod prune;
+pub(crate) mod hash_env;
+pub(crate) mod prune;
 mod stages;
-pub mod waits;
+pub(crate) mod waits;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::circleci::{APPROVE_JOB, SETUP_JOB};
 use crate::error::{ConfigError, Result};
-pub use crate::model::record_id;
+pub(crate) use crate::model::record_id;
 use crate::model::{Project, Target, Workflow};
 use stages::{stage_approval, stage_rank, stage_targets};
 
@@ -33,8 +33,8 @@ pub struct WorkflowPlan {
 pub struct Node {
     pub id: String,
     pub kind: NodeKind,
-    pub stage: Option<String>,
-    pub requires: Vec<Edge>,
+    pub(crate) stage: Option<String>,
+    pub(crate) requires: Vec<Edge>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +70,7 @@ pub enum NodeKind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Edge {
+pub(crate) struct Edge {
     pub target: String,
     /// CircleCI job statuses; `None` = success.
     pub statuses: Option<Vec<String>>,
@@ -86,25 +86,18 @@ impl Edge {
 }
 
 impl WorkflowPlan {
-    pub fn node(&self, id: &str) -> Option<&Node> {
+    pub(crate) fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.iter().find(|node| node.id == id)
     }
 
-    /// The record job of variant `id`, if it has one.
-    pub fn record_of(&self, id: &str) -> Option<&Node> {
-        self.nodes
-            .iter()
-            .find(|node| matches!(&node.kind, NodeKind::Record { of } if of == id))
-    }
-
-    pub fn variants(&self) -> impl Iterator<Item = &Node> {
+    pub(crate) fn variants(&self) -> impl Iterator<Item = &Node> {
         self.nodes
             .iter()
             .filter(|node| matches!(node.kind, NodeKind::Variant { .. }))
     }
 
     /// The nearest hashed ancestors of `id` (walking through unhashed nodes), sorted.
-    pub fn hashed_upstream(&self, id: &str) -> Vec<String> {
+    pub(crate) fn hashed_upstream(&self, id: &str) -> Vec<String> {
         let index: HashMap<&str, &Node> = self.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
         let mut found = BTreeSet::new();
         let mut seen = BTreeSet::new();
@@ -138,7 +131,7 @@ pub fn build(project: &Project, warnings: &mut Vec<String>) -> Result<Vec<Workfl
         .collect()
 }
 
-pub fn build_workflow(
+pub(crate) fn build_workflow(
     project: &Project,
     workflow: &Workflow,
     warnings: &mut Vec<String>,
@@ -434,6 +427,3 @@ fn find_cycle(plan: &WorkflowPlan, requires: &[Vec<usize>]) -> Option<Vec<String
     }
     None
 }
-
-#[cfg(test)]
-mod tests;

@@ -18,10 +18,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Edge, Node, NodeKind, WorkflowPlan};
-pub use crate::model::settings::SkippedJobs;
+pub(crate) use crate::model::settings::SkippedJobs;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Pruned {
+pub(crate) struct Pruned {
     pub plan: WorkflowPlan,
     /// Variants skipped (stand-ins or removed), in plan order.
     pub skipped: Vec<String>,
@@ -37,7 +37,7 @@ pub struct Pruned {
 
 impl Pruned {
     /// The variants that really run: neither removed nor stand-ins.
-    pub fn running(&self) -> impl Iterator<Item = &Node> {
+    pub(crate) fn running(&self) -> impl Iterator<Item = &Node> {
         self.plan
             .variants()
             .filter(|node| !self.stand_ins.contains(&node.id))
@@ -46,7 +46,7 @@ impl Pruned {
 
 /// `dormant`: variants certain not to run in this pipeline; as consumers
 /// they keep no producer.
-pub fn prune(
+pub(crate) fn prune(
     plan: &WorkflowPlan,
     skip: &BTreeSet<String>,
     dormant: &BTreeSet<String>,

@@ -11,13 +11,13 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{Node, NodeKind, WorkflowPlan, positions};
+use super::{Node, NodeKind, WorkflowPlan};
 use crate::error::{ConfigError, Result};
 use crate::model::{Job, Workflow};
 
 /// A trigger of `job` that cannot finish before `job`'s gate is approved.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelfWait {
+pub(crate) struct SelfWait {
     /// The job id whose gate the trigger should open.
     pub job: String,
     /// The trigger as the shim id names it (`approve_deploy`, `build_x`).
@@ -30,13 +30,9 @@ pub struct SelfWait {
 }
 
 /// Every trigger of every gated job in `plan` that waits for its own job,
-/// in plan order (gates, then their shims).
-pub fn self_waits(plan: &WorkflowPlan) -> Vec<SelfWait> {
-    self_waits_in(plan, &positions(&plan.nodes))
-}
-
-/// `self_waits` with each node's requirements already resolved to positions.
-fn self_waits_in(plan: &WorkflowPlan, requires: &[Vec<usize>]) -> Vec<SelfWait> {
+/// in plan order (gates, then their shims); `requires`: each node's
+/// requirements as positions (`plan::positions`).
+fn self_waits(plan: &WorkflowPlan, requires: &[Vec<usize>]) -> Vec<SelfWait> {
     let graph = Graph::new(plan, requires);
     let mut found = vec![];
     for (gate, node) in plan.nodes.iter().enumerate() {
@@ -73,7 +69,7 @@ pub(super) fn check(
     requires: &[Vec<usize>],
     warnings: &mut Vec<String>,
 ) -> Result<()> {
-    let waits = self_waits_in(plan, requires);
+    let waits = self_waits(plan, requires);
     for job in workflow.jobs.iter().filter(|job| !job.approval) {
         let mine: Vec<&SelfWait> = waits.iter().filter(|w| w.job == job.id).collect();
         if !job.requires_any.is_empty() && mine.len() == job.requires_any.len() {
@@ -228,3 +224,6 @@ impl<'a> Graph<'a> {
         chain
     }
 }
+
+#[cfg(test)]
+mod tests;

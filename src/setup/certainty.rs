@@ -35,7 +35,7 @@ use crate::plan::WorkflowPlan;
 const EVERYTHING: &str = "/.*/";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Certainty {
+pub(crate) struct Certainty {
     /// Nodes certain to run in this pipeline.
     pub certain: BTreeSet<String>,
     /// Nodes certain not to run in this pipeline.
@@ -44,7 +44,7 @@ pub struct Certainty {
 
 /// Both sets for every node of `plan`; `filters` maps node id to its
 /// emitted filters (a node missing there counts as unfiltered).
-pub fn analyse(
+pub(crate) fn analyse(
     plan: &WorkflowPlan,
     filters: &HashMap<String, Option<Value>>,
     reference: &Ref,
@@ -112,7 +112,7 @@ fn topological(plan: &WorkflowPlan) -> Vec<usize> {
 }
 
 /// Whether `filters` certainly let a job run for `reference` (never on a tag).
-pub fn admits(filters: Option<&Value>, reference: &Ref) -> bool {
+pub(crate) fn admits(filters: Option<&Value>, reference: &Ref) -> bool {
     let branches = match filters {
         None => return !reference.is_tag(),
         Some(Value::Mapping(map)) => map.get("branches"),
@@ -128,7 +128,7 @@ pub fn admits(filters: Option<&Value>, reference: &Ref) -> bool {
 }
 
 /// Whether `filters` certainly keep a job from running for `reference`.
-pub fn excludes(filters: Option<&Value>, reference: &Ref) -> bool {
+pub(crate) fn excludes(filters: Option<&Value>, reference: &Ref) -> bool {
     match reference {
         Ref::Unknown => false,
         Ref::Branch(name) => match filters {

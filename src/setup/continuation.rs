@@ -18,17 +18,15 @@ use crate::model::{Project, Workflow};
 use crate::plan::WorkflowPlan;
 
 /// CircleCI's limit on a compiled config.
-pub const MAX_CONFIG_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_CONFIG_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Debug)]
-pub struct Continuation {
-    /// Hashed variants whose marker exists, with their hash.
-    pub passed: Vec<(String, String)>,
+pub(crate) struct Continuation {
     pub shape: Shape,
     pub config: String,
 }
 
-pub fn build(
+pub(crate) fn build(
     project: &Project,
     workflow: &Workflow,
     plan: &WorkflowPlan,
@@ -37,17 +35,17 @@ pub fn build(
     force_all: bool,
     reference: &Ref,
 ) -> Result<Continuation> {
-    let passed: Vec<(String, String)> = if force_all {
-        vec![]
+    // Hashed variants whose marker a probe restored: their inputs passed.
+    let skip: BTreeSet<String> = if force_all {
+        BTreeSet::new()
     } else {
         carry
             .hashes
             .iter()
             .filter(|(_, hash)| paths.marker(hash).exists())
-            .map(|(variant, hash)| (variant.clone(), hash.clone()))
+            .map(|(variant, _)| variant.clone())
             .collect()
     };
-    let skip: BTreeSet<String> = passed.iter().map(|(variant, _)| variant.clone()).collect();
     let shape = shape(project, workflow, plan, &skip, reference);
     let continued = Continued {
         carry: Some(carry),
@@ -55,11 +53,7 @@ pub fn build(
         unpruned: plan,
     };
     let config = emit::render_main(project, workflow, &shape.pruned.plan, Some(&continued))?;
-    Ok(Continuation {
-        passed,
-        shape,
-        config,
-    })
+    Ok(Continuation { shape, config })
 }
 
 /// Checks a continuation config before it is sent: it parses back, fits
@@ -67,7 +61,7 @@ pub fn build(
 /// (`emit::check_references`), and no parameter sent is also declared by
 /// the setup config (CircleCI fails such a pipeline with "Conflicting
 /// pipeline parameters").
-pub fn validate(
+pub(crate) fn validate(
     config: &str,
     setup_parameters: &[String],
     sent: &serde_json::Map<String, serde_json::Value>,

@@ -38,7 +38,6 @@ pub fn compute(
         };
         inputs.push(HashInput {
             variant_id: node.id.clone(),
-            job_name: job.id.clone(),
             arch: arch.clone(),
             canonical_job: canonical_job(project, job, arch)?,
             patterns: job.source_files.clone(),
@@ -72,14 +71,14 @@ fn job_values(job: &Job, values: &BTreeMap<String, String>) -> Result<Vec<(Strin
 
 /// Field `J` of a variant's hash: the canonical JSON of its job document. A
 /// value with no canonical form is a config error naming the job's file.
-pub fn canonical_job(project: &Project, job: &Job, arch: &str) -> Result<Vec<u8>> {
+pub(crate) fn canonical_job(project: &Project, job: &Job, arch: &str) -> Result<Vec<u8>> {
     let document = emit::job::canonical_document(project, job, arch);
     canonical::to_json(&document).map_err(|err| canonical_error(project, job, &err))
 }
 
 /// Checks that every hashed job of the dynamic workflow has a canonical
 /// form, so `generate` refuses what `setup` would refuse.
-pub fn check_canonical(project: &Project) -> Result<()> {
+pub(crate) fn check_canonical(project: &Project) -> Result<()> {
     let Some(workflow) = project.dynamic_workflow() else {
         return Ok(());
     };
@@ -93,7 +92,7 @@ pub fn check_canonical(project: &Project) -> Result<()> {
 }
 
 /// The key file bytes for a variant: `<job>-<arch>-<hash>`, exactly what its record step writes.
-pub fn job_key(plan: &WorkflowPlan, variant: &str, hash: &str) -> Option<String> {
+pub(crate) fn job_key(plan: &WorkflowPlan, variant: &str, hash: &str) -> Option<String> {
     match &plan.node(variant)?.kind {
         NodeKind::Variant { job, arch, .. } => Some(format!("{job}-{arch}-{hash}")),
         _ => None,

@@ -3,12 +3,12 @@
 //! continuation config built from what the probes restored. The HTTP and
 //! git edges live in `api` and `git`; this module decides, they talk.
 
-pub mod certainty;
-pub mod continuation;
+pub(crate) mod certainty;
+pub(crate) mod continuation;
 pub mod hashes;
-pub mod paths;
-pub mod reference;
-pub mod selfcheck;
-pub mod shape;
-pub mod state;
+pub(crate) mod paths;
+pub(crate) mod reference;
+pub(crate) mod selfcheck;
+pub(crate) mod shape;
+pub(crate) mod state;
 pub mod values;

@@ -4,15 +4,15 @@
 
 use std::path::PathBuf;
 
-pub const TMP_ENV: &str = "CIGEN_TMP";
+pub(crate) const TMP_ENV: &str = "CIGEN_TMP";
 
 #[derive(Debug, Clone)]
-pub struct Paths {
+pub(crate) struct Paths {
     pub root: PathBuf,
 }
 
 impl Paths {
-    pub fn from_env() -> Paths {
+    pub(crate) fn from_env() -> Paths {
         let root = std::env::var_os(TMP_ENV)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
@@ -21,31 +21,31 @@ impl Paths {
     }
 
     /// `setup_keys/<variant>/job-key`: `<job>-<arch>-<hash>`, what the job's own record step writes.
-    pub fn job_key(&self, variant: &str) -> PathBuf {
+    pub(crate) fn job_key(&self, variant: &str) -> PathBuf {
         self.root.join("setup_keys").join(variant).join("job-key")
     }
 
     /// The marker a restored cache leaves for a variant whose inputs passed.
-    pub fn marker(&self, hash: &str) -> PathBuf {
+    pub(crate) fn marker(&self, hash: &str) -> PathBuf {
         self.root
             .join("cigen_job_exists")
             .join(format!("done_{hash}"))
     }
 
-    pub fn skip_list(&self, workflow: &str) -> PathBuf {
+    pub(crate) fn skip_list(&self, workflow: &str) -> PathBuf {
         self.root.join("skip").join(format!("{workflow}.txt"))
     }
 
     /// What `cigen setup` hands to `cigen continue`.
-    pub fn state(&self) -> PathBuf {
+    pub(crate) fn state(&self) -> PathBuf {
         self.root.join("cigen").join("state.json")
     }
 
-    pub fn continuation(&self) -> PathBuf {
+    pub(crate) fn continuation(&self) -> PathBuf {
         self.root.join("cigen").join("continuation.yml")
     }
 
-    pub fn request(&self) -> PathBuf {
+    pub(crate) fn request(&self) -> PathBuf {
         self.root.join("cigen").join("continue-request.json")
     }
 }

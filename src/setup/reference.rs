@@ -2,7 +2,7 @@
 //! `CIRCLE_BRANCH`: what `certainty` reads filters against.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ref {
+pub(crate) enum Ref {
     Branch(String),
     Tag(String),
     /// Neither variable set (not in CircleCI): a branch of unknown name.
@@ -10,7 +10,7 @@ pub enum Ref {
 }
 
 impl Ref {
-    pub fn from_env() -> Ref {
+    pub(crate) fn from_env() -> Ref {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         match (var("CIRCLE_TAG"), var("CIRCLE_BRANCH")) {
             (Some(tag), _) => Ref::Tag(tag),
@@ -19,7 +19,7 @@ impl Ref {
         }
     }
 
-    pub fn is_tag(&self) -> bool {
+    pub(crate) fn is_tag(&self) -> bool {
         matches!(self, Ref::Tag(_))
     }
 }

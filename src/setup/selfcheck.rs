@@ -14,7 +14,7 @@ use crate::git::{self, EnvSnapshot, PushOutcome, SelfCheckCommit};
 use crate::model::Project;
 use crate::plan::WorkflowPlan;
 
-pub fn run(project: &Project, plans: &[WorkflowPlan], commit_on_diff: bool) -> Result<()> {
+pub(crate) fn run(project: &Project, plans: &[WorkflowPlan], commit_on_diff: bool) -> Result<()> {
     let rendered = emit::render(project, plans)?;
     let path = project.root.join(".circleci").join("config.yml");
     let committed = read_optional(&path)?.unwrap_or_default();

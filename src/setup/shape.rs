@@ -18,7 +18,7 @@ use crate::plan::prune::{Pruned, prune};
 use crate::plan::{Edge, Node, NodeKind, WorkflowPlan};
 
 #[derive(Debug, Clone)]
-pub struct Shape {
+pub(crate) struct Shape {
     /// The continued plan, the summary job included when added.
     pub pruned: Pruned,
     /// Of the continued plan (before the summary job was added).
@@ -28,7 +28,7 @@ pub struct Shape {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SummaryReason {
+pub(crate) enum SummaryReason {
     /// A tag pipeline: nothing is certain to run on a tag.
     Tag,
     /// No node of the continued workflow is certain to run here.
@@ -37,7 +37,7 @@ pub enum SummaryReason {
     CheckUncertain,
 }
 
-pub fn shape(
+pub(crate) fn shape(
     project: &Project,
     workflow: &Workflow,
     plan: &WorkflowPlan,

@@ -17,7 +17,7 @@ use crate::fsutil::write_atomic;
 const FORMAT: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct State {
+pub(crate) struct State {
     pub format: u32,
     pub workflow: String,
     pub hashes: IndexMap<String, String>,
@@ -28,7 +28,7 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(
+    pub(crate) fn new(
         workflow: &str,
         hashes: IndexMap<String, String>,
         values: BTreeMap<String, String>,
@@ -41,13 +41,13 @@ impl State {
         }
     }
 
-    pub fn write(&self, path: &std::path::Path) -> Result<()> {
+    pub(crate) fn write(&self, path: &std::path::Path) -> Result<()> {
         let text =
             serde_json::to_string_pretty(self).map_err(|err| Error::Runtime(err.to_string()))?;
         write_atomic(path, format!("{text}\n").as_bytes())
     }
 
-    pub fn read(path: &std::path::Path) -> Result<State> {
+    pub(crate) fn read(path: &std::path::Path) -> Result<State> {
         let text = std::fs::read_to_string(path).map_err(|err| {
             Error::Runtime(format!(
                 "{}: {err} (run `cigen setup` first)",

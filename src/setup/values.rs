@@ -16,11 +16,11 @@ use crate::model::refs::env_name;
 use crate::model::{Project, Workflow};
 
 /// The single variable of the orb path (`setup.use_orb`).
-pub const BLOCK_ENV: &str = "CIGEN_VALUES";
+pub(crate) const BLOCK_ENV: &str = "CIGEN_VALUES";
 
 /// Name → value of every pipeline value the workflow's hashed jobs
 /// reference, from the process environment.
-pub fn from_env(project: &Project, workflow: &Workflow) -> Result<BTreeMap<String, String>> {
+pub(crate) fn from_env(project: &Project, workflow: &Workflow) -> Result<BTreeMap<String, String>> {
     read(
         project,
         &workflow.hashed_pipeline_values(),
@@ -64,7 +64,7 @@ pub fn read(
 /// a value holding a line break adds a line: the block then has more lines
 /// than names and is refused, never split at a guess — one value can never
 /// be read as another, or as a second copy of another's name.
-pub fn parse_block(names: &[String], block: &str) -> Result<BTreeMap<String, String>> {
+pub(crate) fn parse_block(names: &[String], block: &str) -> Result<BTreeMap<String, String>> {
     let body = block.strip_suffix('\n').unwrap_or(block);
     let lines: Vec<&str> = if body.is_empty() && names.is_empty() {
         vec![]

@@ -1,7 +1,12 @@
-//! Unit tests of the plan graph analyses, on hand-built plans.
+//! Unit tests of `waits`: OR-triggers that wait for their own job, on
+//! hand-built plans.
 
-use super::waits::{SelfWait, self_waits};
-use super::{Edge, Node, NodeKind, WorkflowPlan};
+use super::SelfWait;
+use crate::plan::{Edge, Node, NodeKind, WorkflowPlan, positions};
+
+fn self_waits(plan: &WorkflowPlan) -> Vec<SelfWait> {
+    super::self_waits(plan, &positions(&plan.nodes))
+}
 
 fn edges(requires: &[&str]) -> Vec<Edge> {
     requires.iter().map(|t| Edge::to(t.to_string())).collect()
