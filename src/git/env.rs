@@ -57,7 +57,7 @@ impl EnvSnapshot {
     }
 
     /// The value of `name`, or `None` when unset or empty.
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str)
     }
 
