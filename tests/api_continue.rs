@@ -186,7 +186,7 @@ fn a_400_fails_fast_with_the_server_message() {
     let err = outcome.as_ref().expect_err("a 400 is an error");
     assert_eq!(err.status(), Some(400));
     assert_eq!(err.attempts(), Some(1));
-    assert!(!err.is_retryable_exhausted());
+    assert!(!matches!(err, ApiError::Exhausted { .. }));
     assert_eq!(
         err.to_string(),
         "POST /api/v2/pipeline/continue was rejected with status 400 after 1 attempt: Config is invalid: unknown job `nope`"
@@ -334,7 +334,7 @@ fn gives_up_after_max_attempts_and_says_how_many() {
     assert_eq!(server.finish().len(), 3);
 
     let err = outcome.as_ref().expect_err("all attempts failed");
-    assert!(err.is_retryable_exhausted());
+    assert!(matches!(err, ApiError::Exhausted { .. }));
     assert_eq!(err.attempts(), Some(3));
     assert_eq!(
         err.to_string(),
@@ -356,7 +356,7 @@ fn connection_refused_is_retried_then_reported() {
     let outcome = continue_with(&client);
 
     let err = outcome.as_ref().expect_err("nothing listens");
-    assert!(err.is_retryable_exhausted());
+    assert!(matches!(err, ApiError::Exhausted { .. }));
     assert_eq!(err.attempts(), Some(2));
     assert!(err.to_string().contains("could not connect"), "{err}");
     assert_eq!(notes_of(&notes).len(), 1);

@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use cigen::api::{ApiClient, ApiConfig, ContinueOutcome, RetryPolicy, Secret};
+use cigen::api::{ApiClient, ApiConfig, ApiError, ContinueOutcome, RetryPolicy, Secret};
 use serde_json::Map;
 use support::fake_circleci::{FakeCircleCi, Reply};
 use support::test_ca::TestCa;
@@ -57,7 +57,7 @@ fn trusts_a_ca_named_by_ssl_cert_file_and_only_then() {
         Some(1),
         "tls failures are not retried: {err}"
     );
-    assert!(!err.is_retryable_exhausted());
+    assert!(!matches!(err, ApiError::Exhausted { .. }));
     let text = err.to_string();
     assert!(text.contains("tls failure"), "{text}");
     assert!(text.contains("SSL_CERT_FILE"), "{text}");

@@ -180,7 +180,6 @@ fn the_job_field_is_the_canonical_json_of_the_rendered_job_not_yaml_text() {
     });
     let input = cigen::hash::HashInput {
         variant_id: "through".into(),
-        job_name: "through".into(),
         arch: "amd64".into(),
         canonical_job: canonical_json(&document).into_bytes(),
         patterns: vec![],

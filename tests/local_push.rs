@@ -8,10 +8,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use cigen::git::{
-    AUTHOR_EMAIL, AUTHOR_NAME, EnvSnapshot, GitError, PushOutcome, SelfCheckCommit,
-    commit_and_push, head_is_self_check_commit,
+    AUTHOR_EMAIL, AUTHOR_NAME, EnvSnapshot, GitError, PushOutcome, SelfCheckCommit, commit_and_push,
 };
-use support::{FILE, Fixture, NEW, OLD, git, path_str};
+use support::{FILE, Fixture, NEW, git, path_str};
 
 fn push(fixture: &Fixture, env: &EnvSnapshot) -> Result<PushOutcome, GitError> {
     let work = fixture.work.clone();
@@ -74,7 +73,10 @@ fn drift_is_committed_and_pushed_over_file_url() {
     let changed = git(&fixture.remote, &["diff", "--name-only", "main~1", "main"]);
     assert_eq!(changed, FILE);
     assert_eq!(git(&fixture.work, &["status", "--porcelain"]), "");
-    assert!(head_is_self_check_commit(&fixture.work).expect("reads HEAD"));
+    assert_eq!(
+        push(&fixture, &EnvSnapshot::default()),
+        Err(GitError::LoopGuard)
+    );
 }
 
 #[test]
@@ -140,7 +142,6 @@ fn loop_guard_refuses_when_head_is_a_self_check_commit() {
     );
     git(&fixture.work, &["push", "-q", "origin", "main"]);
     let (head, remote) = (fixture.local_head(), fixture.remote_head());
-    assert!(head_is_self_check_commit(&fixture.work).expect("reads HEAD"));
 
     let error = push(&fixture, &EnvSnapshot::default()).expect_err("refused");
     assert_eq!(error, GitError::LoopGuard);
@@ -176,12 +177,10 @@ fn non_fast_forward_is_reported_and_the_remote_keeps_its_commit() {
     assert_eq!(std::fs::read(fixture.work.join(FILE)).expect("read"), NEW);
     assert_eq!(git(&fixture.work, &["diff", "--name-only"]), FILE);
     assert_eq!(git(&fixture.work, &["diff", "--cached", "--name-only"]), "");
-    assert!(!head_is_self_check_commit(&fixture.work).expect("reads HEAD"));
-}
-
-#[test]
-fn head_is_self_check_commit_is_false_for_ordinary_commits() {
-    let (_temp, fixture) = file_fixture();
-    assert!(!head_is_self_check_commit(&fixture.work).expect("reads HEAD"));
-    assert_eq!(std::fs::read(fixture.work.join(FILE)).expect("read"), OLD);
+    assert_eq!(
+        push(&fixture, &EnvSnapshot::default()),
+        Err(GitError::NonFastForward {
+            branch: "main".into()
+        })
+    );
 }

@@ -146,7 +146,6 @@ pub fn hash_object(repo: &Repo, rel: &str) -> String {
 pub fn input(id: &str, arch: &str, patterns: &[&str], upstream: &[&str]) -> HashInput {
     HashInput {
         variant_id: id.to_string(),
-        job_name: id.trim_end_matches(&format!("_{arch}")).to_string(),
         arch: arch.to_string(),
         canonical_job: format!("{{\"job\":\"{id}\"}}").into_bytes(),
         patterns: patterns.iter().map(|p| p.to_string()).collect(),
