@@ -6,11 +6,24 @@
 //! The public API is what the binary (`src/main.rs`) and the integration
 //! tests (`tests/`) use, and nothing more: everything else is `pub(crate)`,
 //! and `unreachable_pub` keeps it so, which lets the compiler report dead
-//! items. (It is set here, not in Cargo.toml's `[lints]`, which would also
-//! apply it to the integration tests, whose helpers are `pub` in private
-//! modules.)
+//! items. It and the pedantic lints below are set here rather than in
+//! Cargo.toml's `[lints]` (which every target shares): the integration
+//! tests' helpers are `pub` in private modules, and a scenario test may
+//! read better long.
 
+#![forbid(unsafe_code)]
 #![deny(unreachable_pub)]
+#![warn(
+    clippy::explicit_iter_loop,
+    clippy::manual_let_else,
+    clippy::needless_for_each,
+    clippy::needless_pass_by_value,
+    clippy::range_plus_one,
+    clippy::redundant_closure_for_method_calls,
+    clippy::ref_option,
+    clippy::semicolon_if_nothing_returned,
+    clippy::unnested_or_patterns
+)]
 
 // The binary: `cli::Cli` (parsed by clap), `cmd::run` (dispatch),
 // `error::Error` (message and exit code), and `output`, behind the

@@ -96,8 +96,8 @@ pub(super) fn run(
 }
 
 fn render_workflow(
-    project: &crate::model::Project,
-    plans: &[crate::plan::WorkflowPlan],
+    project: &Project,
+    plans: &[WorkflowPlan],
     name: &str,
     output: Option<&Path>,
 ) -> Result<()> {

@@ -192,7 +192,7 @@ fn skip_cache_switch() -> Value {
 fn pipeline_values(project: &Project) -> Vec<(String, String)> {
     project
         .dynamic_workflow()
-        .map(|workflow| workflow.hashed_pipeline_values())
+        .map(Workflow::hashed_pipeline_values)
         .unwrap_or_default()
         .into_iter()
         .map(|name| (env_name(&name), format!("<< {name} >>")))

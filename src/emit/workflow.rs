@@ -175,7 +175,7 @@ fn filters(workflow: &Workflow, graph: &Graph, node: &Node) -> Option<Value> {
                 Some(None) => {}
             },
             NodeKind::Shim { gate: of, .. } | NodeKind::Record { of } => {
-                stack.extend(graph.by_id.get(of.as_str()))
+                stack.extend(graph.by_id.get(of.as_str()));
             }
             NodeKind::Approval { .. } => stack.extend(
                 graph

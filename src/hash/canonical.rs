@@ -43,7 +43,7 @@ fn convert(value: &Value, path: &str) -> Result<Json, CanonicalError> {
                 let Some(name) = key.as_str() else {
                     return Err(refused(
                         path,
-                        format!(
+                        &format!(
                             "the mapping key `{}` is not a string: CircleCI keys are names (quote it)",
                             key_text(key)
                         ),
@@ -66,7 +66,7 @@ fn convert(value: &Value, path: &str) -> Result<Json, CanonicalError> {
         }
         Value::Tagged(tagged) => Err(refused(
             path,
-            format!(
+            &format!(
                 "the YAML tag `{}` has no meaning to CircleCI: remove it",
                 tagged.tag
             ),
@@ -87,7 +87,7 @@ fn number(n: &serde_yaml::Number, path: &str) -> Result<Json, CanonicalError> {
     n.as_f64()
         .and_then(Number::from_f64)
         .map(Json::Number)
-        .ok_or_else(|| refused(path, format!("the number `{n}` is not finite")))
+        .ok_or_else(|| refused(path, &format!("the number `{n}` is not finite")))
 }
 
 fn key_text(key: &Value) -> String {
@@ -96,7 +96,7 @@ fn key_text(key: &Value) -> String {
         .unwrap_or_else(|_| format!("{key:?}"))
 }
 
-fn refused(path: &str, message: String) -> CanonicalError {
+fn refused(path: &str, message: &str) -> CanonicalError {
     CanonicalError {
         path: path.to_string(),
         message: format!("{message}; the job hash needs a canonical form of every value"),

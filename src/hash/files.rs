@@ -102,7 +102,9 @@ pub(crate) fn collect(
         let path = tracked.path(at);
         while let Some((upath, mode, ids)) = untracked.next_if(|u| u.0.as_slice() < path) {
             bits.fill(0);
-            ids.iter().for_each(|&id| set_bit(&mut bits, id));
+            for id in ids {
+                set_bit(&mut bits, id);
+            }
             to_hash.push(table.push(&upath, mode, [0; 20], &bits));
         }
         let row_bits = &matched.bits[n * matched.words..(n + 1) * matched.words];
@@ -118,7 +120,9 @@ pub(crate) fn collect(
     }
     for (upath, mode, ids) in untracked {
         bits.fill(0);
-        ids.iter().for_each(|&id| set_bit(&mut bits, id));
+        for id in ids {
+            set_bit(&mut bits, id);
+        }
         to_hash.push(table.push(&upath, mode, [0; 20], &bits));
     }
 
@@ -179,8 +183,9 @@ fn match_tracked(index: &GitIndex, patterns: &Patterns) -> Matched {
             part.entries.push(at);
             let row = part.bits.len();
             part.bits.resize(row + words, 0);
-            ids.iter()
-                .for_each(|&id| set_bit(&mut part.bits[row..], id));
+            for &id in &ids {
+                set_bit(&mut part.bits[row..], id);
+            }
         }
         part
     });

@@ -160,7 +160,10 @@ pub fn compute(
         .as_ref()
         .map(|git| GitIndex::read(&git.index_file()))
         .transpose()?;
-    let excludes = Excludes::load(root, git.as_ref().map(|git| git.exclude_file()).as_deref());
+    let excludes = Excludes::load(
+        root,
+        git.as_ref().map(repo::GitDirs::exclude_file).as_deref(),
+    );
     let collected = files::collect(root, &patterns, index.as_ref(), &excludes)?;
     let table = &collected.table;
     let rows = table.rows_by_pattern(patterns.texts.len());

@@ -115,7 +115,7 @@ mod tests {
             arch: "amd64".into(),
             canonical_job: Vec::new(),
             patterns: Vec::new(),
-            upstream: upstream.iter().map(|u| u.to_string()).collect(),
+            upstream: upstream.iter().map(ToString::to_string).collect(),
             values: Vec::new(),
         }
     }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// `items.iter().map(f).collect()`, spread over the available cores.
@@ -47,7 +47,7 @@ pub(crate) fn map<T: Sync, R: Send>(
     });
     let mut blocks = done
         .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     blocks.sort_by_key(|(start, _)| *start);
     blocks
         .into_iter()
@@ -143,7 +143,7 @@ pub(crate) fn drain<T: Send, R: Send, E: Send>(
     };
     match error
         .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
     {
         Some(err) => Err(err),
         None => Ok(results),
@@ -159,7 +159,7 @@ mod tests {
             let doubled = super::map(&items, block, |n| n * 2);
             assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
         }
-        assert!(super::map(&[] as &[u8], 1, |b| *b).is_empty());
+        assert!(super::map::<u8, u8>(&[], 1, |b| *b).is_empty());
     }
 
     #[test]

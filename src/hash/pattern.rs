@@ -180,7 +180,7 @@ mod tests {
             variant_id: "v".into(),
             arch: "amd64".into(),
             canonical_job: Vec::new(),
-            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            patterns: patterns.iter().map(ToString::to_string).collect(),
             upstream: Vec::new(),
             values: Vec::new(),
         }

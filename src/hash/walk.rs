@@ -185,7 +185,7 @@ impl<'a> Children<'a> {
                     at += 1;
                 }
                 Some(slash) => {
-                    let prefix = &path[..name_at + slash + 1];
+                    let prefix = &path[..=(name_at + slash)];
                     let end = index.end_of_prefix(at, range.end, prefix).max(at + 1);
                     children.dirs.push((&rest[..slash], at..end));
                     at = end;

@@ -12,7 +12,7 @@ use super::settings::Settings;
 use super::{
     Job, Requirement, Stage, Trigger, Workflow, is_valid_name, job_shapes, source_pattern, steps,
 };
-use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire};
+use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire, StringOrList};
 use crate::error::{Result, suggest};
 
 /// CircleCI's statuses for `requires: [{job: [statuses]}]`.
@@ -116,7 +116,7 @@ pub(super) fn build_workflow(
     }
 
     let resolver = Resolver::new(&stages, jobs.iter().map(|(job, _)| job));
-    for (job, loaded_job) in jobs.iter_mut() {
+    for (job, loaded_job) in &mut jobs {
         let raw_job = &raw.jobs[*loaded_job];
         let error =
             |keys: &[&str], needle: Option<&str>| loaded.error(&raw_job.origin, keys, needle);
@@ -181,7 +181,7 @@ pub(super) fn build_workflow(
     ))
 }
 
-fn job_id(stage: &Option<String>, name: &str) -> String {
+fn job_id(stage: Option<&String>, name: &str) -> String {
     match stage {
         Some(stage) => format!("{stage}_{name}"),
         None => name.to_string(),
@@ -242,7 +242,7 @@ fn build_job(
                 "{}: job `{}` repeats a word of its stage `{stage}` (id `{}`): rename to `{}.yml` (or set `allow_stage_noun: true`)",
                 file.display(),
                 raw.name,
-                job_id(&raw.stage, &raw.name),
+                job_id(raw.stage.as_ref(), &raw.name),
                 shorter.join("_")
             ));
         }
@@ -376,7 +376,7 @@ fn build_job(
     let context = job
         .context
         .clone()
-        .map(|c| c.into_vec())
+        .map(StringOrList::into_vec)
         .unwrap_or_default();
     let texts = environment
         .values()
@@ -419,7 +419,7 @@ fn build_job(
     source_files.retain(|p| seen.insert(p.clone()));
 
     let built = Job {
-        id: job_id(&raw.stage, &raw.name),
+        id: job_id(raw.stage.as_ref(), &raw.name),
         stage: raw.stage.clone(),
         file,
         line,

@@ -178,7 +178,7 @@ mod tests {
     }
 
     fn set(names: &[&str]) -> BTreeSet<String> {
-        names.iter().map(|n| n.to_string()).collect()
+        names.iter().map(ToString::to_string).collect()
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl Resolver {
                 .and_then(|stage| self.lookup(&format!("{stage}_{name}")))
         });
         match target {
-            Some(Target::Job { id, .. }) | Some(Target::Gate(id)) if id == from.id => {
+            Some(Target::Job { id, .. } | Target::Gate(id)) if id == from.id => {
                 Err(Some(format!("job `{}` cannot require itself", from.id)))
             }
             Some(target) => Ok(target),

@@ -9,7 +9,7 @@ use crate::circleci::{
     APPROVE_JOB, DEFAULT_ORB_VERSION, DEFAULT_SETUP_IMAGE, ORB, ORB_ALIAS, SETUP_JOB,
     SKIP_CACHE_PARAMETER, setup_image_tag,
 };
-use crate::config::{Loaded, RawParameter};
+use crate::config::{Loaded, RawParameter, StringOrList};
 use crate::error::{Result, suggest};
 use crate::value::mapping;
 
@@ -109,7 +109,7 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
         commit_on_diff: self_check.and_then(|s| s.commit_on_diff).unwrap_or(false),
         approve_context: setup
             .and_then(|s| s.approve_context.clone())
-            .map(|c| c.into_vec())
+            .map(StringOrList::into_vec)
             .unwrap_or_default(),
         all_skipped_job,
         all_skipped_message: skipped
@@ -323,7 +323,7 @@ fn parameter_definition(loaded: &Loaded, name: &str, parameter: &RawParameter) -
     if !default_ok {
         return Err(error(format!("default does not match type `{}`", parameter.kind)).into());
     }
-    if parameter.kind == "enum" && parameter.values.as_ref().is_none_or(|v| v.is_empty()) {
+    if parameter.kind == "enum" && parameter.values.as_ref().is_none_or(Vec::is_empty) {
         return Err(error("an enum parameter needs `enum: [values…]`".to_string()).into());
     }
     if parameter.kind != "enum" && parameter.values.is_some() {

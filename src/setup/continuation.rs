@@ -82,7 +82,7 @@ pub(crate) fn validate(
     let jobs = doc
         .get("jobs")
         .and_then(Value::as_mapping)
-        .map(|m| m.len())
+        .map(serde_yaml::Mapping::len)
         .unwrap_or(0);
     if jobs == 0 {
         return Err(invalid("it defines no job".into()));
@@ -92,7 +92,7 @@ pub(crate) fn validate(
     };
     for (name, workflow) in workflows {
         let entries = workflow.get("jobs").and_then(Value::as_sequence);
-        if entries.is_none_or(|e| e.is_empty()) {
+        if entries.is_none_or(Vec::is_empty) {
             let name = name.as_str().unwrap_or("?");
             return Err(invalid(format!("workflow `{name}` runs no job")));
         }

@@ -49,7 +49,7 @@ pub fn compute(
         salt: project.settings.hash_salt.clone(),
     };
     hash::compute(&project.root, &inputs, &options)
-        .map_err(|err| to_error(project, workflow, plan, err))
+        .map_err(|err| to_error(project, workflow, plan, &err))
 }
 
 /// `(name, value)` of each pipeline value the job references.
@@ -114,14 +114,14 @@ fn canonical_error(project: &Project, job: &Job, err: &CanonicalError) -> Error 
         .into()
 }
 
-fn to_error(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, err: HashError) -> Error {
+fn to_error(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, err: &HashError) -> Error {
     let job_of = |variant: &str| {
         plan.node(variant).and_then(|node| match &node.kind {
             NodeKind::Variant { job, .. } => workflow.job(job),
             _ => None,
         })
     };
-    match &err {
+    match err {
         HashError::NoMatch { variant, pattern }
         | HashError::BadPattern {
             variant, pattern, ..

@@ -120,7 +120,7 @@ mod tests {
     use super::*;
 
     fn names(list: &[&str]) -> Vec<String> {
-        list.iter().map(|n| n.to_string()).collect()
+        list.iter().map(ToString::to_string).collect()
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn no_op(plan: &WorkflowPlan, skip: &BTreeSet<String>) -> Pruned {
 }
 
 fn skip(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| s.to_string()).collect()
+    ids.iter().map(ToString::to_string).collect()
 }
 
 fn ids(plan: &WorkflowPlan) -> Vec<&str> {
