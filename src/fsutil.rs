@@ -12,9 +12,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, &err))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|err| Error::io(dir, &err))?;
-    file.write_all(bytes).map_err(|err| Error::io(path, &err))?;
+    std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, err))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|err| Error::io(dir, err))?;
+    file.write_all(bytes).map_err(|err| Error::io(path, err))?;
     // Temp files are created 0600; keep the target's mode, or make an ordinary file.
     let permissions = match std::fs::metadata(path) {
         Ok(meta) => meta.permissions(),
@@ -22,12 +22,12 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     file.as_file()
         .set_permissions(permissions)
-        .map_err(|err| Error::io(path, &err))?;
+        .map_err(|err| Error::io(path, err))?;
     file.as_file()
         .sync_all()
-        .map_err(|err| Error::io(path, &err))?;
+        .map_err(|err| Error::io(path, err))?;
     file.persist(path)
-        .map_err(|err| Error::io(path, &err.error))?;
+        .map_err(|err| Error::io(path, err.error))?;
     Ok(())
 }
 
@@ -36,7 +36,7 @@ pub(crate) fn read_optional(path: &Path) -> Result<Option<String>> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(Error::io(path, &err)),
+        Err(err) => Err(Error::io(path, err)),
     }
 }
 

@@ -15,7 +15,10 @@ pub(super) fn run(job: &str, api_url: Option<&str>) -> Result<()> {
     let client = super::client::build(api_url)?;
     let outcome = client
         .approve_job(&token, &workflow, job)
-        .map_err(|err| Error::Runtime(err.to_string()))?;
+        .map_err(|source| Error::Api {
+            doing: None,
+            source,
+        })?;
     crate::outln!("{outcome}");
     Ok(())
 }

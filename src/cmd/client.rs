@@ -29,7 +29,10 @@ pub(super) fn build(api_url: Option<&str>) -> Result<ApiClient> {
             .retry_after_cap
             .min(Duration::from_millis(ms.max(1) * 30));
     }
-    let client = ApiClient::new(config).map_err(|err| Error::Usage(err.to_string()))?;
+    let client = ApiClient::new(config).map_err(|source| Error::Api {
+        doing: None,
+        source,
+    })?;
     Ok(client.with_observer(|note| crate::errln!("{note}")))
 }
 

@@ -12,6 +12,7 @@ use crate::emit::Carry;
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::plan::NodeKind;
+use crate::setup::StateError;
 use crate::setup::continuation::{self, Continuation};
 use crate::setup::reference::Ref;
 use crate::setup::shape::SummaryReason;
@@ -37,10 +38,7 @@ pub(super) fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -
         || expected != recorded
         || values != referenced.iter().collect::<Vec<_>>()
     {
-        return Err(Error::Runtime(format!(
-            "{} was written for other jobs than this configuration has: run `cigen setup` again",
-            paths.state().display()
-        )));
+        return Err(StateError::OtherJobs(paths.state()).into());
     }
     let force = std::env::var(SKIP_CACHE_ENV).is_ok_and(|v| v == "true" || v == "1");
     let carry = Carry {
@@ -83,7 +81,10 @@ pub(super) fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -
     let client = super::client::build(api_url)?;
     let outcome = client
         .continue_pipeline(&key, &result.config, &parameters)
-        .map_err(|err| Error::Runtime(format!("continuation failed: {err}")))?;
+        .map_err(|source| Error::Api {
+            doing: Some("continuation failed"),
+            source,
+        })?;
     crate::outln!("{outcome}");
     Ok(())
 }

@@ -137,7 +137,7 @@ fn render_workflow(
 
 /// One variant id a line; blank lines and `#` comments ignored.
 pub(super) fn read_skip_list(path: &Path) -> Result<BTreeSet<String>> {
-    let text = std::fs::read_to_string(path).map_err(|err| Error::io(path, &err))?;
+    let text = std::fs::read_to_string(path).map_err(|err| Error::io(path, err))?;
     Ok(text
         .lines()
         .map(str::trim)

@@ -25,7 +25,7 @@ pub(super) fn run(config: Option<&Path>, jobs: &[String], json: bool) -> Result<
     }
     if json {
         let text = serde_json::to_string_pretty(&selected)
-            .map_err(|err| Error::Runtime(err.to_string()))?;
+            .map_err(|err| Error::Internal(format!("the hashes do not serialize: {err}")))?;
         crate::outln!("{text}");
     } else {
         let width = selected.keys().map(String::len).max().unwrap_or(0);

@@ -29,7 +29,7 @@ pub(super) fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool)
     let paths = Paths::from_env();
     for (variant, hash) in &report.hashes {
         let key = hashes::job_key(plan, variant, hash).ok_or_else(|| {
-            Error::Runtime(format!("hashed variant `{variant}` is not in the plan"))
+            Error::Internal(format!("hashed variant `{variant}` is not in the plan"))
         })?;
         write_atomic(&paths.job_key(variant), key.as_bytes())?;
     }

@@ -44,7 +44,7 @@ pub(super) fn merged_settings(sources: &[&Source], merged: Value) -> Result<RawP
             .copied();
         match source {
             Some(source) => type_error(source, &path, &message).into(),
-            None => Error::Runtime(message),
+            None => Error::Internal(format!("settings with no file to blame: {message}")),
         }
     })
 }

@@ -20,7 +20,7 @@ pub(crate) fn locate(config: Option<&Path>) -> Result<PathBuf> {
             path.display()
         )));
     }
-    let cwd = std::env::current_dir().map_err(|err| Error::io(Path::new("."), &err))?;
+    let cwd = std::env::current_dir().map_err(|err| Error::io(Path::new("."), err))?;
     let mut relative = PathBuf::new();
     let mut dir = cwd.as_path();
     loop {

@@ -449,11 +449,11 @@ fn entries(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     let read = match std::fs::read_dir(dir) {
         Ok(read) => read,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-        Err(err) => return Err(Error::io(dir, &err)),
+        Err(err) => return Err(Error::io(dir, err)),
     };
     let mut out = vec![];
     for entry in read {
-        let entry = entry.map_err(|err| Error::io(dir, &err))?;
+        let entry = entry.map_err(|err| Error::io(dir, err))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if !name.starts_with('.') {
             out.push((entry.path(), name));

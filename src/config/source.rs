@@ -18,11 +18,11 @@ pub(crate) struct Source {
 
 impl Source {
     pub(crate) fn read(path: &Path, shown: PathBuf) -> Result<Source> {
-        let meta = std::fs::metadata(path).map_err(|err| Error::io(&shown, &err))?;
+        let meta = std::fs::metadata(path).map_err(|err| Error::io(&shown, err))?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(ConfigError::new(&shown, "(file)", "file is larger than 4 MiB").into());
         }
-        let bytes = std::fs::read(path).map_err(|err| Error::io(&shown, &err))?;
+        let bytes = std::fs::read(path).map_err(|err| Error::io(&shown, err))?;
         let text = String::from_utf8(bytes).map_err(|err| {
             let offset = err.utf8_error().valid_up_to();
             let line = err.as_bytes()[..offset]

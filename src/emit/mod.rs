@@ -318,8 +318,8 @@ fn document(
         ),
     );
     let body = yaml::to_string(&Value::Mapping(doc)).map_err(|err| {
-        Error::Runtime(format!(
-            "internal: the YAML writer and serde_yaml both failed to write a document: {err}"
+        Error::Internal(format!(
+            "the YAML writer and serde_yaml both failed to write a document: {err}"
         ))
     })?;
     Ok(format!("{HEADER}{body}"))

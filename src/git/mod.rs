@@ -1,5 +1,6 @@
 //! The git edge: commit a regenerated file on the checked-out branch and
-//! push it to `origin` through libgit2.
+//! push it to `origin` through libgit2 (and find where a directory sits in
+//! its work tree, for the file's path).
 //!
 //! Used by `cigen setup --self-check --commit-on-diff`. Input: a work tree,
 //! a repo-relative path, the new bytes and an `EnvSnapshot`; output: the
@@ -26,7 +27,7 @@ mod push;
 mod remote_url;
 mod ssh_keys;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use git2::Repository;
 
@@ -83,6 +84,31 @@ pub fn commit_and_push(req: &SelfCheckCommit) -> Result<PushOutcome, GitError> {
             Err(error)
         }
     }
+}
+
+/// The root of the work tree holding directory `dir`, and `dir` relative to
+/// it (both resolved through symlinks).
+pub(crate) fn work_tree_of(dir: &Path) -> Result<(PathBuf, PathBuf), GitError> {
+    let env = EnvSnapshot::default();
+    let resolve = |path: &Path| {
+        std::fs::canonicalize(path)
+            .map_err(|err| GitError::Other(format!("cannot resolve {}: {err}", path.display())))
+    };
+    let dir = resolve(dir)?;
+    let repo =
+        Repository::discover(&dir).map_err(|e| error::other("not a git repository", &e, &env))?;
+    let Some(workdir) = repo.workdir() else {
+        return Err(GitError::Other("the repository has no work tree".into()));
+    };
+    let workdir = resolve(workdir)?;
+    let relative = dir.strip_prefix(&workdir).map_err(|_| {
+        GitError::Other(format!(
+            "{} is outside the work tree {}",
+            dir.display(),
+            workdir.display()
+        ))
+    })?;
+    Ok((workdir.clone(), relative.to_path_buf()))
 }
 
 fn open(repo_dir: &Path, env: &EnvSnapshot) -> Result<Repository, GitError> {

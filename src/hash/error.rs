@@ -1,7 +1,8 @@
 //! The hash engine's error type. Every failure of `compute` is one of these
 //! variants; messages are lowercase and name the variant, pattern or path
-//! involved so the caller can print them as they are. This file only
-//! describes failures, it never decides them.
+//! involved so the caller can print them as they are (cigen's `Error`
+//! carries it as the cause of `hashing failed`). This file only describes
+//! failures, it never decides them.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -20,11 +21,13 @@ pub enum HashError {
     },
     /// Reading a file or directory failed.
     Io { path: PathBuf, message: String },
-    /// libgit2 could not open the repository or read its index. Also used,
-    /// with a message starting "invalid hash input", when the caller breaks
-    /// the input contract (repeated variant id, upstream not in the slice):
-    /// the interface is fixed, and that is a caller bug, not a user error.
+    /// The repository or its index cannot be used: an unreadable index, a
+    /// `.git` file pointing nowhere, a repository that is not SHA-1.
     Git(String),
+    /// The caller broke the input contract (a variant listed twice, an
+    /// upstream not in the slice), or the engine broke its own: a bug, not
+    /// a user error.
+    Internal(String),
     /// Variants depend on each other in a cycle; the ids form the cycle,
     /// first id repeated at the end.
     Cycle(Vec<String>),
@@ -58,6 +61,7 @@ impl fmt::Display for HashError {
                 write!(f, "cannot read `{}`: {message}", path.display())
             }
             HashError::Git(message) => f.write_str(message),
+            HashError::Internal(message) => write!(f, "internal: {message}"),
             HashError::Cycle(ids) => {
                 write!(
                     f,

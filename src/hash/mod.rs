@@ -210,8 +210,8 @@ fn variant_hashes(
             // `order` puts every upstream first; anything else is a bug.
             let hash = position.get(up.as_str()).and_then(|&up_at| hashes[up_at]);
             let hash = hash.ok_or_else(|| {
-                HashError::Git(format!(
-                    "internal: upstream `{up}` of `{}` not hashed yet",
+                HashError::Internal(format!(
+                    "upstream `{up}` of `{}` not hashed yet",
                     input.variant_id
                 ))
             })?;
@@ -231,9 +231,7 @@ fn variant_hashes(
         .into_iter()
         .zip(inputs)
         .map(|(hash, input)| {
-            hash.ok_or_else(|| {
-                HashError::Git(format!("internal: no hash for `{}`", input.variant_id))
-            })
+            hash.ok_or_else(|| HashError::Internal(format!("no hash for `{}`", input.variant_id)))
         })
         .collect()
 }

@@ -15,7 +15,7 @@ pub(crate) fn dependency_order(inputs: &[HashInput]) -> Result<Vec<usize>, HashE
     let mut position: HashMap<&str, usize> = HashMap::with_capacity(inputs.len());
     for (at, input) in inputs.iter().enumerate() {
         if position.insert(input.variant_id.as_str(), at).is_some() {
-            return Err(HashError::Git(format!(
+            return Err(HashError::Internal(format!(
                 "invalid hash input: variant `{}` is listed twice",
                 input.variant_id
             )));
@@ -26,7 +26,7 @@ pub(crate) fn dependency_order(inputs: &[HashInput]) -> Result<Vec<usize>, HashE
         let mut ups = Vec::with_capacity(input.upstream.len());
         for up in &input.upstream {
             let Some(&at) = position.get(up.as_str()) else {
-                return Err(HashError::Git(format!(
+                return Err(HashError::Internal(format!(
                     "invalid hash input: variant `{}` lists upstream `{up}`, which is not a hashed variant",
                     input.variant_id
                 )));
@@ -161,11 +161,11 @@ mod tests {
     #[test]
     fn unknown_upstream_and_repeated_ids_break_the_contract() {
         assert!(
-            matches!(dependency_order(&[input("a", &["zz"])]), Err(HashError::Git(m)) if m.contains("`zz`"))
+            matches!(dependency_order(&[input("a", &["zz"])]), Err(HashError::Internal(m)) if m.contains("`zz`"))
         );
         assert!(matches!(
             dependency_order(&[input("a", &[]), input("a", &[])]),
-            Err(HashError::Git(_))
+            Err(HashError::Internal(_))
         ));
     }
 }

@@ -66,11 +66,7 @@ pub(crate) fn validate(
     setup_parameters: &[String],
     sent: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {
-    let invalid = |why: String| {
-        Error::Runtime(format!(
-            "continuation config is invalid, not sending it: {why}"
-        ))
-    };
+    let invalid = Error::Continuation;
     if config.len() > MAX_CONFIG_BYTES {
         return Err(invalid(format!(
             "{} bytes is over CircleCI's limit of {MAX_CONFIG_BYTES}",

@@ -59,8 +59,8 @@ fn job_values(job: &Job, values: &BTreeMap<String, String>) -> Result<Vec<(Strin
         .iter()
         .map(|name| {
             let value = values.get(name).ok_or_else(|| {
-                Error::Runtime(format!(
-                    "internal: no value of `{name}` (used by job `{}`) was read",
+                Error::Internal(format!(
+                    "no value of `{name}` (used by job `{}`) was read",
                     job.id
                 ))
             })?;
@@ -127,7 +127,7 @@ fn to_error(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, err: &H
             variant, pattern, ..
         } => {
             let Some(job) = job_of(variant) else {
-                return Error::Runtime(err.to_string());
+                return Error::Hash(err.clone());
             };
             let line = job.line.or_else(|| {
                 let text = std::fs::read_to_string(project.root.join(&job.file)).ok()?;
@@ -141,6 +141,6 @@ fn to_error(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, err: &H
                 .hint(Some("fix the pattern (or its group); a pattern matching nothing would hide the job's real inputs".into()))
                 .into()
         }
-        _ => Error::Runtime(format!("hashing failed: {err}")),
+        _ => Error::Hash(err.clone()),
     }
 }

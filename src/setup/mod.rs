@@ -12,3 +12,5 @@ pub(crate) mod selfcheck;
 pub(crate) mod shape;
 pub(crate) mod state;
 pub mod values;
+
+pub use state::StateError;

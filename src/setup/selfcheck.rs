@@ -4,8 +4,6 @@
 //! git edge first, and the run still fails so the new commit's pipeline is
 //! the one that continues.
 
-use std::path::{Path, PathBuf};
-
 use crate::drift;
 use crate::emit;
 use crate::error::{Error, Result};
@@ -29,7 +27,11 @@ pub(crate) fn run(project: &Project, plans: &[WorkflowPlan], commit_on_diff: boo
             "self-check: .circleci/config.yml is stale: run `cigen generate` and commit it (or enable self_check.commit_on_diff)".into(),
         ));
     }
-    let (repo_dir, file) = repository_path(&path)?;
+    let (repo_dir, root) = git::work_tree_of(&project.root).map_err(|source| Error::Git {
+        doing: "self-check",
+        source,
+    })?;
+    let file = root.join(".circleci").join("config.yml");
     let env = EnvSnapshot::from_process();
     let request = SelfCheckCommit {
         repo_dir: &repo_dir,
@@ -46,36 +48,9 @@ pub(crate) fn run(project: &Project, plans: &[WorkflowPlan], commit_on_diff: boo
             "self-check: committed the regenerated .circleci/config.yml as {commit} and pushed it to `{branch}` on {remote_url_redacted}; \
              CircleCI runs a new pipeline for that commit, so this one stops here"
         ))),
-        Err(err) => Err(Error::Runtime(format!(
-            "self-check: .circleci/config.yml is stale and the fix could not be pushed: {err}"
-        ))),
+        Err(source) => Err(Error::Git {
+            doing: "self-check: .circleci/config.yml is stale and the fix could not be pushed",
+            source,
+        }),
     }
-}
-
-/// The work tree root holding `path`, and `path` relative to it.
-fn repository_path(path: &Path) -> Result<(PathBuf, PathBuf)> {
-    let dir = path
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(Path::new("."));
-    let dir = std::fs::canonicalize(dir).map_err(|err| Error::io(dir, &err))?;
-    let repo = git2::Repository::discover(&dir).map_err(|err| {
-        Error::Runtime(format!(
-            "self-check: not a git repository: {}",
-            err.message()
-        ))
-    })?;
-    let Some(workdir) = repo.workdir() else {
-        return Err(Error::Runtime(
-            "self-check: the repository has no work tree".into(),
-        ));
-    };
-    let workdir = std::fs::canonicalize(workdir).map_err(|err| Error::io(workdir, &err))?;
-    let relative = dir
-        .strip_prefix(&workdir)
-        .map_err(|_| Error::Runtime("self-check: config is outside the work tree".into()))?;
-    Ok((
-        workdir.clone(),
-        relative.join(".circleci").join("config.yml"),
-    ))
 }

@@ -6,6 +6,8 @@
 //! disagree silently.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -41,30 +43,68 @@ impl State {
         }
     }
 
-    pub(crate) fn write(&self, path: &std::path::Path) -> Result<()> {
-        let text =
-            serde_json::to_string_pretty(self).map_err(|err| Error::Runtime(err.to_string()))?;
+    pub(crate) fn write(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|err| Error::Internal(format!("the state does not serialize: {err}")))?;
         write_atomic(path, format!("{text}\n").as_bytes())
     }
 
-    pub(crate) fn read(path: &std::path::Path) -> Result<State> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            Error::Runtime(format!(
-                "{}: {err} (run `cigen setup` first)",
-                path.display()
-            ))
-        })?;
-        let state: State = serde_json::from_str(&text).map_err(|err| {
-            Error::Runtime(format!("{}: not a cigen state file: {err}", path.display()))
-        })?;
+    pub(crate) fn read(path: &Path) -> Result<State, StateError> {
+        let at = || path.to_path_buf();
+        let text = std::fs::read_to_string(path).map_err(|err| StateError::Missing(at(), err))?;
+        let state: State =
+            serde_json::from_str(&text).map_err(|err| StateError::Unreadable(at(), err))?;
         if state.format != FORMAT {
-            return Err(Error::Runtime(format!(
-                "{}: state format {} is not {FORMAT}: run `cigen setup` with this cigen version",
-                path.display(),
-                state.format
-            )));
+            return Err(StateError::Format(at(), state.format));
         }
         Ok(state)
+    }
+}
+
+/// Why `cigen continue` cannot use the state file at the path each holds.
+#[derive(Debug)]
+pub enum StateError {
+    /// It cannot be read (most often: `cigen setup` did not run).
+    Missing(PathBuf, std::io::Error),
+    /// It is not JSON of a state.
+    Unreadable(PathBuf, serde_json::Error),
+    /// An other cigen version wrote it, in this format.
+    Format(PathBuf, u32),
+    /// It holds other variants or pipeline values than this configuration
+    /// hashes: it was written for another checkout or configuration.
+    OtherJobs(PathBuf),
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateError::Missing(path, err) => {
+                write!(f, "{}: {err} (run `cigen setup` first)", path.display())
+            }
+            StateError::Unreadable(path, err) => {
+                write!(f, "{}: not a cigen state file: {err}", path.display())
+            }
+            StateError::Format(path, format) => write!(
+                f,
+                "{}: state format {format} is not {FORMAT}: run `cigen setup` with this cigen version",
+                path.display()
+            ),
+            StateError::OtherJobs(path) => write!(
+                f,
+                "{} was written for other jobs than this configuration has: run `cigen setup` again",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StateError::Missing(_, err) => Some(err),
+            StateError::Unreadable(_, err) => Some(err),
+            StateError::Format(..) | StateError::OtherJobs(_) => None,
+        }
     }
 }
 
