@@ -326,7 +326,7 @@ fn bad_patterns_cycles_and_broken_inputs_are_errors() -> TestResult {
     );
 
     let unknown = compute(repo.path(), &[input("a", "amd64", &["**"], &["nope"])]);
-    assert!(matches!(unknown, Err(HashError::Git(ref m)) if m.contains("nope")));
+    assert!(matches!(unknown, Err(HashError::Internal(ref m)) if m.contains("nope")));
     Ok(())
 }
 
