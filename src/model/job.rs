@@ -1,194 +1,30 @@
-//! Builds one validated workflow: stages, then each job's executor, steps,
-//! architectures, source files and resolved requirements. Job ids are
-//! `<stage>_<job>`; a job name that repeats a word of its stage only warns.
+//! Builds one validated job from its file, in the order of the README's job
+//! reference: its name and stage, executor (`image`, `docker`, `machine`,
+//! `macos`, `services`, …), `architectures`, `environment`, `steps` (with
+//! the commands they use and what the rendered job refers to), and
+//! `source_files`. Requirements are resolved later, by `workflow`, once
+//! every job of the workflow is known. Input: the loaded job and the
+//! project settings; output: a `Job` or the first configuration error.
 
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
-use super::ids::{check_ids, check_record_ids, invalid_id};
+use super::ids::check_ids;
 use super::refs::Refs;
-use super::requires::Resolver;
 use super::settings::Settings;
-use super::{
-    Job, Requirement, Stage, Trigger, Workflow, is_valid_name, job_shapes, source_pattern, steps,
-};
-use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire, StringOrList};
-use crate::error::{Result, suggest};
+use super::{Job, Stage, is_valid_name, job_shapes, source_pattern, steps};
+use crate::config::{Loaded, LoadedJob, RawJob, StringOrList};
+use crate::error::{ConfigError, Result, suggest};
 
-/// CircleCI's statuses for `requires: [{job: [statuses]}]`.
-const JOB_STATUSES: &[&str] = &[
-    "success",
-    "failed",
-    "canceled",
-    "not_run",
-    "unauthorized",
-    "terminal",
-];
-
-pub(super) fn build_workflow(
-    loaded: &Loaded,
-    settings: &Settings,
-    commands: &IndexMap<String, Value>,
-    raw: &LoadedWorkflow,
-    warnings: &mut Vec<String>,
-) -> Result<Workflow> {
-    let error = |keys: &[&str], needle: Option<&str>| loaded.error(&raw.origin, keys, needle);
-    if !is_valid_name(&raw.name) {
-        return Err(error(&[], None)
-            .message(format!("`{}` is not a valid workflow name", raw.name))
-            .into());
-    }
-    let mut stages: Vec<Stage> = vec![];
-    for stage in &raw.raw.stages {
-        if !is_valid_name(&stage.name) {
-            return Err(error(&["stages"], Some(&stage.name))
-                .message("stage names start with a letter and hold letters, digits, `_`, `-`")
-                .into());
-        }
-        if stage.approval
-            && let Some(why) = invalid_id(&format!("approve_{}", stage.name))
-        {
-            return Err(error(&["stages"], Some(&stage.name)).message(why).into());
-        }
-        if stages.iter().any(|s| s.name == stage.name) {
-            return Err(error(&["stages"], Some(&stage.name))
-                .message(format!("stage `{}` is declared twice", stage.name))
-                .into());
-        }
-        let at = error(&["stages"], Some(&stage.name));
-        stages.push(Stage {
-            name: stage.name.clone(),
-            requires: stage.requires.clone(),
-            approval: stage.approval,
-            empty: !raw
-                .jobs
-                .iter()
-                .any(|job| job.stage.as_ref() == Some(&stage.name)),
-            file: at.file,
-            line: at.line,
-        });
-    }
-    let stage_names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
-    for stage in &stages {
-        for required in &stage.requires {
-            if !stage_names.contains(&required.as_str()) || required == &stage.name {
-                return Err(error(&["stages"], Some(required))
-                    .message(format!(
-                        "stage `{}` requires unknown stage `{required}`",
-                        stage.name
-                    ))
-                    .hint(suggest(required, stage_names.iter().copied()))
-                    .into());
-            }
-        }
-    }
-
-    let mut jobs = vec![];
-    for (index, loaded_job) in raw.jobs.iter().enumerate() {
-        jobs.push((
-            build_job(loaded, settings, commands, &stages, loaded_job, warnings)?,
-            index,
-        ));
-    }
-    let stage_rank = |stage: &Option<String>| match stage {
-        None => 0,
-        Some(name) => 1 + stages.iter().position(|s| &s.name == name).unwrap_or(0),
-    };
-    jobs.sort_by(|(a, _), (b, _)| {
-        (stage_rank(&a.stage), &a.id).cmp(&(stage_rank(&b.stage), &b.id))
-    });
-    let mut by_id: Vec<&Job> = jobs.iter().map(|(job, _)| job).collect();
-    by_id.sort_by(|a, b| a.id.cmp(&b.id));
-    for pair in by_id.windows(2) {
-        if pair[0].id == pair[1].id {
-            return Err(crate::error::ConfigError::new(
-                &pair[1].file,
-                "(job id)",
-                format!(
-                    "job id `{}` is also used by {}",
-                    pair[1].id,
-                    pair[0].file.display()
-                ),
-            )
-            .line(pair[1].line)
-            .into());
-        }
-    }
-
-    let resolver = Resolver::new(&stages, jobs.iter().map(|(job, _)| job));
-    for (job, loaded_job) in &mut jobs {
-        let raw_job = &raw.jobs[*loaded_job];
-        let error =
-            |keys: &[&str], needle: Option<&str>| loaded.error(&raw_job.origin, keys, needle);
-        for require in &raw_job.raw.requires {
-            let (name, statuses) = match require {
-                RawRequire::Name(name) => (name.clone(), None),
-                RawRequire::WithStatus(map) if map.len() == 1 => {
-                    let (name, statuses) = map
-                        .iter()
-                        .next()
-                        .map(|(k, v)| (k.clone(), v.clone().into_vec()))
-                        .unwrap_or_default();
-                    for status in &statuses {
-                        if !JOB_STATUSES.contains(&status.as_str()) {
-                            return Err(error(&["requires"], Some(status))
-                                .message(format!(
-                                    "unknown job status `{status}`: expected one of {}",
-                                    JOB_STATUSES.join(", ")
-                                ))
-                                .hint(suggest(status, JOB_STATUSES.iter().copied()))
-                                .into());
-                        }
-                    }
-                    (name, Some(statuses))
-                }
-                RawRequire::WithStatus(_) => {
-                    return Err(error(&["requires"], None).message("each `requires` entry with statuses names one job: `- build: [success, failed]`").into());
-                }
-            };
-            let target = resolver.resolve(&name, job).map_err(|hint| {
-                error(&["requires"], Some(&name))
-                    .message(format!("unknown job `{name}` in requires"))
-                    .hint(hint)
-            })?;
-            job.requires.push(Requirement { target, statuses });
-        }
-        if raw.raw.trigger.is_none() {
-            check_record_ids(job, error)?;
-        }
-        super::or_dependency::check(loaded, settings, raw_job, warnings)?;
-        for name in raw_job.raw.requires_any.iter().flatten() {
-            let target = resolver.resolve(name, job).map_err(|hint| {
-                error(&["requires_any"], Some(name))
-                    .message(format!("unknown job `{name}` in requires_any"))
-                    .hint(hint)
-            })?;
-            if let Some(why) = invalid_id(&job.shim_id(&target)) {
-                return Err(error(&["requires_any"], Some(name)).message(why).into());
-            }
-            let line = error(&["requires_any"], Some(name)).line;
-            job.requires_any.push(Trigger { target, line });
-        }
-    }
-    let jobs: Vec<Job> = jobs.into_iter().map(|(job, _)| job).collect();
-    super::empty_stage::settle(&mut stages, &jobs, warnings);
-    Ok(Workflow::new(
-        raw.name.clone(),
-        raw.raw.trigger.as_ref().map(|t| t.parameter.clone()),
-        raw.raw.when.clone(),
-        stages,
-        jobs,
-    ))
-}
-
-fn job_id(stage: Option<&String>, name: &str) -> String {
+/// `<stage>_<name>`, or `<name>` in the default stage.
+pub(super) fn job_id(stage: Option<&String>, name: &str) -> String {
     match stage {
         Some(stage) => format!("{stage}_{name}"),
         None => name.to_string(),
     }
 }
 
-fn build_job(
+pub(super) fn build_job(
     loaded: &Loaded,
     settings: &Settings,
     commands: &IndexMap<String, Value>,
@@ -197,19 +33,67 @@ fn build_job(
     warnings: &mut Vec<String>,
 ) -> Result<Job> {
     let error = |keys: &[&str], needle: Option<&str>| loaded.error(&raw.origin, keys, needle);
-    let file = loaded.sources[raw.origin.source].path.clone();
-    let line = if raw.origin.keys.is_empty() {
-        None
-    } else {
-        loaded.sources[raw.origin.source].line_of(
-            &raw.origin
-                .keys
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-            None,
-        )
+    let source = &loaded.sources[raw.origin.source];
+    check_name_and_stage(raw, stages, &error)?;
+    if let Some(warning) = stage_noun_warning(raw, &source.path) {
+        warnings.push(warning);
+    }
+    let job = &raw.raw;
+    job_shapes::check_job(job).map_err(|fault| fault.at(loaded, &raw.origin))?;
+    let executor = executor(job, &error)?;
+    let (archs, arch_declared) = architectures(job, settings, &error)?;
+    let environment = environment(job, arch_declared, &error)?;
+    let steps = steps(loaded, raw, settings, commands, &error)?;
+    let (used_commands, invoked) = used(&steps, commands);
+    let context = job
+        .context
+        .clone()
+        .map(StringOrList::into_vec)
+        .unwrap_or_default();
+    let texts = environment
+        .values()
+        .chain(&context)
+        .chain(&job.resource_class);
+    let orbs: Vec<String> = settings.orbs.keys().cloned().collect();
+    let refs = scan_refs(&executor, texts, &steps, &used_commands, commands, &orbs);
+    let built = Job {
+        id: job_id(raw.stage.as_ref(), &raw.name),
+        stage: raw.stage.clone(),
+        file: source.path.clone(),
+        line: (!raw.origin.keys.is_empty())
+            .then(|| {
+                let keys: Vec<&str> = raw.origin.keys.iter().map(String::as_str).collect();
+                source.line_of(&keys, None)
+            })
+            .flatten(),
+        archs,
+        arch_declared,
+        executor,
+        resource_class: job.resource_class.clone(),
+        environment,
+        steps,
+        commands: used_commands,
+        refs,
+        context,
+        filters: job.filters.clone(),
+        source_files: source_files(loaded, raw, settings, &error)?,
+        requires: vec![],
+        requires_any: vec![],
+        gated: job.approval || job.requires_any.is_some(),
+        approval: job.approval,
+        persists_workspace: invoked.iter().any(|s| s == "persist_to_workspace"),
+        attaches_workspace: invoked.iter().any(|s| s == "attach_workspace"),
     };
+    check_ids(&built, error)?;
+    Ok(built)
+}
+
+/// The job's file name is a valid job name, and its directory a declared stage.
+fn check_name_and_stage(
+    raw: &LoadedJob,
+    stages: &[Stage],
+    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> Result<()> {
     if !is_valid_name(&raw.name) {
         return Err(error(&[], None).message(format!("`{}` is not a valid job name: start with a letter, then letters, digits, `_` or `-`", raw.name)).into());
     }
@@ -228,29 +112,39 @@ fn build_job(
             )
             .into());
     }
-    if let Some(stage) = &raw.stage {
-        let stage_words: Vec<&str> = stage.split('_').collect();
-        let words: Vec<&str> = raw.name.split('_').collect();
-        let shorter: Vec<&str> = words
-            .iter()
-            .copied()
-            .filter(|w| !stage_words.contains(w))
-            .collect();
-        // Warn only when a shorter name exists: `deploy_staging/deploy.yml` has nothing to drop.
-        if shorter.len() < words.len() && !shorter.is_empty() && !raw.raw.allow_stage_noun {
-            warnings.push(format!(
-                "{}: job `{}` repeats a word of its stage `{stage}` (id `{}`): rename to `{}.yml` (or set `allow_stage_noun: true`)",
-                file.display(),
-                raw.name,
-                job_id(raw.stage.as_ref(), &raw.name),
-                shorter.join("_")
-            ));
-        }
-    }
-    let job = &raw.raw;
-    job_shapes::check_job(job).map_err(|fault| fault.at(loaded, &raw.origin))?;
+    Ok(())
+}
 
-    let mut executor = vec![];
+/// A warning when the job's name repeats a word of its stage and a shorter
+/// name exists (`deploy_staging/deploy.yml` has nothing to drop), unless
+/// `allow_stage_noun: true`.
+fn stage_noun_warning(raw: &LoadedJob, file: &std::path::Path) -> Option<String> {
+    let stage = raw.stage.as_ref()?;
+    let stage_words: Vec<&str> = stage.split('_').collect();
+    let words: Vec<&str> = raw.name.split('_').collect();
+    let shorter: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| !stage_words.contains(w))
+        .collect();
+    (shorter.len() < words.len() && !shorter.is_empty() && !raw.raw.allow_stage_noun).then(|| {
+        format!(
+            "{}: job `{}` repeats a word of its stage `{stage}` (id `{}`): rename to `{}.yml` (or set `allow_stage_noun: true`)",
+            file.display(),
+            raw.name,
+            job_id(raw.stage.as_ref(), &raw.name),
+            shorter.join("_")
+        )
+    })
+}
+
+/// The CircleCI job body without resource class, environment and steps:
+/// exactly one of `image` (with `services`), `docker`, `machine` or
+/// `macos`, then `parallelism`, `working_directory` and `shell`.
+fn executor(
+    job: &RawJob,
+    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> Result<Vec<(String, Value)>> {
     let executors: Vec<&str> = [
         ("image", job.image.is_some()),
         ("docker", job.docker.is_some()),
@@ -271,6 +165,7 @@ fn build_job(
             .message("a job needs exactly one of `image`, `docker`, `machine` or `macos`")
             .into());
     }
+    let mut executor = vec![];
     if let Some(image) = &job.image {
         let mut docker = vec![crate::value::mapping(&[(
             "image",
@@ -305,32 +200,53 @@ fn build_job(
             executor.push((key.to_string(), value));
         }
     }
+    Ok(executor)
+}
 
-    let (archs, arch_declared) = match &job.architectures {
-        Some(list) if list.is_empty() => {
-            return Err(error(&["architectures"], None)
-                .message("list at least one architecture")
+/// The job's architectures, each declared in the project settings and
+/// listed once, and whether the job lists them itself (else: the default
+/// arch alone).
+fn architectures(
+    job: &RawJob,
+    settings: &Settings,
+    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> Result<(Vec<String>, bool)> {
+    let Some(list) = &job.architectures else {
+        return Ok((vec![settings.default_arch()], false));
+    };
+    if list.is_empty() {
+        return Err(error(&["architectures"], None)
+            .message("list at least one architecture")
+            .into());
+    }
+    for (index, arch) in list.iter().enumerate() {
+        if !settings.architectures.contains_key(arch) {
+            return Err(error(&["architectures"], Some(arch))
+                .message(format!(
+                    "unknown architecture `{arch}`: declare it under `architectures:` in config.yml"
+                ))
+                .hint(suggest(
+                    arch,
+                    settings.architectures.keys().map(String::as_str),
+                ))
                 .into());
         }
-        Some(list) => {
-            for (index, arch) in list.iter().enumerate() {
-                if !settings.architectures.contains_key(arch) {
-                    return Err(error(&["architectures"], Some(arch))
-                        .message(format!("unknown architecture `{arch}`: declare it under `architectures:` in config.yml"))
-                        .hint(suggest(arch, settings.architectures.keys().map(String::as_str)))
-                        .into());
-                }
-                if list[..index].contains(arch) {
-                    return Err(error(&["architectures"], Some(arch))
-                        .message(format!("architecture `{arch}` is listed twice"))
-                        .into());
-                }
-            }
-            (list.clone(), true)
+        if list[..index].contains(arch) {
+            return Err(error(&["architectures"], Some(arch))
+                .message(format!("architecture `{arch}` is listed twice"))
+                .into());
         }
-        None => (vec![settings.default_arch()], false),
-    };
+    }
+    Ok((list.clone(), true))
+}
 
+/// `environment` as text; `DOCKER_ARCH` is cigen's when the job lists
+/// architectures.
+fn environment(
+    job: &RawJob,
+    arch_declared: bool,
+    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> Result<IndexMap<String, String>> {
     let mut environment = IndexMap::new();
     for (key, value) in &job.environment {
         let text = match value {
@@ -350,14 +266,26 @@ fn build_job(
             .message("`DOCKER_ARCH` is set by cigen for each architecture variant")
             .into());
     }
+    Ok(environment)
+}
 
+/// The normalised steps, with `checkout` first unless `checkout: false` or
+/// the steps already start with it.
+fn steps(
+    loaded: &Loaded,
+    raw: &LoadedJob,
+    settings: &Settings,
+    commands: &IndexMap<String, Value>,
+    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> Result<Vec<Value>> {
+    let job = &raw.raw;
     let command_names: Vec<String> = commands.keys().cloned().collect();
     let orbs: Vec<String> = settings.orbs.keys().cloned().collect();
     let known = steps::Known {
         commands: &command_names,
         orbs: &orbs,
     };
-    let mut step_list = steps::normalize(&job.steps, &known)
+    let mut steps = steps::normalize(&job.steps, &known)
         .map_err(|fault| fault.under("steps").at(loaded, &raw.origin))?;
     if job.steps.is_empty() {
         return Err(error(&[], None)
@@ -365,34 +293,23 @@ fn build_job(
             .message("a job needs at least one step")
             .into());
     }
-    if job.checkout.unwrap_or(true)
-        && step_list
-            .first()
-            .is_none_or(|s| s.as_str() != Some("checkout"))
+    if job.checkout.unwrap_or(true) && steps.first().is_none_or(|s| s.as_str() != Some("checkout"))
     {
-        step_list.insert(0, Value::from("checkout"));
+        steps.insert(0, Value::from("checkout"));
     }
-    let (used_commands, invoked) = used(&step_list, commands);
-    let context = job
-        .context
-        .clone()
-        .map(StringOrList::into_vec)
-        .unwrap_or_default();
-    let texts = environment
-        .values()
-        .chain(&context)
-        .chain(&job.resource_class);
-    let refs = scan_refs(
-        &executor,
-        texts,
-        &step_list,
-        &used_commands,
-        commands,
-        &orbs,
-    );
+    Ok(steps)
+}
 
+/// `source_files` with `@group`s expanded, each pattern's syntax checked,
+/// duplicates dropped (first kept).
+fn source_files(
+    loaded: &Loaded,
+    raw: &LoadedJob,
+    settings: &Settings,
+    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> Result<Vec<String>> {
     let mut source_files = vec![];
-    for (index, pattern) in job.source_files.iter().enumerate() {
+    for (index, pattern) in raw.raw.source_files.iter().enumerate() {
         if let Some(group) = pattern.strip_prefix('@') {
             let Some(patterns) = settings.groups.get(group) else {
                 return Err(error(&["source_files"], Some(pattern))
@@ -417,32 +334,7 @@ fn build_job(
     }
     let mut seen = std::collections::HashSet::new();
     source_files.retain(|p| seen.insert(p.clone()));
-
-    let built = Job {
-        id: job_id(raw.stage.as_ref(), &raw.name),
-        stage: raw.stage.clone(),
-        file,
-        line,
-        archs,
-        arch_declared,
-        executor,
-        resource_class: job.resource_class.clone(),
-        environment,
-        steps: step_list,
-        commands: used_commands,
-        refs,
-        context,
-        filters: job.filters.clone(),
-        source_files,
-        requires: vec![],
-        requires_any: vec![],
-        gated: job.approval || job.requires_any.is_some(),
-        approval: job.approval,
-        persists_workspace: invoked.iter().any(|s| s == "persist_to_workspace"),
-        attaches_workspace: invoked.iter().any(|s| s == "attach_workspace"),
-    };
-    check_ids(&built, error)?;
-    Ok(built)
+    Ok(source_files)
 }
 
 /// What the job's rendered body refers to: everything but `filters`,

@@ -10,6 +10,7 @@ mod ids;
 mod job;
 mod job_shapes;
 mod or_dependency;
+mod parameters;
 pub(crate) mod refs;
 mod requires;
 pub(crate) mod settings;
@@ -18,6 +19,7 @@ mod shape_text;
 mod source_pattern;
 mod step_shapes;
 pub(crate) mod steps;
+mod workflow;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -246,7 +248,34 @@ pub(crate) fn is_valid_name(name: &str) -> bool {
 pub fn build(loaded: &Loaded) -> Result<Project> {
     let settings = settings::build(loaded)?;
     let mut warnings = vec![];
+    let commands = commands(loaded, &settings)?;
+    let mut workflows = vec![];
+    for (declared, loaded_workflow) in loaded.workflows.iter().enumerate() {
+        let mut workflow =
+            workflow::build_workflow(loaded, &settings, &commands, loaded_workflow, &mut warnings)?;
+        workflow.declared = declared;
+        workflows.push(workflow);
+    }
+    workflows.sort_by(|a, b| a.name.cmp(&b.name));
+    check_dynamic_workflow(loaded, &settings, &workflows)?;
+    for workflow in &workflows {
+        check_trigger(loaded, &settings, workflow)?;
+    }
+    hash_checks::check(loaded, &settings, &workflows, &mut warnings)?;
+    warnings.sort();
+    warnings.dedup();
+    Ok(Project {
+        root: loaded.root.clone(),
+        settings,
+        commands,
+        workflows,
+        warnings,
+    })
+}
 
+/// Command name → body with its steps normalised, sorted by name. A
+/// command's name is a valid name no built-in step has, defined once.
+fn commands(loaded: &Loaded, settings: &Settings) -> Result<IndexMap<String, Value>> {
     let mut command_names: Vec<String> = loaded.commands.iter().map(|c| c.name.clone()).collect();
     command_names.sort();
     let orbs: Vec<String> = settings.orbs.keys().cloned().collect();
@@ -256,27 +285,20 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
     };
     let mut commands = IndexMap::new();
     for command in &loaded.commands {
+        let error = |message: &str| loaded.error(&command.origin, &[], None).message(message);
         if !is_valid_name(&command.name) || steps::is_builtin(&command.name) {
-            return Err(loaded
-                .error(&command.origin, &[], None)
-                .message(format!(
-                    "`{}` cannot be a command name (reserved or not a valid name)",
-                    command.name
-                ))
-                .into());
+            return Err(error(&format!(
+                "`{}` cannot be a command name (reserved or not a valid name)",
+                command.name
+            ))
+            .into());
         }
         if commands.contains_key(&command.name) {
-            return Err(loaded
-                .error(&command.origin, &[], None)
-                .message("command defined twice")
-                .into());
+            return Err(error("command defined twice").into());
         }
         let mut body = command.body.clone();
         let Some(map) = body.as_mapping_mut() else {
-            return Err(loaded
-                .error(&command.origin, &[], None)
-                .message("a command is a map with `steps:`")
-                .into());
+            return Err(error("a command is a map with `steps:`").into());
         };
         job_shapes::check_command(&command.body)
             .map_err(|fault| fault.at(loaded, &command.origin))?;
@@ -292,78 +314,63 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
         commands.insert(command.name.clone(), body);
     }
     commands.sort_keys();
+    Ok(commands)
+}
 
-    let mut workflows = vec![];
-    for (declared, loaded_workflow) in loaded.workflows.iter().enumerate() {
-        let mut workflow =
-            job::build_workflow(loaded, &settings, &commands, loaded_workflow, &mut warnings)?;
-        workflow.declared = declared;
-        workflows.push(workflow);
-    }
-    workflows.sort_by(|a, b| a.name.cmp(&b.name));
-
+/// `dynamic_workflow` names a workflow, when there are any.
+fn check_dynamic_workflow(
+    loaded: &Loaded,
+    settings: &Settings,
+    workflows: &[Workflow],
+) -> Result<()> {
     let names: Vec<&str> = workflows.iter().map(|w| w.name.as_str()).collect();
-    if !workflows.is_empty() && !names.contains(&settings.dynamic_workflow.as_str()) {
-        return Err(loaded
-            .project_error(&["dynamic_workflow"], None)
-            .message(format!(
-                "dynamic workflow `{}` does not exist in workflows/",
-                settings.dynamic_workflow
-            ))
-            .hint(suggest(&settings.dynamic_workflow, names.iter().copied()))
-            .into());
+    if workflows.is_empty() || names.contains(&settings.dynamic_workflow.as_str()) {
+        return Ok(());
     }
-    for workflow in &workflows {
-        let loaded_workflow = loaded.workflows.iter().find(|w| w.name == workflow.name);
-        let error = |keys: &[&str], message: String| -> ConfigError {
-            match loaded_workflow {
-                Some(w) => loaded.error(&w.origin, keys, None).message(message),
-                None => loaded.project_error(keys, None).message(message),
-            }
-        };
-        let is_dynamic = workflow.name == settings.dynamic_workflow;
-        match (&workflow.trigger, is_dynamic) {
-            (Some(_), true) => {
-                return Err(error(
-                    &["trigger"],
-                    "the dynamic workflow runs from the setup job; it cannot have a trigger".into(),
-                )
-                .into());
-            }
-            (None, false) => {
-                return Err(error(
-                    &["trigger"],
-                    format!(
-                        "workflow `{}` is neither the dynamic workflow (`{}`) nor has `trigger: {{parameter: …}}`",
-                        workflow.name, settings.dynamic_workflow
-                    ),
-                )
-                .into());
-            }
-            (Some(parameter), false) if !settings.boolean_parameters.contains(parameter) => {
-                return Err(error(
-                    &["trigger", "parameter"],
-                    format!("trigger parameter `{parameter}` is not a declared boolean parameter"),
-                )
-                .hint(suggest(
-                    parameter,
-                    settings.boolean_parameters.iter().map(String::as_str),
-                ))
-                .into());
-            }
-            _ => {}
+    Err(loaded
+        .project_error(&["dynamic_workflow"], None)
+        .message(format!(
+            "dynamic workflow `{}` does not exist in workflows/",
+            settings.dynamic_workflow
+        ))
+        .hint(suggest(&settings.dynamic_workflow, names.iter().copied()))
+        .into())
+}
+
+/// The dynamic workflow has no `trigger`; every other workflow has one,
+/// naming a declared boolean parameter.
+fn check_trigger(loaded: &Loaded, settings: &Settings, workflow: &Workflow) -> Result<()> {
+    let loaded_workflow = loaded.workflows.iter().find(|w| w.name == workflow.name);
+    let error = |keys: &[&str], message: String| -> ConfigError {
+        match loaded_workflow {
+            Some(w) => loaded.error(&w.origin, keys, None).message(message),
+            None => loaded.project_error(keys, None).message(message),
         }
+    };
+    let is_dynamic = workflow.name == settings.dynamic_workflow;
+    match (&workflow.trigger, is_dynamic) {
+        (Some(_), true) => Err(error(
+            &["trigger"],
+            "the dynamic workflow runs from the setup job; it cannot have a trigger".into(),
+        )
+        .into()),
+        (None, false) => Err(error(
+            &["trigger"],
+            format!(
+                "workflow `{}` is neither the dynamic workflow (`{}`) nor has `trigger: {{parameter: …}}`",
+                workflow.name, settings.dynamic_workflow
+            ),
+        )
+        .into()),
+        (Some(parameter), false) if !settings.boolean_parameters.contains(parameter) => Err(error(
+            &["trigger", "parameter"],
+            format!("trigger parameter `{parameter}` is not a declared boolean parameter"),
+        )
+        .hint(suggest(
+            parameter,
+            settings.boolean_parameters.iter().map(String::as_str),
+        ))
+        .into()),
+        _ => Ok(()),
     }
-    hash_checks::check(loaded, &settings, &workflows, &mut warnings)?;
-    if !warnings.is_empty() {
-        warnings.sort();
-        warnings.dedup();
-    }
-    Ok(Project {
-        root: loaded.root.clone(),
-        settings,
-        commands,
-        workflows,
-        warnings,
-    })
 }

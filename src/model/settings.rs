@@ -1,17 +1,17 @@
-//! Project-level settings validated from the raw config: setup options,
-//! pipeline parameters, architectures, source-file groups, orbs. Output is
-//! fully defaulted: no `Option` is left for the emitter to interpret.
+//! Project-level settings validated from the raw config: provider and mode,
+//! setup options (with the orb's constraints), pipeline parameters
+//! (`parameters`), architectures, source-file groups, orbs. Output is fully
+//! defaulted: no `Option` is left for the emitter to interpret.
 
 use indexmap::IndexMap;
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
 
 use crate::circleci::{
     APPROVE_JOB, DEFAULT_ORB_VERSION, DEFAULT_SETUP_IMAGE, ORB, ORB_ALIAS, SETUP_JOB,
-    SKIP_CACHE_PARAMETER, setup_image_tag,
+    setup_image_tag,
 };
-use crate::config::{Loaded, RawParameter, StringOrList};
+use crate::config::{Loaded, StringOrList};
 use crate::error::{Result, suggest};
-use crate::value::mapping;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -66,6 +66,34 @@ impl Settings {
 
 pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     let raw = &loaded.project;
+    check_mode(loaded)?;
+    let setup = setup(loaded)?;
+    check_orb(loaded, &setup)?;
+    let (parameters, boolean_parameters) = super::parameters::build(loaded)?;
+    check_architecture_names(loaded)?;
+    check_source_file_groups(loaded)?;
+    Ok(Settings {
+        dynamic_workflow: raw
+            .dynamic_workflow
+            .clone()
+            .unwrap_or_else(|| "main".to_string()),
+        setup,
+        parameters,
+        boolean_parameters,
+        architectures: raw
+            .architectures
+            .iter()
+            .map(|(name, arch)| (name.clone(), arch.resource_class.clone()))
+            .collect(),
+        groups: raw.source_file_groups.clone(),
+        hash_salt: raw.hash_salt.clone(),
+        orbs: raw.orbs.clone(),
+    })
+}
+
+/// `provider: circleci` and `dynamic: true`, the only ones there are.
+fn check_mode(loaded: &Loaded) -> Result<()> {
+    let raw = &loaded.project;
     if let Some(provider) = &raw.provider
         && provider != "circleci"
     {
@@ -82,7 +110,12 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
             .message("only dynamic mode (`dynamic: true`) is supported: cigen prunes jobs in the setup job")
             .into());
     }
-    let setup = raw.setup.as_ref();
+    Ok(())
+}
+
+/// `setup`, every option defaulted.
+fn setup(loaded: &Loaded) -> Result<Setup> {
+    let setup = loaded.project.setup.as_ref();
     let self_check = setup.and_then(|s| s.self_check.as_ref());
     let skipped = setup.and_then(|s| s.on_all_skipped.as_ref());
     let all_skipped_job = skipped
@@ -98,7 +131,7 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     }
     let skipped_jobs = skipped_jobs(loaded)?;
     let required_check = required_check(loaded, &all_skipped_job)?;
-    let setup = Setup {
+    Ok(Setup {
         image: setup
             .and_then(|s| s.image.clone())
             .unwrap_or_else(|| DEFAULT_SETUP_IMAGE.to_string()),
@@ -121,44 +154,12 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
             .unwrap_or_else(|| DEFAULT_ORB_VERSION.to_string()),
         skipped_jobs,
         required_check,
-    };
-    check_orb(loaded, &setup)?;
+    })
+}
 
-    let mut parameters = IndexMap::new();
-    let mut boolean_parameters = vec![];
-    for (name, parameter) in &raw.parameters {
-        if name == SKIP_CACHE_PARAMETER {
-            return Err(loaded
-                .project_error(&["parameters", name], None)
-                .message(format!(
-                    "`{SKIP_CACHE_PARAMETER}` is declared by cigen itself"
-                ))
-                .into());
-        }
-        if !super::is_valid_name(name) {
-            return Err(loaded
-                .project_error(&["parameters", name], None)
-                .message("parameter names must start with a letter and hold only letters, digits, `_` and `-`")
-                .into());
-        }
-        parameters.insert(name.clone(), parameter_definition(loaded, name, parameter)?);
-        if parameter.kind == "boolean" {
-            boolean_parameters.push(name.clone());
-        }
-    }
-    parameters.insert(
-        SKIP_CACHE_PARAMETER.to_string(),
-        mapping(&[
-            ("type", Value::from("boolean")),
-            ("default", Value::from(false)),
-            (
-                "description",
-                Value::from("Run every job, even those whose inputs already passed."),
-            ),
-        ]),
-    );
-
-    for name in raw.architectures.keys() {
+/// An architecture name ends job ids (`<id>_<arch>`): it must be a valid name.
+fn check_architecture_names(loaded: &Loaded) -> Result<()> {
+    for name in loaded.project.architectures.keys() {
         if !super::is_valid_name(name) {
             return Err(loaded
                 .project_error(&["architectures", name], None)
@@ -168,43 +169,25 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
                 .into());
         }
     }
-    let architectures = raw
-        .architectures
-        .iter()
-        .map(|(name, arch)| (name.clone(), arch.resource_class.clone()))
-        .collect();
+    Ok(())
+}
 
-    for (group, patterns) in &raw.source_file_groups {
+/// `source_file_groups` hold valid glob patterns, never another group.
+fn check_source_file_groups(loaded: &Loaded) -> Result<()> {
+    for (group, patterns) in &loaded.project.source_file_groups {
         for pattern in patterns {
+            let error = || loaded.project_error(&["source_file_groups", group], Some(pattern));
             if pattern.starts_with('@') || pattern.trim().is_empty() {
-                return Err(loaded
-                    .project_error(&["source_file_groups", group], Some(pattern))
+                return Err(error()
                     .message("a group holds glob patterns; it cannot be empty or reference another group")
                     .into());
             }
             if let Err((message, hint)) = super::source_pattern::check(pattern) {
-                return Err(loaded
-                    .project_error(&["source_file_groups", group], Some(pattern))
-                    .message(message)
-                    .hint(hint)
-                    .into());
+                return Err(error().message(message).hint(hint).into());
             }
         }
     }
-
-    Ok(Settings {
-        dynamic_workflow: raw
-            .dynamic_workflow
-            .clone()
-            .unwrap_or_else(|| "main".to_string()),
-        setup,
-        parameters,
-        boolean_parameters,
-        architectures,
-        groups: raw.source_file_groups.clone(),
-        hash_salt: raw.hash_salt.clone(),
-        orbs: raw.orbs.clone(),
-    })
+    Ok(())
 }
 
 /// `setup.skipped_jobs`: `no_op` (default) or `remove`.
@@ -292,56 +275,4 @@ fn check_orb(loaded: &Loaded, setup: &Setup) -> Result<()> {
             .into());
     }
     Ok(())
-}
-
-fn parameter_definition(loaded: &Loaded, name: &str, parameter: &RawParameter) -> Result<Value> {
-    let error = |message: String| {
-        loaded
-            .project_error(&["parameters", name], None)
-            .message(message)
-    };
-    let kinds = ["boolean", "string", "integer", "enum"];
-    if !kinds.contains(&parameter.kind.as_str()) {
-        let hint = suggest(&parameter.kind, kinds);
-        return Err(error(format!(
-            "unknown parameter type `{}`: expected boolean, string, integer or enum",
-            parameter.kind
-        ))
-        .hint(hint)
-        .into());
-    }
-    let default_ok = match (&parameter.default, parameter.kind.as_str()) {
-        (None, _) => true,
-        (Some(Value::Bool(_)), "boolean") => true,
-        (Some(Value::String(_)), "string") => true,
-        (Some(Value::Number(n)), "integer") => n.is_i64() || n.is_u64(),
-        (Some(Value::String(s)), "enum") => {
-            parameter.values.as_ref().is_some_and(|v| v.contains(s))
-        }
-        _ => false,
-    };
-    if !default_ok {
-        return Err(error(format!("default does not match type `{}`", parameter.kind)).into());
-    }
-    if parameter.kind == "enum" && parameter.values.as_ref().is_none_or(Vec::is_empty) {
-        return Err(error("an enum parameter needs `enum: [values…]`".to_string()).into());
-    }
-    if parameter.kind != "enum" && parameter.values.is_some() {
-        return Err(error("`enum` values are only for `type: enum`".to_string()).into());
-    }
-    let mut out = Mapping::new();
-    out.insert("type".into(), parameter.kind.clone().into());
-    if let Some(values) = &parameter.values {
-        out.insert(
-            "enum".into(),
-            Value::Sequence(values.iter().map(|v| v.clone().into()).collect()),
-        );
-    }
-    if let Some(default) = &parameter.default {
-        out.insert("default".into(), default.clone());
-    }
-    if let Some(description) = &parameter.description {
-        out.insert("description".into(), description.clone().into());
-    }
-    Ok(Value::Mapping(out))
 }
