@@ -194,7 +194,7 @@ impl Workflow {
         names.into_iter().cloned().collect()
     }
 
-    fn new(
+    pub(crate) fn new(
         name: String,
         trigger: Option<String>,
         when: Option<Value>,

@@ -55,7 +55,7 @@ pub(super) fn build_workflow(
             |keys: &[&str], needle: Option<&str>| loaded.error(&raw_job.origin, keys, needle);
         job.requires = requires(&resolver, job, raw_job, &error)?;
         if raw.raw.trigger.is_none() {
-            check_record_ids(job, &error)?;
+            check_record_ids(job, error)?;
         }
         super::or_dependency::check(loaded, settings, raw_job, warnings)?;
         job.requires_any = requires_any(&resolver, job, raw_job, &error)?;

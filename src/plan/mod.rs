@@ -10,6 +10,7 @@
 
 mod check;
 pub(crate) mod hash_env;
+mod nodes;
 pub(crate) mod prune;
 mod stages;
 pub(crate) mod waits;
@@ -20,8 +21,7 @@ use std::path::Path;
 use crate::circleci::{APPROVE_JOB, SETUP_JOB};
 use crate::error::{ConfigError, Result};
 pub(crate) use crate::model::record_id;
-use crate::model::{Project, Target, Workflow};
-use stages::{stage_approval, stage_rank, stage_targets};
+use crate::model::{Project, Workflow};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowPlan {
@@ -136,116 +136,45 @@ pub(crate) fn build_workflow(
     workflow: &Workflow,
     warnings: &mut Vec<String>,
 ) -> Result<WorkflowPlan> {
-    let mut nodes: Vec<Node> = vec![];
-    // Where each node comes from, by node index: errors name that file.
-    let mut origin: Vec<Place> = vec![];
-
-    let by_stage = variants_by_stage(workflow);
-    let mut approvals_done = BTreeSet::new();
-    // Empty stages keep their approval in stage order, before later stages' jobs.
-    let mut empty_gates = workflow
-        .stages
-        .iter()
-        .filter(|stage| stage.empty && stage.approval)
-        .peekable();
-    for job in &workflow.jobs {
-        let stage = job.stage.as_deref().and_then(|name| workflow.stage(name));
-        let rank = stage_rank(workflow, job.stage.as_deref());
-        while let Some(empty) = empty_gates.next_if(|s| stage_rank(workflow, Some(&s.name)) < rank)
-        {
-            nodes.push(stage_approval(workflow, &by_stage, empty)?);
-            origin.push((&empty.file, empty.line));
-        }
-        if let Some(stage) = stage
-            && stage.approval
-            && approvals_done.insert(stage.name.clone())
-        {
-            nodes.push(stage_approval(workflow, &by_stage, stage)?);
-            origin.push((&job.file, job.line));
-        }
-        if job.gated {
-            nodes.push(Node {
-                id: job.gate_id(),
-                kind: NodeKind::Approval {
-                    gate_of: Some(job.id.clone()),
-                    by_hand: job.approval,
-                },
-                stage: job.stage.clone(),
-                requires: vec![],
-            });
-            origin.push((&job.file, job.line));
-            for trigger in &job.requires_any {
-                let requires: Vec<Edge> = expand(workflow, &trigger.target, None)
-                    .into_iter()
-                    .map(Edge::to)
-                    .collect();
-                nodes.push(Node {
-                    id: job.shim_id(&trigger.target),
-                    kind: NodeKind::Shim {
-                        gate: job.gate_id(),
-                        trigger: trigger.target.name(),
-                    },
-                    stage: job.stage.clone(),
-                    requires,
-                });
-                origin.push((&job.file, job.line));
-            }
-        }
-        for arch in &job.archs {
-            let from = job.multi_arch().then_some(arch.as_str());
-            let mut requires: Vec<Edge> = vec![];
-            for requirement in &job.requires {
-                for target in expand(workflow, &requirement.target, from) {
-                    requires.push(Edge {
-                        target,
-                        statuses: requirement.statuses.clone(),
-                    });
-                }
-            }
-            if let Some(stage) = stage {
-                if stage.approval {
-                    requires.push(Edge::to(format!("approve_{}", stage.name)));
-                } else {
-                    let targets = stage_targets(workflow, &by_stage, stage)?;
-                    requires.extend(targets.into_iter().map(Edge::to));
-                }
-            }
-            if job.gated {
-                requires.push(Edge::to(job.gate_id()));
-            }
-            let mut seen = BTreeSet::new();
-            requires.retain(|edge| seen.insert(edge.target.clone()));
-            let id = job.variant_id(arch);
-            nodes.push(Node {
-                id: id.clone(),
-                kind: NodeKind::Variant {
-                    job: job.id.clone(),
-                    arch: arch.clone(),
-                    hashed: job.hashed(),
-                    persists: job.persists_workspace,
-                    attaches: job.attaches_workspace,
-                },
-                stage: job.stage.clone(),
-                requires,
-            });
-            origin.push((&job.file, job.line));
-            if workflow.trigger.is_none() && job.records_apart() {
-                let record = record_id(&id);
-                nodes.push(Node {
-                    id: record.clone(),
-                    kind: NodeKind::Record { of: id.clone() },
-                    stage: job.stage.clone(),
-                    requires: vec![Edge::to(id)],
-                });
-                origin.push((&job.file, job.line));
-            }
+    let nodes::Nodes { nodes, origin } = nodes::build(workflow)?;
+    check_ids(project, workflow, &nodes, &origin)?;
+    let mut plan = WorkflowPlan {
+        name: workflow.name.clone(),
+        nodes,
+    };
+    let requires = positions(&plan.nodes);
+    if let Some(cycle) = find_cycle(&plan, &requires) {
+        let first = plan.nodes.iter().position(|n| n.id == cycle[0]);
+        let (file, line) = origin[first.unwrap_or(0)];
+        return Err(ConfigError::new(
+            file,
+            "requires",
+            format!(
+                "dependency cycle: {} (each requires the next)",
+                cycle.join(" -> ")
+            ),
+        )
+        .line(line)
+        .into());
+    }
+    waits::check(workflow, &plan, &requires, warnings)?;
+    if workflow.trigger.is_none() {
+        hash_env::check(workflow)?;
+        if let Some(name) = project.settings.setup.required_check.as_deref() {
+            check::add(&mut plan, name);
         }
     }
-    for empty in empty_gates {
-        nodes.push(stage_approval(workflow, &by_stage, empty)?);
-        origin.push((&empty.file, empty.line));
-    }
+    Ok(plan)
+}
 
+/// No node takes an id cigen reserves for its own jobs, and no id is
+/// produced twice; the error names the file (and line) of the node.
+fn check_ids(
+    project: &Project,
+    workflow: &Workflow,
+    nodes: &[Node],
+    origin: &[Place],
+) -> Result<()> {
     let setup = &project.settings.setup;
     let check = setup.required_check.as_deref();
     let reserved = [
@@ -287,34 +216,7 @@ pub(crate) fn build_workflow(
             .into());
         }
     }
-    let plan = WorkflowPlan {
-        name: workflow.name.clone(),
-        nodes,
-    };
-    let requires = positions(&plan.nodes);
-    if let Some(cycle) = find_cycle(&plan, &requires) {
-        let first = plan.nodes.iter().position(|n| n.id == cycle[0]);
-        let (file, line) = origin[first.unwrap_or(0)];
-        return Err(ConfigError::new(
-            file,
-            "requires",
-            format!(
-                "dependency cycle: {} (each requires the next)",
-                cycle.join(" -> ")
-            ),
-        )
-        .line(line)
-        .into());
-    }
-    waits::check(workflow, &plan, &requires, warnings)?;
-    let mut plan = plan;
-    if workflow.trigger.is_none() {
-        hash_env::check(workflow)?;
-        if let Some(name) = check {
-            check::add(&mut plan, name);
-        }
-    }
-    Ok(plan)
+    Ok(())
 }
 
 /// Explains an id clash with a record job, which the user never wrote.
@@ -330,41 +232,6 @@ fn record_hint(node: &Node) -> Option<String> {
 
 /// A file and line a node comes from.
 type Place<'a> = (&'a Path, Option<usize>);
-
-/// Variant ids per stage, computed once: stage `requires` fan out to every one.
-fn variants_by_stage(workflow: &Workflow) -> HashMap<&str, Vec<String>> {
-    let mut by_stage: HashMap<&str, Vec<String>> = HashMap::new();
-    for job in &workflow.jobs {
-        if let Some(stage) = &job.stage {
-            let variants = job.archs.iter().map(|arch| job.variant_id(arch));
-            by_stage.entry(stage.as_str()).or_default().extend(variants);
-        }
-    }
-    by_stage
-}
-
-/// Variant ids a target means for a requiring variant of arch `from` (`None` for single-arch).
-fn expand(workflow: &Workflow, target: &Target, from: Option<&str>) -> Vec<String> {
-    match target {
-        Target::Job {
-            id,
-            arch: Some(arch),
-        } => vec![format!("{id}_{arch}")],
-        Target::Job { id, arch: None } => {
-            let Some(job) = workflow.job(id) else {
-                return vec![];
-            };
-            match from {
-                Some(arch) if job.multi_arch() && job.archs.iter().any(|a| a == arch) => {
-                    vec![job.variant_id(arch)]
-                }
-                _ => job.archs.iter().map(|arch| job.variant_id(arch)).collect(),
-            }
-        }
-        Target::StageApproval(stage) => vec![format!("approve_{stage}")],
-        Target::Gate(job) => vec![format!("approve_{job}")],
-    }
-}
 
 /// Each node's `requires` as positions in `nodes`, resolved once for the
 /// graph walks; targets outside the plan are left out.
@@ -427,3 +294,6 @@ fn find_cycle(plan: &WorkflowPlan, requires: &[Vec<usize>]) -> Option<Vec<String
     }
     None
 }
+
+#[cfg(test)]
+mod tests;
