@@ -38,7 +38,7 @@ fn job(id: &str) -> Job {
 }
 
 fn on(mut job: Job, archs: &[&str]) -> Job {
-    job.archs = archs.iter().map(std::string::ToString::to_string).collect();
+    job.archs = archs.iter().map(ToString::to_string).collect();
     job.arch_declared = true;
     job
 }
@@ -60,10 +60,7 @@ fn requiring(mut job: Job, targets: &[&str]) -> Job {
 fn stage(name: &str, requires: &[&str], approval: bool) -> Stage {
     Stage {
         name: name.into(),
-        requires: requires
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect(),
+        requires: requires.iter().map(ToString::to_string).collect(),
         approval,
         empty: false,
         file: PathBuf::from("config.yml"),
