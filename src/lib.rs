@@ -9,7 +9,8 @@
 //! items. It and the pedantic lints below are set here rather than in
 //! Cargo.toml's `[lints]` (which every target shares): the integration
 //! tests' helpers are `pub` in private modules, and a scenario test may
-//! read better long.
+//! read better long. `too_many_lines` (over 100) keeps builders split into
+//! named steps.
 
 #![forbid(unsafe_code)]
 #![deny(unreachable_pub)]
@@ -22,6 +23,7 @@
     clippy::redundant_closure_for_method_calls,
     clippy::ref_option,
     clippy::semicolon_if_nothing_returned,
+    clippy::too_many_lines,
     clippy::unnested_or_patterns
 )]
 

@@ -29,8 +29,8 @@ pub(crate) struct StatData {
 }
 
 impl Stamp {
-    /// From the seconds libgit2 reports (a signed view of git's unsigned
-    /// 32-bit field) and nanoseconds.
+    /// From seconds as `lstat` reports them (signed, 64 bits) and
+    /// nanoseconds; git's index keeps the low 32 bits of the seconds.
     pub(super) fn new(sec: i64, nsec: u32) -> Stamp {
         // Truncation is deliberate: git stores the low 32 bits.
         Stamp {
@@ -47,7 +47,7 @@ impl Stamp {
     }
 
     #[cfg(not(unix))]
-    pub fn modified(meta: &Metadata) -> Stamp {
+    pub(super) fn modified(meta: &Metadata) -> Stamp {
         let since = meta
             .modified()
             .ok()

@@ -3,10 +3,11 @@
 //! the index file's own mtime for the racy-entry rule. Parsed here rather
 //! than through git2's `Index`: on the 100,000-entry benchmark repository
 //! git2 took ~70 ms to open and copy the entries out, this parser ~7 ms.
-//! The trailing SHA-1 checksum is not verified (no plain SHA-1 is at hand
-//! without another crate), so bytes damaged inside an entry would go
-//! unnoticed, as with git's `index.skipHash`; every read is bounds-checked,
-//! so a truncated or malformed index is an error, never a panic. Split and
+//! The trailing SHA-1 checksum is not verified, as git itself does not with
+//! `index.skipHash`: hashing every byte of a large index would cost more
+//! than parsing it, on the setup job's critical path. So bytes damaged
+//! inside an entry go unnoticed, but every read is bounds-checked: a
+//! truncated or malformed index is an error, never a panic. Split and
 //! sparse indexes are refused with a clear message. Deciding whether an
 //! entry can be trusted is `freshness.rs`'s job.
 
@@ -91,6 +92,20 @@ impl GitIndex {
 
     fn path_of(&self, entry: &TrackedEntry) -> &[u8] {
         self.paths.get(entry.start..entry.end).unwrap_or_default()
+    }
+
+    /// Git writes entries sorted; sort anyway so `find` cannot be wrong.
+    fn sort_entries(&mut self) {
+        let sorted = self
+            .entries
+            .windows(2)
+            .all(|w| self.path_of(&w[0]) < self.path_of(&w[1]));
+        if !sorted {
+            let mut entries = std::mem::take(&mut self.entries);
+            entries.sort_by(|a, b| self.path_of(a).cmp(self.path_of(b)));
+            entries.dedup_by(|later, earlier| self.path_of(later) == self.path_of(earlier));
+            self.entries = entries;
+        }
     }
 
     /// Position of `path` among the entries, if tracked.
@@ -189,6 +204,39 @@ fn parse(bytes: Vec<u8>) -> Result<GitIndex, String> {
         bytes: &bytes,
         at: 0,
     };
+    let (version, count) = header(&mut cur)?;
+    let mut out: Vec<TrackedEntry> = Vec::with_capacity(count.min(bytes.len() / 62));
+    // Version 4 only: the decompressed paths.
+    let mut rebuilt: Vec<u8> = Vec::new();
+    let mut previous = 0..0;
+    for _ in 0..count {
+        let entry = read_entry(&mut cur, version, &mut rebuilt, &previous)?;
+        let (start, end) = (entry.start, entry.end);
+        let paths: &[u8] = if version == 4 { &rebuilt } else { &bytes };
+        if let Some(last) = out.last_mut()
+            && paths[last.start..last.end] == paths[start..end]
+        {
+            // Another conflict stage of the same path.
+            last.tracking = Tracking::FromContent;
+            rebuilt.truncate(if version == 4 { start } else { 0 });
+            previous = last.start..last.end;
+            continue;
+        }
+        previous = start..end;
+        out.push(entry);
+    }
+    check_extensions(&mut cur)?;
+    let mut index = GitIndex {
+        paths: if version == 4 { rebuilt } else { bytes },
+        entries: out,
+        written: None,
+    };
+    index.sort_entries();
+    Ok(index)
+}
+
+/// The signature, a supported version (2–4) and the entry count.
+fn header(cur: &mut Cursor<'_>) -> Result<(u32, usize), String> {
     if cur.take(4)? != b"DIRC" {
         return Err("not an index file (no DIRC signature)".into());
     }
@@ -197,110 +245,94 @@ fn parse(bytes: Vec<u8>) -> Result<GitIndex, String> {
         return Err(format!("unsupported index version {version}"));
     }
     let count = usize::try_from(cur.u32()?).map_err(|_| "too many entries")?;
-    let mut out: Vec<TrackedEntry> = Vec::with_capacity(count.min(bytes.len() / 62));
-    // Version 4 only: the decompressed paths.
-    let mut rebuilt: Vec<u8> = Vec::new();
-    let mut previous = 0..0;
-    for _ in 0..count {
-        let entry_start = cur.at;
-        let fixed = cur.take(62)?;
-        let word = |i: usize| {
-            u32::from_be_bytes([
-                fixed[4 * i],
-                fixed[4 * i + 1],
-                fixed[4 * i + 2],
-                fixed[4 * i + 3],
-            ])
-        };
-        let id = ObjectId::try_from(&fixed[40..60]).map_err(|_| "short object id")?;
-        let flags = u16::from_be_bytes([fixed[60], fixed[61]]);
-        let extended = if version >= 3 && flags & FLAG_EXTENDED != 0 {
-            cur.u16()?
-        } else {
-            0
-        };
-        let (start, end) = if version == 4 {
-            let strip = cur.varint()?;
-            let keep = previous
-                .len()
-                .checked_sub(strip)
-                .ok_or("bad path compression")?;
-            let start = rebuilt.len();
-            rebuilt.extend_from_within(previous.start..previous.start + keep);
-            rebuilt.extend_from_slice(cur.until_nul()?);
-            (start, rebuilt.len())
-        } else {
-            let start = cur.at;
-            let name = cur.until_nul()?;
-            // Entries are NUL-padded to a multiple of 8 bytes.
-            let used = cur.at - entry_start;
-            cur.take((8 - used % 8) % 8)?;
-            (start, start + name.len())
-        };
-        let mode = word(6);
-        if mode == MODE_DIRECTORY {
-            return Err("this is a sparse index; run `git sparse-checkout disable` or set `index.sparse=false`".into());
-        }
-        let stage = flags & FLAG_STAGE_MASK;
-        let tracking = if stage != 0 || extended & FLAG_EXT_INTENT_TO_ADD != 0 {
-            Tracking::FromContent
-        } else if mode == MODE_GITLINK {
-            Tracking::Gitlink
-        } else if flags & FLAG_ASSUME_VALID != 0 || extended & FLAG_EXT_SKIP_WORKTREE != 0 {
-            Tracking::Trusted
-        } else {
-            Tracking::Normal
-        };
-        let paths: &[u8] = if version == 4 { &rebuilt } else { &bytes };
-        if let Some(last) = out.last_mut() {
-            if paths[last.start..last.end] == paths[start..end] {
-                last.tracking = Tracking::FromContent;
-                rebuilt.truncate(if version == 4 { start } else { 0 });
-                previous = last.start..last.end;
-                continue;
-            }
-        }
-        previous = start..end;
-        out.push(TrackedEntry {
-            start,
-            end,
-            mode,
-            id,
-            stat: StatData {
-                ctime: Stamp {
-                    sec: word(0),
-                    nsec: word(1),
-                },
-                mtime: Stamp {
-                    sec: word(2),
-                    nsec: word(3),
-                },
-                ino: word(5),
-                uid: word(7),
-                gid: word(8),
-                size: word(9),
-            },
-            tracking,
-        });
-    }
-    check_extensions(&mut cur)?;
-    let mut index = GitIndex {
-        paths: if version == 4 { rebuilt } else { bytes },
-        entries: out,
-        written: None,
+    Ok((version, count))
+}
+
+/// The entry at the cursor. Its path is a range of the index bytes, or for
+/// version 4 of `rebuilt`, where it is rebuilt from `previous`, the path
+/// of the entry before it.
+fn read_entry(
+    cur: &mut Cursor<'_>,
+    version: u32,
+    rebuilt: &mut Vec<u8>,
+    previous: &std::ops::Range<usize>,
+) -> Result<TrackedEntry, String> {
+    let entry_start = cur.at;
+    let fixed = cur.take(62)?;
+    let word = |i: usize| {
+        u32::from_be_bytes([
+            fixed[4 * i],
+            fixed[4 * i + 1],
+            fixed[4 * i + 2],
+            fixed[4 * i + 3],
+        ])
     };
-    // Git writes entries sorted; sort anyway so `find` cannot be wrong.
-    let sorted = index
-        .entries
-        .windows(2)
-        .all(|w| index.path_of(&w[0]) < index.path_of(&w[1]));
-    if !sorted {
-        let mut entries = std::mem::take(&mut index.entries);
-        entries.sort_by(|a, b| index.path_of(a).cmp(index.path_of(b)));
-        entries.dedup_by(|later, earlier| index.path_of(later) == index.path_of(earlier));
-        index.entries = entries;
+    let id = ObjectId::try_from(&fixed[40..60]).map_err(|_| "short object id")?;
+    let flags = u16::from_be_bytes([fixed[60], fixed[61]]);
+    let extended = if version >= 3 && flags & FLAG_EXTENDED != 0 {
+        cur.u16()?
+    } else {
+        0
+    };
+    let (start, end) = if version == 4 {
+        let strip = cur.varint()?;
+        let keep = previous
+            .len()
+            .checked_sub(strip)
+            .ok_or("bad path compression")?;
+        let start = rebuilt.len();
+        rebuilt.extend_from_within(previous.start..previous.start + keep);
+        rebuilt.extend_from_slice(cur.until_nul()?);
+        (start, rebuilt.len())
+    } else {
+        let start = cur.at;
+        let name = cur.until_nul()?;
+        // Entries are NUL-padded to a multiple of 8 bytes.
+        let used = cur.at - entry_start;
+        cur.take((8 - used % 8) % 8)?;
+        (start, start + name.len())
+    };
+    let mode = word(6);
+    if mode == MODE_DIRECTORY {
+        return Err(
+            "this is a sparse index; run `git sparse-checkout disable` or set `index.sparse=false`"
+                .into(),
+        );
     }
-    Ok(index)
+    Ok(TrackedEntry {
+        start,
+        end,
+        mode,
+        id,
+        stat: StatData {
+            ctime: Stamp {
+                sec: word(0),
+                nsec: word(1),
+            },
+            mtime: Stamp {
+                sec: word(2),
+                nsec: word(3),
+            },
+            ino: word(5),
+            uid: word(7),
+            gid: word(8),
+            size: word(9),
+        },
+        tracking: tracking(flags, extended, mode),
+    })
+}
+
+/// How an entry's id may be obtained, from its flags and mode.
+fn tracking(flags: u16, extended: u16, mode: u32) -> Tracking {
+    if flags & FLAG_STAGE_MASK != 0 || extended & FLAG_EXT_INTENT_TO_ADD != 0 {
+        Tracking::FromContent
+    } else if mode == MODE_GITLINK {
+        Tracking::Gitlink
+    } else if flags & FLAG_ASSUME_VALID != 0 || extended & FLAG_EXT_SKIP_WORKTREE != 0 {
+        Tracking::Trusted
+    } else {
+        Tracking::Normal
+    }
 }
 
 /// Refuses extensions that change what the entries mean (split index,
