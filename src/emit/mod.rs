@@ -2,6 +2,7 @@
 //! immediate workflows) and `.circleci/main.yml` (the dynamic workflow), and
 //! the continuation config derived from a pruned plan. Pure: model and plan
 //! in, text out — no clock, no paths, no environment. Same input, same bytes.
+//! `check_references` checks such a document's references once parsed.
 
 mod condition;
 pub(crate) mod job;

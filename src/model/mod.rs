@@ -1,6 +1,6 @@
 //! The validated model: settings, commands, workflows, stages and jobs with
 //! every reference resolved and every default applied. Built from
-//! `config::Loaded`; everything downstream (plan, hash, emit) reads only
+//! `config::Loaded`; everything downstream (plan, emit, setup) reads only
 //! this. All configuration errors that need meaning, not just shape, are
 //! raised here, each naming file, line and key.
 
