@@ -394,6 +394,7 @@ struct Tally {
     failed_jobs: usize,
     skips: usize,
     pipelines_with_skips: usize,
+    full_runs: usize,
     markers_saved: usize,
 }
 
@@ -440,9 +441,12 @@ fn a_skipped_variant_always_passed_before_with_the_same_inputs() {
             &format!("pipeline {number}"),
         ]);
         let flavor = ["plain", "plain", "x", "y"][rng.usize(..4)];
+        // Now and then a full run, as a nightly schedule would trigger.
+        let full_run = rng.u8(..20) == 0;
         let context = format!(
-            "seed {} pipeline {number} (edits {edits:?}, flavor {flavor})",
-            seed.value
+            "seed {} pipeline {number} (edits {edits:?}, flavor {flavor}{})",
+            seed.value,
+            if full_run { ", cigen_skip_cache" } else { "" }
         );
         trace.push(context.clone());
         let outcome = run_pipeline(
@@ -450,10 +454,18 @@ fn a_skipped_variant_always_passed_before_with_the_same_inputs() {
             &work.path().join(format!("p{number}")),
             &bin_dir,
             flavor,
+            full_run,
             &mut cache,
             &mut rng,
         );
-        if let Err(failure) = check(&fixture, flavor, &outcome, &mut history, &mut tally) {
+        if let Err(failure) = check(
+            &fixture,
+            flavor,
+            full_run,
+            &outcome,
+            &mut history,
+            &mut tally,
+        ) {
             panic!(
                 "{context}: {failure}\n  history:\n    {}\n  kept: {}\nreproduce: {} cargo test --test pipeline_simulation",
                 trace.join("\n    "),
@@ -468,8 +480,9 @@ fn a_skipped_variant_always_passed_before_with_the_same_inputs() {
         "no pipeline skipped anything: the test proves nothing"
     );
     report(&format!(
-        "pipeline simulation: {} pipelines, {} jobs run ({} containers, {} jobs failed), {} variant skips in {} pipelines, {} success markers saved ({} cache keys), {:.1} s; seed {} (reproduce: {} cargo test --test pipeline_simulation)",
+        "pipeline simulation: {} pipelines ({} with cigen_skip_cache), {} jobs run ({} containers, {} jobs failed), {} variant skips in {} pipelines, {} success markers saved ({} cache keys), {:.1} s; seed {} (reproduce: {} cargo test --test pipeline_simulation)",
         tally.pipelines,
+        tally.full_runs,
         tally.jobs_run,
         tally.containers,
         tally.failed_jobs,
@@ -500,6 +513,7 @@ fn run_pipeline(
     dir: &Path,
     bin_dir: &Path,
     flavor: &str,
+    full_run: bool,
     cache: &mut FakeCache,
     rng: &mut fastrand::Rng,
 ) -> Outcome {
@@ -510,6 +524,9 @@ fn run_pipeline(
     let mut parameters = declared_defaults(&entrypoint);
     if flavor != "plain" || rng.bool() {
         parameters.insert("flavor".into(), flavor.into());
+    }
+    if full_run {
+        parameters.insert("cigen_skip_cache".into(), "true".into());
     }
     let pipeline = Pipeline {
         parameters,
@@ -529,6 +546,21 @@ fn run_pipeline(
         .lines()
         .map(str::to_string)
         .collect();
+    let probed: BTreeSet<String> = std::fs::read_dir(tmp.join("setup_keys"))
+        .expect("setup keys")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let hashed: BTreeSet<String> = VARIANTS.iter().map(|v| v.id.to_string()).collect();
+    assert_eq!(
+        probed, hashed,
+        "cigen setup keyed other variants than the fixture hashes"
+    );
     let hashes = VARIANTS
         .iter()
         .map(|variant| {
@@ -650,6 +682,7 @@ fn declared_defaults(doc: &Value) -> BTreeMap<String, String> {
 fn check(
     fixture: &Fixture,
     flavor: &str,
+    full_run: bool,
     outcome: &Outcome,
     history: &mut History,
     tally: &mut Tally,
@@ -684,7 +717,13 @@ fn check(
                 variant.id
             ));
         }
-        if recorded_before && !skipped {
+        if full_run && skipped {
+            return Err(format!(
+                "{} was skipped in a cigen_skip_cache run",
+                variant.id
+            ));
+        }
+        if recorded_before && !skipped && !full_run {
             return Err(format!(
                 "{} re-ran although a run with these inputs recorded its success",
                 variant.id
@@ -754,6 +793,7 @@ fn check(
                 .insert(fingerprints[variant.id].clone());
         }
     }
+    tally.full_runs += usize::from(full_run);
     tally.skips += outcome.skipped.len();
     tally.pipelines_with_skips += usize::from(!outcome.skipped.is_empty());
     Ok(())

@@ -303,8 +303,19 @@ pub fn run_workflow(
     fail_at: &mut dyn FnMut(&str, usize, usize) -> Option<usize>,
 ) -> (BTreeMap<String, Status>, Vec<(String, JobLog)>) {
     let entries = entries(doc, workflow);
+    // Branch filters and workflow conditions would decide what runs: the
+    // fixture has none, so the continuation must not either.
+    assert!(
+        doc["workflows"][workflow].get("when").is_none(),
+        "workflow `when` is not simulated"
+    );
     let names: BTreeSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     for entry in &entries {
+        assert!(
+            entry.params.get("filters").is_none(),
+            "filters of {} are not simulated",
+            entry.name
+        );
         for (required, _) in &entry.requires {
             assert!(
                 names.contains(required.as_str()),
