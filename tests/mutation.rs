@@ -31,7 +31,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use mutationsupport::Project;
-use mutationsupport::edits::{Env, KINDS, mutate, random_env};
+use mutationsupport::edits::{Case, Env, KINDS, mutate, random_env};
 use seedsupport::{Seed, env_number, report};
 
 type Hashes = BTreeMap<String, String>;
@@ -132,62 +132,25 @@ fn every_edit_moves_exactly_the_hashes_of_the_variants_it_reaches() {
 }
 
 /// One random project and one edit of every kind, each applied in place
-/// and then undone; `Err` describes the first mismatch and keeps the
-/// directory as the failing edit left it.
+/// and then undone; `Err` describes the first mismatch (or panic) and keeps
+/// the directory as the failing edit left it.
 fn run_repo(seed: Seed, repo: u64) -> Result<Tally, String> {
-    let mut rng = seed.rng(repo);
-    let base = Project::random(&mut rng);
-    let env = random_env(&mut rng);
     let in_git = repo % 4 == 3;
     let dir = tempfile::tempdir().expect("temp dir");
-    let root = dir.path();
     let mut tally = Tally::default();
-    let result = (|| {
-        let base_hashes = base_hashes(&base, &env, root, in_git, &mut tally)?;
-        for kind in KINDS {
-            let case = mutate(&base, &env, kind, &mut rng);
-            let what = format!("{kind:?}: {}", case.description);
-            case.project.write_over(&base, root);
-            let staged = if in_git {
-                stage(root, &mut rng)?
-            } else {
-                Staged::No
-            };
-            let (after, stats) = hashes(root, &case.env).map_err(|err| format!("{what}: {err}"))?;
-            tally.from_index += stats.files_from_index;
-            tally.from_content += stats.files_hashed_from_content;
-            let moved: BTreeSet<String> = base_hashes
-                .iter()
-                .filter(|(id, hash)| after.get(*id) != Some(*hash))
-                .map(|(id, _)| id.clone())
-                .collect();
-            if moved != case.expected || !after.keys().eq(base_hashes.keys()) {
-                return Err(format!(
-                    "{what}\n  expected to move: {:?}\n  moved:            {:?}\n  variants after:   {:?}",
-                    case.expected,
-                    moved,
-                    after.keys().collect::<Vec<_>>(),
-                ));
-            }
-            unstage(root, staged)?;
-            base.write_over(&case.project, root);
-            if in_git {
-                // Undone, the tree hashes as before: nothing lingers in the index.
-                let (again, _) = hashes(root, &env)?;
-                if again != base_hashes {
-                    return Err(format!(
-                        "{what}: undoing the edit did not restore the hashes"
-                    ));
-                }
-            }
-            tally.cases += 1;
-            tally.git_cases += usize::from(in_git);
-            tally.moved += moved.len();
-            tally.unmoved += usize::from(moved.is_empty());
-            *tally.per_kind.entry(format!("{kind:?}")).or_default() += 1;
-        }
-        Ok(())
-    })();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut rng = seed.rng(repo);
+        let base = Project::random(&mut rng);
+        let env = random_env(&mut rng);
+        let project = Repo {
+            base: &base,
+            env: &env,
+            root: dir.path(),
+            in_git,
+        };
+        project.run(&mut rng, &mut tally)
+    }))
+    .unwrap_or_else(|payload| Err(format!("panicked: {}", panic_text(&*payload))));
     match result {
         Ok(()) => Ok(tally),
         Err(err) => Err(format!(
@@ -201,6 +164,85 @@ fn run_repo(seed: Seed, repo: u64) -> Result<Tally, String> {
             dir.keep().display(),
             seed.reproduce()
         )),
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// One project on disk, in a plain directory or a git work tree.
+struct Repo<'a> {
+    base: &'a Project,
+    env: &'a Env,
+    root: &'a Path,
+    in_git: bool,
+}
+
+impl Repo<'_> {
+    /// The base, then every kind of edit in turn.
+    fn run(&self, rng: &mut fastrand::Rng, tally: &mut Tally) -> Result<(), String> {
+        let base_hashes = base_hashes(self.base, self.env, self.root, self.in_git, tally)?;
+        for kind in KINDS {
+            let case = mutate(self.base, self.env, kind, rng);
+            let what = format!("{kind:?}: {}", case.description);
+            let moved = self
+                .edit_and_hash(&case, &base_hashes, rng, tally)
+                .map_err(|err| format!("{what}: {err}"))?;
+            tally.cases += 1;
+            tally.git_cases += usize::from(self.in_git);
+            tally.moved += moved.len();
+            tally.unmoved += usize::from(moved.is_empty());
+            *tally.per_kind.entry(format!("{kind:?}")).or_default() += 1;
+        }
+        Ok(())
+    }
+
+    /// Applies the edit (in a work tree: left dirty, staged or committed),
+    /// checks which hashes moved, and undoes it. Returns what moved.
+    fn edit_and_hash(
+        &self,
+        case: &Case,
+        base_hashes: &Hashes,
+        rng: &mut fastrand::Rng,
+        tally: &mut Tally,
+    ) -> Result<BTreeSet<String>, String> {
+        case.project.write_over(self.base, self.root);
+        let staged = if self.in_git {
+            stage(self.root, rng)?
+        } else {
+            Staged::No
+        };
+        let (after, stats) = hashes(self.root, &case.env)?;
+        tally.from_index += stats.files_from_index;
+        tally.from_content += stats.files_hashed_from_content;
+        let moved: BTreeSet<String> = base_hashes
+            .iter()
+            .filter(|(id, hash)| after.get(*id) != Some(*hash))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if moved != case.expected || !after.keys().eq(base_hashes.keys()) {
+            return Err(format!(
+                "other hashes moved than expected\n  expected to move: {:?}\n  moved:            {:?}\n  variants after:   {:?}",
+                case.expected,
+                moved,
+                after.keys().collect::<Vec<_>>(),
+            ));
+        }
+        unstage(self.root, staged)?;
+        self.base.write_over(&case.project, self.root);
+        if self.in_git {
+            // Undone, the tree hashes as before: nothing lingers in the index.
+            let (again, _) = hashes(self.root, self.env)?;
+            if &again != base_hashes {
+                return Err("undoing the edit did not restore the hashes".into());
+            }
+        }
+        Ok(moved)
     }
 }
 

@@ -35,7 +35,7 @@ mod seedsupport;
 mod simulationsupport;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use seedsupport::{Seed, env_number, report};
@@ -71,88 +71,164 @@ fn a_skipped_variant_always_passed_before_with_the_same_inputs() {
     let seed = Seed::from_env("CIGEN_SIMULATION_SEED");
     let pipelines = env_number("CIGEN_SIMULATION_PIPELINES").unwrap_or(60);
     let started = Instant::now();
-    let mut rng = seed.rng(0);
-    let work = tempfile::tempdir().expect("temp dir");
-    let repo = work.path().join("repo");
-    let mut cache = FakeCache::new(work.path().join("cache"));
-    let mut fixture = Fixture::new();
-    fixture.write(&repo, None);
-    let git = common_git(&repo);
-    git(&["init", "-q", "-b", "main"]);
-    let bin = assert_cmd::cargo::cargo_bin("cigen");
-    let bin_dir = bin.parent().expect("bin dir").to_path_buf();
-    let mut history = History::default();
-    let mut tally = Tally::default();
-    let mut trace = vec![];
+    let mut simulation = Simulation::new(seed);
     for number in 0..pipelines {
-        let before = fixture.clone();
-        let edits: Vec<String> = (0..[0, 1, 1, 1, 1, 2, 2, 2, 3, 3][rng.usize(..10)])
-            .map(|_| fixture.edit(&mut rng))
-            .collect();
-        fixture.write(&repo, Some(&before));
-        run_checked(&bin, &repo, &["generate"], &[]);
-        git(&["add", "-A"]);
-        git(&[
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            &format!("pipeline {number}"),
-        ]);
-        let flavor = ["plain", "plain", "x", "y"][rng.usize(..4)];
-        // Now and then a full run, as a nightly schedule would trigger.
-        let full_run = rng.u8(..20) == 0;
-        let context = format!(
-            "seed {} pipeline {number} (edits {edits:?}, flavor {flavor}{})",
-            seed.value,
-            if full_run { ", cigen_skip_cache" } else { "" }
-        );
-        trace.push(context.clone());
-        let outcome = run_pipeline(
-            &repo,
-            &work.path().join(format!("p{number}")),
-            &bin_dir,
-            flavor,
-            full_run,
-            &mut cache,
-            &mut rng,
-        );
-        if let Err(failure) = check(
-            &fixture,
-            flavor,
-            full_run,
-            &outcome,
-            &mut history,
-            &mut tally,
-        ) {
-            panic!(
-                "{context}: {failure}\n  history:\n    {}\n  kept: {}\nreproduce: {} cargo test --test pipeline_simulation",
-                trace.join("\n    "),
-                work.keep().display(),
-                seed.reproduce()
-            );
-        }
-        tally.pipelines += 1;
+        simulation.pipeline(number);
     }
     assert!(
-        tally.skips > 0,
+        simulation.tally.skips > 0,
         "no pipeline skipped anything: the test proves nothing"
     );
-    report(&format!(
-        "pipeline simulation: {} pipelines ({} with cigen_skip_cache), {} jobs run ({} containers, {} jobs failed), {} variant skips in {} pipelines, {} success markers saved ({} cache keys), {:.1} s; seed {} (reproduce: {} cargo test --test pipeline_simulation)",
-        tally.pipelines,
-        tally.full_runs,
-        tally.jobs_run,
-        tally.containers,
-        tally.failed_jobs,
-        tally.skips,
-        tally.pipelines_with_skips,
-        tally.markers_saved,
-        cache.len(),
-        started.elapsed().as_secs_f64(),
-        seed.value,
-        seed.reproduce()
-    ));
+    simulation.report(started);
+}
+
+/// The fixture's repository, its CircleCI (the fake cache), and what the
+/// test has seen so far.
+struct Simulation {
+    seed: Seed,
+    rng: fastrand::Rng,
+    work: Option<tempfile::TempDir>,
+    cache: FakeCache,
+    fixture: Fixture,
+    bin: PathBuf,
+    history: History,
+    tally: Tally,
+    /// One line per pipeline so far: its edits and parameters.
+    trace: Vec<String>,
+}
+
+impl Simulation {
+    fn new(seed: Seed) -> Simulation {
+        let work = tempfile::tempdir().expect("temp dir");
+        let cache = FakeCache::new(work.path().join("cache"));
+        let fixture = Fixture::new();
+        fixture.write(&work.path().join("repo"), None);
+        git(&work.path().join("repo"), &["init", "-q", "-b", "main"]);
+        Simulation {
+            seed,
+            rng: seed.rng(0),
+            work: Some(work),
+            cache,
+            fixture,
+            bin: assert_cmd::cargo::cargo_bin("cigen"),
+            history: History::default(),
+            tally: Tally::default(),
+            trace: vec![],
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.work.as_ref().expect("work dir").path()
+    }
+
+    /// One pipeline: a random commit and trigger, the setup job, the
+    /// continued workflow, the checks. A failure (or a panic on the way)
+    /// panics with the seed, the history and the kept directory.
+    fn pipeline(&mut self, number: u64) {
+        let edits = self.commit(number);
+        let flavor = ["plain", "plain", "x", "y"][self.rng.usize(..4)];
+        // Now and then a full run, as a nightly schedule would trigger.
+        let full_run = self.rng.u8(..20) == 0;
+        self.trace.push(format!(
+            "pipeline {number}: edits {edits:?}, flavor {flavor}{}",
+            if full_run { ", cigen_skip_cache" } else { "" }
+        ));
+        let trigger = Trigger { flavor, full_run };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let repo = self.dir().join("repo");
+            let outcome = run_pipeline(
+                &repo,
+                &self.dir().join(format!("p{number}")),
+                &self.bin,
+                &trigger,
+                &mut self.cache,
+                &mut self.rng,
+            );
+            check(
+                &self.fixture,
+                &trigger,
+                &outcome,
+                &mut self.history,
+                &mut self.tally,
+            )
+        }));
+        let failure = match result {
+            Ok(Ok(())) => {
+                self.tally.pipelines += 1;
+                return;
+            }
+            Ok(Err(failure)) => failure,
+            Err(payload) => format!(
+                "panicked: {}",
+                payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default()
+            ),
+        };
+        let kept = self.work.take().expect("work dir").keep();
+        panic!(
+            "seed {} pipeline {number}: {failure}\n  history:\n    {}\n  kept: {}\nreproduce: {} cargo test --test pipeline_simulation",
+            self.seed.value,
+            self.trace.join("\n    "),
+            kept.display(),
+            self.seed.reproduce()
+        );
+    }
+
+    /// A random commit: 0 to 3 edits, `.circleci/` regenerated by the real
+    /// binary, everything committed. Returns the edits.
+    fn commit(&mut self, number: u64) -> Vec<String> {
+        let before = self.fixture.clone();
+        let count = [0, 1, 1, 1, 1, 2, 2, 2, 3, 3][self.rng.usize(..10)];
+        let edits = (0..count)
+            .map(|_| self.fixture.edit(&mut self.rng))
+            .collect();
+        let repo = self.dir().join("repo");
+        self.fixture.write(&repo, Some(&before));
+        let output = std::process::Command::new(&self.bin)
+            .arg("generate")
+            .current_dir(&repo)
+            .output()
+            .expect("cigen runs");
+        assert!(
+            output.status.success(),
+            "cigen generate: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        git(&repo, &["add", "-A"]);
+        let message = format!("pipeline {number}");
+        git(&repo, &["commit", "-q", "--allow-empty", "-m", &message]);
+        edits
+    }
+
+    fn report(&self, started: Instant) {
+        let tally = &self.tally;
+        report(&format!(
+            "pipeline simulation: {} pipelines ({} with cigen_skip_cache), {} jobs run ({} containers, {} jobs failed), {} variant skips in {} pipelines, {} success markers saved ({} cache keys), {:.1} s; seed {} (reproduce: {} cargo test --test pipeline_simulation)",
+            tally.pipelines,
+            tally.full_runs,
+            tally.jobs_run,
+            tally.containers,
+            tally.failed_jobs,
+            tally.skips,
+            tally.pipelines_with_skips,
+            tally.markers_saved,
+            self.cache.len(),
+            started.elapsed().as_secs_f64(),
+            self.seed.value,
+            self.seed.reproduce()
+        ));
+    }
+}
+
+/// How a pipeline was triggered.
+struct Trigger {
+    /// The `flavor` parameter; "plain" is its default.
+    flavor: &'static str,
+    /// `cigen_skip_cache: true`.
+    full_run: bool,
 }
 
 /// What one pipeline did.
@@ -170,9 +246,8 @@ struct Outcome {
 fn run_pipeline(
     repo: &Path,
     dir: &Path,
-    bin_dir: &Path,
-    flavor: &str,
-    full_run: bool,
+    bin: &Path,
+    trigger: &Trigger,
     cache: &mut FakeCache,
     rng: &mut fastrand::Rng,
 ) -> Outcome {
@@ -181,16 +256,17 @@ fn run_pipeline(
     )
     .expect("yaml");
     let mut parameters = declared_defaults(&entrypoint);
-    if flavor != "plain" || rng.bool() {
-        parameters.insert("flavor".into(), flavor.into());
+    // The default, sometimes passed explicitly.
+    if trigger.flavor != "plain" || rng.bool() {
+        parameters.insert("flavor".into(), trigger.flavor.into());
     }
-    if full_run {
+    if trigger.full_run {
         parameters.insert("cigen_skip_cache".into(), "true".into());
     }
     let pipeline = Pipeline {
         parameters,
         branch: "main".into(),
-        bin_dir: bin_dir.to_path_buf(),
+        bin_dir: bin.parent().expect("bin dir").to_path_buf(),
     };
     let tmp = dir.join("setup-tmp");
     std::fs::create_dir_all(&tmp).expect("tmp");
@@ -340,13 +416,13 @@ fn declared_defaults(doc: &Value) -> BTreeMap<String, String> {
 /// The invariants of one pipeline, then what it adds to the history.
 fn check(
     fixture: &Fixture,
-    flavor: &str,
-    full_run: bool,
+    trigger: &Trigger,
     outcome: &Outcome,
     history: &mut History,
     tally: &mut Tally,
 ) -> Result<(), String> {
-    let fingerprints = fixture.fingerprints(flavor);
+    let fingerprints = fixture.fingerprints(trigger.flavor);
+    let full_run = trigger.full_run;
     let ids: BTreeSet<String> = VARIANTS.iter().map(|v| v.id.to_string()).collect();
     if !outcome.skipped.is_subset(&ids) {
         return Err(format!(
@@ -458,36 +534,19 @@ fn check(
     Ok(())
 }
 
-/// `bin args` in `dir`, asserting success.
-fn run_checked(bin: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) {
-    let output = std::process::Command::new(bin)
+/// Git in the fixture repository, with a fixed identity.
+fn git(repo: &Path, args: &[&str]) {
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
         .args(args)
-        .current_dir(dir)
-        .envs(env.iter().copied())
+        .current_dir(repo)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", repo)
         .output()
-        .expect("cigen runs");
+        .expect("git runs");
     assert!(
         output.status.success(),
-        "cigen {args:?}: {}",
+        "git {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// Git in the fixture repository with a fixed identity.
-fn common_git(repo: &Path) -> impl Fn(&[&str]) + '_ {
-    move |args: &[&str]| {
-        let output = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(repo)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", repo)
-            .output()
-            .expect("git runs");
-        assert!(
-            output.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
 }
