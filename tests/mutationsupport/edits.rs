@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{ARCHS, Archs, JOB_CLASSES, Project, Step, VALUES, random_file, token};
+use super::{ARCHS, Archs, JOB_CLASSES, Project, Step, VALUES, random_file, random_link, token};
 
 /// Environment variable → value, as `cigen setup` would see it.
 pub type Env = BTreeMap<String, String>;
@@ -101,19 +101,34 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
     };
     let (description, direct): (String, BTreeSet<String>) = match kind {
         Kind::FileContent => {
-            let path = pick_file(base, rng);
+            let path = pick_file(base, rng, true);
             let file = project.files.get_mut(&path).expect("file");
-            file.content = changed_content(&file.content, rng);
+            let what = if file.link {
+                let old = file.content.clone();
+                while file.content == old {
+                    file.content = format!("missing{}", rng.u32(..1000));
+                }
+                "target of link"
+            } else {
+                file.content = changed_content(&file.content, rng);
+                "content of"
+            };
             (
-                format!("content of {path}"),
+                format!("{what} {path}"),
                 variants_of(base, &jobs_reading(base, &path)),
             )
         }
         Kind::FileAdded => {
             let path = base.random_path(rng);
-            project.files.insert(path.clone(), random_file(rng));
+            let file = if rng.u8(..6) == 0 {
+                random_link(base, &path, rng)
+            } else {
+                random_file(rng)
+            };
+            let what = if file.link { "link" } else { "file" };
+            project.files.insert(path.clone(), file);
             (
-                format!("added {path}"),
+                format!("added {what} {path}"),
                 variants_of(base, &jobs_reading(base, &path)),
             )
         }
@@ -136,7 +151,7 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             )
         }
         Kind::Chmod => {
-            let path = pick_file(base, rng);
+            let path = pick_file(base, rng, false);
             let file = project.files.get_mut(&path).expect("file");
             file.exec = !file.exec;
             (
@@ -416,17 +431,24 @@ fn changed_content(old: &str, rng: &mut fastrand::Rng) -> String {
     format!("{old}more\n")
 }
 
-/// A file, three times in four one that some hashed job reads.
-pub fn pick_file(project: &Project, rng: &mut fastrand::Rng) -> String {
-    let read: Vec<&String> = project
+/// A file (or link, with `links`), three times in four one that some
+/// hashed job reads.
+pub fn pick_file(project: &Project, rng: &mut fastrand::Rng, links: bool) -> String {
+    let candidates: Vec<&String> = project
         .files
-        .keys()
+        .iter()
+        .filter(|(_, file)| links || !file.link)
+        .map(|(path, _)| path)
+        .collect();
+    let read: Vec<&String> = candidates
+        .iter()
+        .copied()
         .filter(|path| (0..project.jobs.len()).any(|index| project.job_reads(index, path)))
         .collect();
     if !read.is_empty() && rng.u8(..4) != 0 {
         return pick(rng, read).clone();
     }
-    pick(rng, project.files.keys()).clone()
+    pick(rng, candidates).clone()
 }
 
 pub fn pick<T>(rng: &mut fastrand::Rng, items: impl IntoIterator<Item = T>) -> T {

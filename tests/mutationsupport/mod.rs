@@ -12,7 +12,7 @@ pub mod edits;
 mod random;
 mod render;
 
-pub use random::{random_file, token};
+pub use random::{random_file, random_link, token};
 
 pub const ARCHS: [&str; 2] = ["amd64", "arm64"];
 /// Every pipeline value a job may reference; the first two are declared
@@ -64,8 +64,12 @@ pub struct Project {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct File {
+    /// The bytes, or for a symlink its target path.
     pub content: String,
     pub exec: bool,
+    /// A symlink (to a sibling file or to nothing): hashed as the link,
+    /// never followed.
+    pub link: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -155,6 +155,14 @@ impl Project {
             .insert("README.txt".to_string(), random_file(rng));
         self.files
             .insert("other/notes.txt".to_string(), random_file(rng));
+        // Some files are symlinks: they still count as matches.
+        let paths: Vec<String> = self.files.keys().cloned().collect();
+        for path in paths {
+            if rng.u8(..8) == 0 {
+                let link = random_link(self, &path, rng);
+                self.files.insert(path, link);
+            }
+        }
     }
 
     pub fn random_path(&self, rng: &mut fastrand::Rng) -> String {
@@ -196,6 +204,29 @@ pub fn random_file(rng: &mut fastrand::Rng) -> File {
     File {
         content: format!("content {}\n", rng.u32(..1_000_000)),
         exec: rng.u8(..5) == 0,
+        link: false,
+    }
+}
+
+/// A symlink at `path` to a file beside it, or to nothing.
+pub fn random_link(project: &Project, path: &str, rng: &mut fastrand::Rng) -> File {
+    let dir = path.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("");
+    let siblings: Vec<&str> = project
+        .files
+        .keys()
+        .filter(|other| other.rsplit_once('/').map(|(d, _)| d).unwrap_or("") == dir)
+        .filter(|other| other.as_str() != path)
+        .map(|other| other.rsplit('/').next().unwrap_or(other))
+        .collect();
+    let content = if !siblings.is_empty() && rng.bool() {
+        siblings[rng.usize(..siblings.len())].to_string()
+    } else {
+        format!("missing{}", rng.u32(..1000))
+    };
+    File {
+        content,
+        exec: false,
+        link: true,
     }
 }
 

@@ -16,8 +16,7 @@ impl Project {
             put(root, &rel, &text);
         }
         for (path, file) in &self.files {
-            put(root, path, &file.content);
-            set_exec(&root.join(path), file.exec);
+            create(root, path, file);
         }
     }
 
@@ -46,11 +45,23 @@ impl Project {
         }
         for (path, file) in &self.files {
             let old = before.files.get(path);
-            if old.map(|old| &old.content) != Some(&file.content) {
-                put(root, path, &file.content);
-            }
-            if old.map(|old| old.exec) != Some(file.exec) {
-                set_exec(&root.join(path), file.exec);
+            match old {
+                Some(old) if old == file => {}
+                // Same kind of regular file: write or chmod in place.
+                Some(old) if !old.link && !file.link => {
+                    if old.content != file.content {
+                        put(root, path, &file.content);
+                    }
+                    if old.exec != file.exec {
+                        set_exec(&root.join(path), file.exec);
+                    }
+                }
+                // A link retargeted, or a file turned into a link or back:
+                // never write through a link.
+                _ => {
+                    remove(&root.join(path));
+                    create(root, path, file);
+                }
             }
         }
     }
@@ -159,6 +170,18 @@ fn steps_yaml(steps: &[Step]) -> String {
 fn quoted_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|item| format!("\"{item}\"")).collect();
     format!("[{}]", quoted.join(", "))
+}
+
+/// A regular file with its mode, or a symlink.
+fn create(root: &Path, rel: &str, file: &super::File) {
+    if file.link {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(&file.content, path).expect("symlink");
+    } else {
+        put(root, rel, &file.content);
+        set_exec(&root.join(rel), file.exec);
+    }
 }
 
 fn put(root: &Path, rel: &str, text: &str) {
