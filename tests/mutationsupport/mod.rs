@@ -38,7 +38,7 @@ const PATTERNS: [&str; 8] = [
 const DIRS: [&str; 9] = [
     "src", "src/sub", "lib", "lib/sub", "web", "web/sub", "docs", "", "other",
 ];
-const EXTS: [&str; 6] = ["rs", "py", "js", "md", "log", "txt"];
+const EXTS: [&str; 7] = ["rs", "py", "js", "md", "log", "txt", "tmp"];
 /// Resource classes jobs set themselves: never an architecture's.
 pub const JOB_CLASSES: [&str; 3] = ["large", "xlarge", "2xlarge"];
 
@@ -60,6 +60,8 @@ pub struct Project {
     pub files: BTreeMap<String, File>,
     /// A `.gitignore` ignoring `*.log`.
     pub gitignore: bool,
+    /// A `src/.gitignore` ignoring `*.tmp` below `src/`.
+    pub nested_gitignore: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +170,8 @@ pub fn matches(pattern: &str, path: &str) -> bool {
 impl Project {
     /// A file counts unless `.gitignore` ignores it.
     pub fn ignored(&self, path: &str) -> bool {
-        self.gitignore && path.ends_with(".log")
+        (self.gitignore && path.ends_with(".log"))
+            || (self.nested_gitignore && path.starts_with("src/") && path.ends_with(".tmp"))
     }
 
     /// Files that count matching `pattern`, leaving out `without`.

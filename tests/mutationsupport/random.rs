@@ -39,6 +39,7 @@ impl Project {
             jobs: vec![],
             files: BTreeMap::new(),
             gitignore: rng.bool(),
+            nested_gitignore: rng.bool(),
         };
         for k in 0..rng.usize(1..=3) {
             let mut steps = vec![Step::Run(token(rng, "cmd"))];

@@ -91,6 +91,10 @@ impl Project {
             };
             files.insert(rel, self.job_yml(index));
         }
+        if self.nested_gitignore {
+            // Itself a file under `src/`: patterns there match it (it never changes).
+            files.insert("src/.gitignore".to_string(), "*.tmp\n".to_string());
+        }
         if self.gitignore {
             files.insert(".gitignore".to_string(), "*.log\n".to_string());
         }
