@@ -7,8 +7,9 @@
 //!
 //! 1. a random commit (file contents, added/removed files, `chmod`, job
 //!    definitions, the command, `hash_salt`; `.circleci/` regenerated with
-//!    the real binary, as a user commits it) and a random `flavor`
-//!    parameter for the pipeline;
+//!    the real binary, as a user commits it) and a random trigger: branch,
+//!    `flavor` (read by the lint job), `nodes` (the unit tests'
+//!    `parallelism`), now and then `cigen_skip_cache`;
 //! 2. the committed entrypoint's setup job, step by step: the real
 //!    `cigen setup --self-check`, its `restore_cache` probes against a
 //!    directory-backed fake cache with CircleCI's semantics
@@ -126,14 +127,9 @@ impl Simulation {
     /// panics with the seed, the history and the kept directory.
     fn pipeline(&mut self, number: u64) {
         let edits = self.commit(number);
-        let flavor = ["plain", "plain", "x", "y"][self.rng.usize(..4)];
-        // Now and then a full run, as a nightly schedule would trigger.
-        let full_run = self.rng.u8(..20) == 0;
-        self.trace.push(format!(
-            "pipeline {number}: edits {edits:?}, flavor {flavor}{}",
-            if full_run { ", cigen_skip_cache" } else { "" }
-        ));
-        let trigger = Trigger { flavor, full_run };
+        let trigger = Trigger::random(&mut self.rng);
+        self.trace
+            .push(format!("pipeline {number}: edits {edits:?}, {trigger:?}"));
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let repo = self.dir().join("repo");
             let outcome = run_pipeline(
@@ -224,15 +220,56 @@ impl Simulation {
 }
 
 /// How a pipeline was triggered.
+#[derive(Debug)]
 struct Trigger {
-    /// The `flavor` parameter; "plain" is its default.
-    flavor: &'static str,
-    /// `cigen_skip_cache: true`.
-    full_run: bool,
+    branch: &'static str,
+    /// Parameters passed explicitly (the others keep their defaults).
+    parameters: BTreeMap<&'static str, &'static str>,
+}
+
+impl Trigger {
+    fn random(rng: &mut fastrand::Rng) -> Trigger {
+        let mut parameters = BTreeMap::new();
+        let flavor = ["plain", "plain", "x", "y"][rng.usize(..4)];
+        // The default, sometimes passed explicitly.
+        if flavor != "plain" || rng.bool() {
+            parameters.insert("flavor", flavor);
+        }
+        if let Some(nodes) = [None, Some("1"), Some("2"), Some("3")][rng.usize(..4)] {
+            parameters.insert("nodes", nodes);
+        }
+        // Now and then a full run, as a nightly schedule would trigger.
+        if rng.u8(..20) == 0 {
+            parameters.insert("cigen_skip_cache", "true");
+        }
+        let branch = if rng.u8(..10) < 7 { "main" } else { "feature" };
+        Trigger { branch, parameters }
+    }
+
+    fn full_run(&self) -> bool {
+        self.parameters.get("cigen_skip_cache") == Some(&"true")
+    }
+
+    /// The pipeline as CircleCI runs it: the entrypoint's declared
+    /// defaults, then what the trigger passed.
+    fn pipeline(&self, entrypoint: &Value, bin: &Path) -> Pipeline {
+        let mut parameters = declared_defaults(entrypoint);
+        for (name, value) in &self.parameters {
+            parameters.insert(name.to_string(), value.to_string());
+        }
+        Pipeline {
+            parameters,
+            branch: self.branch.into(),
+            bin_dir: bin.parent().expect("bin dir").to_path_buf(),
+        }
+    }
 }
 
 /// What one pipeline did.
 struct Outcome {
+    /// Every pipeline value (`pipeline.parameters.P`, `pipeline.git.branch`)
+    /// as this pipeline has it.
+    pipeline: BTreeMap<String, String>,
     /// Variants in cigen's skip list.
     skipped: BTreeSet<String>,
     /// Variant → its hash, from the key file `cigen setup` wrote.
@@ -255,19 +292,7 @@ fn run_pipeline(
         &std::fs::read_to_string(repo.join(".circleci/config.yml")).expect("config.yml"),
     )
     .expect("yaml");
-    let mut parameters = declared_defaults(&entrypoint);
-    // The default, sometimes passed explicitly.
-    if trigger.flavor != "plain" || rng.bool() {
-        parameters.insert("flavor".into(), trigger.flavor.into());
-    }
-    if trigger.full_run {
-        parameters.insert("cigen_skip_cache".into(), "true".into());
-    }
-    let pipeline = Pipeline {
-        parameters,
-        branch: "main".into(),
-        bin_dir: bin.parent().expect("bin dir").to_path_buf(),
-    };
+    let pipeline = trigger.pipeline(&entrypoint, bin);
     let tmp = dir.join("setup-tmp");
     std::fs::create_dir_all(&tmp).expect("tmp");
     setup_job(&entrypoint, repo, &tmp, &pipeline, cache);
@@ -329,7 +354,14 @@ fn run_pipeline(
         status.extend(more_status);
         logs.extend(more_logs);
     }
+    let mut values: BTreeMap<String, String> = pipeline
+        .parameters
+        .iter()
+        .map(|(name, value)| (format!("pipeline.parameters.{name}"), value.clone()))
+        .collect();
+    values.insert("pipeline.git.branch".into(), pipeline.branch.clone());
     Outcome {
+        pipeline: values,
         skipped,
         hashes,
         continuation,
@@ -421,8 +453,13 @@ fn check(
     history: &mut History,
     tally: &mut Tally,
 ) -> Result<(), String> {
-    let fingerprints = fixture.fingerprints(trigger.flavor);
-    let full_run = trigger.full_run;
+    let values: BTreeMap<&str, String> = outcome
+        .pipeline
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.clone()))
+        .collect();
+    let fingerprints = fixture.fingerprints(&values);
+    let full_run = trigger.full_run();
     let ids: BTreeSet<String> = VARIANTS.iter().map(|v| v.id.to_string()).collect();
     if !outcome.skipped.is_subset(&ids) {
         return Err(format!(

@@ -21,7 +21,8 @@ pub struct Variant {
     pub arch: &'static str,
     pub patterns: &'static [&'static str],
     pub commands: &'static [&'static str],
-    pub parameters: &'static [&'static str],
+    /// Pipeline values its job references.
+    pub values: &'static [&'static str],
     pub upstream: &'static [&'static str],
 }
 
@@ -32,7 +33,7 @@ pub const VARIANTS: [Variant; 7] = [
         arch: "amd64",
         patterns: &["deps/"],
         commands: &[],
-        parameters: &[],
+        values: &[],
         upstream: &[],
     },
     Variant {
@@ -41,7 +42,7 @@ pub const VARIANTS: [Variant; 7] = [
         arch: "amd64",
         patterns: &["src/", "tests/unit/"],
         commands: &[],
-        parameters: &[],
+        values: &["pipeline.parameters.nodes"],
         upstream: &["install"],
     },
     Variant {
@@ -50,7 +51,7 @@ pub const VARIANTS: [Variant; 7] = [
         arch: "amd64",
         patterns: &["src/"],
         commands: &["greet"],
-        parameters: &["flavor"],
+        values: &["pipeline.parameters.flavor"],
         upstream: &["install"],
     },
     Variant {
@@ -59,7 +60,7 @@ pub const VARIANTS: [Variant; 7] = [
         arch: "amd64",
         patterns: &["src/", "docker/"],
         commands: &[],
-        parameters: &[],
+        values: &[],
         upstream: &["test_lint", "test_unit"],
     },
     Variant {
@@ -68,7 +69,7 @@ pub const VARIANTS: [Variant; 7] = [
         arch: "arm64",
         patterns: &["src/", "docker/"],
         commands: &[],
-        parameters: &[],
+        values: &[],
         upstream: &["test_lint", "test_unit"],
     },
     Variant {
@@ -77,7 +78,7 @@ pub const VARIANTS: [Variant; 7] = [
         arch: "amd64",
         patterns: &["docker/"],
         commands: &[],
-        parameters: &[],
+        values: &[],
         upstream: &[
             "build_img_amd64",
             "build_img_arm64",
@@ -91,7 +92,7 @@ pub const VARIANTS: [Variant; 7] = [
         arch: "amd64",
         patterns: &["docs/"],
         commands: &[],
-        parameters: &[],
+        values: &["pipeline.git.branch"],
         upstream: &["test_lint", "test_unit"],
     },
 ];
@@ -108,7 +109,7 @@ pub const JOBS: [(&str, &str); 8] = [
     ),
     (
         "test/unit",
-        "image: cimg/base:current\nparallelism: 3\nsource_files: [\"@app\", \"tests/unit/**\"]\nrequires: [compile]\nsteps:\n  - {name: Unit, run: echo unit v{v} $CIRCLE_NODE_INDEX}\n",
+        "image: cimg/base:current\nparallelism: \"<< pipeline.parameters.nodes >>\"\nsource_files: [\"@app\", \"tests/unit/**\"]\nrequires: [compile]\nsteps:\n  - {name: Unit, run: echo unit v{v} $CIRCLE_NODE_INDEX}\n",
     ),
     (
         "test/lint",
@@ -124,7 +125,7 @@ pub const JOBS: [(&str, &str); 8] = [
     ),
     (
         "build/docs",
-        "image: cimg/base:current\nsource_files: [\"docs/**\"]\nrequires_any: [test_lint, test_unit]\nsteps:\n  - {name: Docs, run: echo docs v{v}}\n",
+        "image: cimg/base:current\nsource_files: [\"docs/**\"]\nrequires_any: [test_lint, test_unit]\nsteps:\n  - {name: Docs, run: \"echo docs v{v} << pipeline.git.branch >>\"}\n",
     ),
     (
         "report",
@@ -178,7 +179,7 @@ impl Fixture {
 
     fn config_yml(&self) -> String {
         format!(
-            "provider: circleci\nparameters:\n  flavor: {{type: string, default: \"plain\"}}\narchitectures:\n  amd64: {{resource_class: medium}}\n  arm64: {{resource_class: arm.medium}}\nsource_file_groups:\n  app: [\"src/**\"]\nsetup:\n  approve_context: [cigen-api]\nhash_salt: \"s{}\"\n",
+            "provider: circleci\nparameters:\n  flavor: {{type: string, default: \"plain\"}}\n  nodes: {{type: integer, default: 3}}\narchitectures:\n  amd64: {{resource_class: medium}}\n  arm64: {{resource_class: arm.medium}}\nsource_file_groups:\n  app: [\"src/**\"]\nsetup:\n  approve_context: [cigen-api]\nhash_salt: \"s{}\"\n",
             self.salt
         )
     }
@@ -234,7 +235,9 @@ impl Fixture {
     }
 
     /// The test's fingerprint of every hashed variant's inputs.
-    pub fn fingerprints(&self, flavor: &str) -> BTreeMap<&'static str, String> {
+    /// `values`: every pipeline value a job references, as this pipeline
+    /// has it.
+    pub fn fingerprints(&self, values: &BTreeMap<&str, String>) -> BTreeMap<&'static str, String> {
         let mut done: BTreeMap<&'static str, String> = BTreeMap::new();
         // VARIANTS lists upstream variants first.
         for variant in &VARIANTS {
@@ -257,9 +260,8 @@ impl Fixture {
                 field("content", content.as_bytes());
                 field("exec", &[u8::from(*exec)]);
             }
-            for parameter in variant.parameters {
-                assert_eq!(*parameter, "flavor");
-                field("flavor", flavor.as_bytes());
+            for name in variant.values {
+                field(name, values[name].as_bytes());
             }
             for upstream in variant.upstream {
                 field("upstream", done[upstream].as_bytes());

@@ -132,7 +132,9 @@ pub(crate) fn run_job(
     let steps = flatten(doc, job["steps"].as_sequence().expect("steps"), &params);
     let containers = match job.get("parallelism") {
         None => 1,
-        Some(n) => n.as_u64().expect("parallelism is a number") as usize,
+        Some(n) => substitute(&scalar(n), pipeline, &params)
+            .parse()
+            .expect("parallelism is a number"),
     };
     let job_env: Mapping = job
         .get("environment")
