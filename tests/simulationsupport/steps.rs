@@ -7,7 +7,7 @@
 //! unless they say otherwise, so a failed step skips the rest of its
 //! container's steps: a failed container never reaches its record steps.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
@@ -136,21 +136,59 @@ pub(crate) fn run_job(
             .parse()
             .expect("parallelism is a number"),
     };
-    let job_env: Mapping = job
-        .get("environment")
-        .and_then(Value::as_mapping)
-        .cloned()
-        .unwrap_or_default();
-    let mut log = JobLog {
+    let mut container = Container {
+        entry,
+        job_env: job
+            .get("environment")
+            .and_then(Value::as_mapping)
+            .cloned()
+            .unwrap_or_default(),
+        params,
+        pipeline,
         containers,
-        ..JobLog::default()
+        index: 0,
+        home: sandbox.to_path_buf(),
+        log: JobLog {
+            containers,
+            ..JobLog::default()
+        },
+        approves: vec![],
     };
-    let mut approves = vec![];
     for index in 0..containers {
-        let home = sandbox.join(&entry.name).join(index.to_string());
-        let tmp = home.join("tmp");
-        std::fs::create_dir_all(&tmp).expect("sandbox");
+        container.index = index;
+        container.home = sandbox.join(&entry.name).join(index.to_string());
+        std::fs::create_dir_all(container.home.join("tmp")).expect("sandbox");
         let failing = fail_at(&entry.name, index, steps.len());
+        let passed = container.run(&steps, failing, cache);
+        container.log.failed_containers += usize::from(!passed);
+    }
+    let status = if container.log.failed_containers == 0 {
+        Status::Success
+    } else {
+        Status::Failed
+    };
+    (status, container.log, container.approves)
+}
+
+/// One container of a job, and what the job's containers did so far.
+struct Container<'a> {
+    entry: &'a Entry,
+    job_env: Mapping,
+    params: Mapping,
+    pipeline: &'a Pipeline,
+    containers: usize,
+    index: usize,
+    /// The container's sandbox; its `tmp` stands for `/tmp`.
+    home: PathBuf,
+    log: JobLog,
+    approves: Vec<String>,
+}
+
+impl Container<'_> {
+    /// Runs the steps, failing at step `failing` if given: the steps after
+    /// a failure run only if they say `when: always` or `on_fail`. True
+    /// when the container passed.
+    fn run(&mut self, steps: &[Step], failing: Option<usize>, cache: &mut FakeCache) -> bool {
         let mut failed = false;
         for (at, step) in steps.iter().enumerate() {
             if failing == Some(at) && !failed {
@@ -162,69 +200,70 @@ pub(crate) fn run_job(
             } else {
                 step.when() != "on_fail"
             };
-            if !runs {
-                continue;
+            if runs {
+                failed |= !self.step(step, cache);
             }
-            let ok = match step {
-                Step::Checkout => true,
-                Step::Run {
-                    command,
-                    environment,
-                    ..
-                } => {
-                    let command = substitute(command, pipeline, &params);
-                    if let Some(gate) = approved_gate(&command) {
-                        approves.push(gate);
-                        true
-                    } else {
-                        let mut bash = pipeline.command(&home);
-                        bash.current_dir(&home)
-                            .args(["-eo", "pipefail", "-c", &sandboxed(&command, &tmp)])
-                            .env("CIRCLE_JOB", &entry.name)
-                            .env("CIRCLE_NODE_INDEX", index.to_string())
-                            .env("CIRCLE_NODE_TOTAL", containers.to_string());
-                        for (name, value) in job_env.iter().chain(environment.iter()) {
-                            let value = substitute(&scalar(value), pipeline, &params);
-                            bash.env(scalar(name), sandboxed(&value, &tmp));
-                        }
-                        let output = bash.output().expect("bash runs");
-                        if !output.status.success() {
-                            log.step_errors.push(format!(
-                                "{} container {index}: {command}: {}",
-                                entry.name,
-                                String::from_utf8_lossy(&output.stderr)
-                            ));
-                        }
-                        output.status.success()
-                    }
-                }
-                Step::SaveCache { key, paths, .. } => {
-                    let key = render_key(key, &tmp, &pipeline.branch);
-                    let stored = cache.save(&key, paths, &tmp);
-                    let files = paths
-                        .iter()
-                        .flat_map(|path| files_under(&local(&tmp, path)))
-                        .collect();
-                    log.saves.push((key, stored, files));
-                    true
-                }
-                Step::RestoreCache { keys } => {
-                    let keys: Vec<String> = keys
-                        .iter()
-                        .map(|k| render_key(k, &tmp, &pipeline.branch))
-                        .collect();
-                    cache.restore(&keys, &tmp);
-                    true
-                }
-            };
-            failed |= !ok;
         }
-        log.failed_containers += usize::from(failed);
+        !failed
     }
-    let status = if log.failed_containers == 0 {
-        Status::Success
-    } else {
-        Status::Failed
-    };
-    (status, log, approves)
+
+    /// One step; false when it failed.
+    fn step(&mut self, step: &Step, cache: &mut FakeCache) -> bool {
+        let tmp = self.home.join("tmp");
+        let branch = &self.pipeline.branch;
+        match step {
+            Step::Checkout => true,
+            Step::Run {
+                command,
+                environment,
+                ..
+            } => self.run_command(command, environment),
+            Step::SaveCache { key, paths, .. } => {
+                let key = render_key(key, &tmp, branch);
+                let stored = cache.save(&key, paths, &tmp);
+                let files = paths
+                    .iter()
+                    .flat_map(|path| files_under(&local(&tmp, path)))
+                    .collect();
+                self.log.saves.push((key, stored, files));
+                true
+            }
+            Step::RestoreCache { keys } => {
+                let keys: Vec<String> = keys.iter().map(|k| render_key(k, &tmp, branch)).collect();
+                cache.restore(&keys, &tmp);
+                true
+            }
+        }
+    }
+
+    /// A `run` step in `bash -eo pipefail` with the job's and the step's
+    /// environment; `cigen approve --job X` approves X instead.
+    fn run_command(&mut self, command: &str, environment: &Mapping) -> bool {
+        let command = substitute(command, self.pipeline, &self.params);
+        if let Some(gate) = approved_gate(&command) {
+            self.approves.push(gate);
+            return true;
+        }
+        let tmp = self.home.join("tmp");
+        let mut bash = self.pipeline.command(&self.home);
+        bash.current_dir(&self.home)
+            .args(["-eo", "pipefail", "-c", &sandboxed(&command, &tmp)])
+            .env("CIRCLE_JOB", &self.entry.name)
+            .env("CIRCLE_NODE_INDEX", self.index.to_string())
+            .env("CIRCLE_NODE_TOTAL", self.containers.to_string());
+        for (name, value) in self.job_env.iter().chain(environment.iter()) {
+            let value = substitute(&scalar(value), self.pipeline, &self.params);
+            bash.env(scalar(name), sandboxed(&value, &tmp));
+        }
+        let output = bash.output().expect("bash runs");
+        if !output.status.success() {
+            self.log.step_errors.push(format!(
+                "{} container {}: {command}: {}",
+                self.entry.name,
+                self.index,
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        output.status.success()
+    }
 }

@@ -112,14 +112,50 @@ pub fn run_workflow(
     fail_at: &mut dyn FnMut(&str, usize, usize) -> Option<usize>,
 ) -> (BTreeMap<String, Status>, Vec<(String, JobLog)>) {
     let entries = entries(doc, workflow);
-    // Branch filters and workflow conditions would decide what runs: the
-    // fixture has none, so the continuation must not either.
+    check_simulated(doc, workflow, &entries);
+    let mut run = Run {
+        doc,
+        pipeline,
+        cache,
+        sandbox,
+        fail_at,
+        approvers: gates(doc, &entries, pipeline),
+        status: BTreeMap::new(),
+        approved: BTreeSet::new(),
+        logs: vec![],
+    };
+    // Sweep until nothing changes: each sweep starts what became ready.
+    let mut progressed = true;
+    while progressed {
+        progressed = false;
+        for entry in &entries {
+            if run.status.contains_key(&entry.name) {
+                continue;
+            }
+            if let Some(outcome) = run.decide(entry) {
+                run.status.insert(entry.name.clone(), outcome);
+                progressed = true;
+            }
+        }
+    }
+    for entry in &entries {
+        run.status
+            .entry(entry.name.clone())
+            .or_insert(Status::NotRun);
+    }
+    (run.status, run.logs)
+}
+
+/// Branch filters and workflow conditions would decide what runs: the
+/// fixture has none, so the continuation must not either. Every
+/// requirement names an entry.
+fn check_simulated(doc: &Value, workflow: &str, entries: &[Entry]) {
     assert!(
         doc["workflows"][workflow].get("when").is_none(),
         "workflow `when` is not simulated"
     );
     let names: BTreeSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    for entry in &entries {
+    for entry in entries {
         assert!(
             entry.params.get("filters").is_none(),
             "filters of {} are not simulated",
@@ -133,71 +169,82 @@ pub fn run_workflow(
             );
         }
     }
-    // Which entries approve which gate, from their steps.
-    let approvers: BTreeMap<String, Vec<String>> = gates(doc, &entries, pipeline);
-    let mut status: BTreeMap<String, Status> = BTreeMap::new();
-    let mut approved: BTreeSet<String> = BTreeSet::new();
-    let mut logs = vec![];
-    loop {
-        let mut progressed = false;
-        for entry in &entries {
-            if status.contains_key(&entry.name) {
-                continue;
-            }
-            let decided = entry.requires.iter().all(|(r, _)| status.contains_key(r));
-            if !decided {
-                continue;
-            }
-            let satisfied = entry.requires.iter().all(|(required, accepted)| {
-                let got = status[required];
-                got != Status::NotRun
-                    && accepted.contains(
-                        &if got == Status::Success {
-                            "success"
-                        } else {
-                            "failed"
-                        }
-                        .to_string(),
-                    )
-            });
-            let outcome = if !satisfied {
-                Some(Status::NotRun)
-            } else {
-                match kind(doc, entry) {
-                    Kind::Approval => match approvers.get(&entry.name) {
-                        None => Some(Status::Success),
-                        Some(_) if approved.contains(&entry.name) => Some(Status::Success),
-                        Some(shims) if shims.iter().all(|s| status.contains_key(s)) => {
-                            Some(Status::NotRun)
-                        }
-                        Some(_) => None,
-                    },
-                    Kind::NoOp => Some(Status::Success),
-                    Kind::Steps => {
-                        let job = &doc["jobs"][entry.key.as_str()];
-                        let (result, log, approves) =
-                            steps::run_job(doc, entry, job, pipeline, cache, sandbox, fail_at);
-                        if result == Status::Success {
-                            approved.extend(approves);
-                        }
-                        logs.push((entry.name.clone(), log));
-                        Some(result)
-                    }
+}
+
+/// One run of a workflow in progress.
+struct Run<'a> {
+    doc: &'a Value,
+    pipeline: &'a Pipeline,
+    cache: &'a mut FakeCache,
+    sandbox: &'a Path,
+    fail_at: &'a mut dyn FnMut(&str, usize, usize) -> Option<usize>,
+    /// Gate → the entries whose steps approve it.
+    approvers: BTreeMap<String, Vec<String>>,
+    status: BTreeMap<String, Status>,
+    approved: BTreeSet<String>,
+    logs: Vec<(String, JobLog)>,
+}
+
+impl Run<'_> {
+    /// The entry's status once it can be known (`None`: not yet).
+    fn decide(&mut self, entry: &Entry) -> Option<Status> {
+        if !entry
+            .requires
+            .iter()
+            .all(|(r, _)| self.status.contains_key(r))
+        {
+            return None;
+        }
+        if !self.satisfied(entry) {
+            return Some(Status::NotRun);
+        }
+        match kind(self.doc, entry) {
+            Kind::Approval => self.approval(entry),
+            Kind::NoOp => Some(Status::Success),
+            Kind::Steps => {
+                let job = &self.doc["jobs"][entry.key.as_str()];
+                let (result, log, approves) = steps::run_job(
+                    self.doc,
+                    entry,
+                    job,
+                    self.pipeline,
+                    self.cache,
+                    self.sandbox,
+                    self.fail_at,
+                );
+                if result == Status::Success {
+                    self.approved.extend(approves);
                 }
-            };
-            if let Some(outcome) = outcome {
-                status.insert(entry.name.clone(), outcome);
-                progressed = true;
+                self.logs.push((entry.name.clone(), log));
+                Some(result)
             }
         }
-        if !progressed {
-            break;
+    }
+
+    /// Every requirement ran and ended in a status it accepts.
+    fn satisfied(&self, entry: &Entry) -> bool {
+        entry.requires.iter().all(|(required, accepted)| {
+            let word = match self.status[required] {
+                Status::Success => "success",
+                Status::Failed => "failed",
+                Status::NotRun => return false,
+            };
+            accepted.iter().any(|a| a == word)
+        })
+    }
+
+    /// A stage approval is approved by hand; a gate once a job that
+    /// approves it passed, never if none did.
+    fn approval(&self, entry: &Entry) -> Option<Status> {
+        match self.approvers.get(&entry.name) {
+            None => Some(Status::Success),
+            Some(_) if self.approved.contains(&entry.name) => Some(Status::Success),
+            Some(shims) if shims.iter().all(|s| self.status.contains_key(s)) => {
+                Some(Status::NotRun)
+            }
+            Some(_) => None,
         }
     }
-    for entry in &entries {
-        status.entry(entry.name.clone()).or_insert(Status::NotRun);
-    }
-    (status, logs)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
