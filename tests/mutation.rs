@@ -1,9 +1,11 @@
 //! Mutation test (issue 9, "Proof that scales"): random small projects —
 //! `.cigen/` with single, one-arch and multi-arch jobs, parallel and
-//! unhashed ones, `requires` chains (through unhashed jobs and stages),
-//! commands, orbs, pipeline values, source groups and a `.gitignore`, and
-//! random files, some executable — then, from each project, one random
-//! edit of every input kind. Each case asserts that **exactly** the
+//! unhashed ones, `requires` chains (through unhashed jobs and stages,
+//! behind approvals or not), commands using commands, orbs, pipeline values
+//! (in steps, `when` conditions and environment), contexts, source groups,
+//! `.gitignore`s at the root and below, and random files, some executable,
+//! some symlinks — then, from each project, one random edit of every input
+//! kind. Each case asserts that **exactly** the
 //! variants whose inputs include the edit, and their hashed dependents,
 //! change hash; the expected set comes from the test's own model of what it
 //! generated (`mutationsupport`), never from cigen.

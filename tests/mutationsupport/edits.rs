@@ -323,7 +323,17 @@ fn edit_requires(base: &Project, env: &Env, rng: &mut fastrand::Rng) -> Case {
 /// Edits one field of job `index`; returns which.
 fn edit_job(project: &mut Project, index: usize, rng: &mut fastrand::Rng) -> String {
     let job = &mut project.jobs[index];
-    match rng.u8(..5) {
+    match rng.u8(..6) {
+        5 => {
+            let old = job.context.clone();
+            while job.context == old {
+                job.context = match rng.u8(..4) {
+                    0 => None,
+                    n => Some(format!("ctx{n}")),
+                };
+            }
+            "context".into()
+        }
         0 => {
             let old = job.image.clone();
             while job.image == old {

@@ -82,6 +82,24 @@ pub enum Step {
     Command(String),
     /// `<alias>/<command>`.
     Orb(String, String),
+    /// `when` whose condition reads the pipeline value `value`, around one
+    /// step (never another `when`).
+    When {
+        value: String,
+        inner: Box<Step>,
+    },
+}
+
+/// The steps with each `when` opened: its condition's value (as a `Value`
+/// step) and the step inside.
+pub fn opened(steps: &[Step]) -> Vec<Step> {
+    steps
+        .iter()
+        .flat_map(|step| match step {
+            Step::When { value, inner } => vec![Step::Value(value.clone()), (**inner).clone()],
+            other => vec![other.clone()],
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +125,7 @@ pub struct Job {
     pub archs: Archs,
     pub image: String,
     pub resource_class: Option<String>,
+    pub context: Option<String>,
     /// Values are plain text or `<< NAME >>` of one of `VALUES`.
     pub env: Vec<(String, String)>,
     pub parallelism: Option<u32>,
@@ -233,9 +252,9 @@ impl Project {
 
     /// Every step the job runs, its commands' steps included.
     fn all_steps(&self, index: usize) -> Vec<Step> {
-        let mut steps = self.jobs[index].steps.clone();
+        let mut steps = opened(&self.jobs[index].steps);
         for name in self.commands_used(index) {
-            steps.extend(self.command(&name).steps.clone());
+            steps.extend(opened(&self.command(&name).steps));
         }
         steps
     }
@@ -330,7 +349,7 @@ impl Project {
 }
 
 fn command_steps(steps: &[Step]) -> Vec<String> {
-    steps
+    opened(steps)
         .iter()
         .filter_map(|step| match step {
             Step::Command(name) => Some(name.clone()),

@@ -91,11 +91,14 @@ impl Project {
         };
         let mut steps = vec![];
         for _ in 0..rng.usize(1..=3) {
-            steps.push(match rng.u8(..5) {
-                0 => Step::Command(format!("c{}", rng.usize(..self.commands.len()))),
-                1 => random_orb_step(rng),
-                2 => random_value_step(rng),
-                _ => Step::Run(token(rng, "run")),
+            let step = self.random_step(rng);
+            steps.push(if rng.u8(..6) == 0 {
+                Step::When {
+                    value: VALUES[rng.usize(..VALUES.len())].to_string(),
+                    inner: Box::new(step),
+                }
+            } else {
+                step
             });
         }
         let mut env = vec![];
@@ -125,11 +128,21 @@ impl Project {
             archs,
             image: format!("cimg/base:2024.0{}", rng.u8(1..=9)),
             resource_class: (rng.u8(..10) < 3).then(|| JOB_CLASSES[rng.usize(..3)].to_string()),
+            context: (rng.u8(..5) == 0).then(|| format!("ctx{}", rng.u8(..3))),
             env,
             parallelism: (rng.u8(..4) == 0).then(|| rng.u32(2..=3)),
             steps,
             sources,
             requires: vec![],
+        }
+    }
+
+    fn random_step(&self, rng: &mut fastrand::Rng) -> Step {
+        match rng.u8(..5) {
+            0 => Step::Command(format!("c{}", rng.usize(..self.commands.len()))),
+            1 => random_orb_step(rng),
+            2 => random_value_step(rng),
+            _ => Step::Run(token(rng, "run")),
         }
     }
 

@@ -137,6 +137,9 @@ impl Project {
         if let Some(class) = &job.resource_class {
             text.push_str(&format!("resource_class: {class}\n"));
         }
+        if let Some(context) = &job.context {
+            text.push_str(&format!("context: [{context}]\n"));
+        }
         if let Some(n) = job.parallelism {
             text.push_str(&format!("parallelism: {n}\n"));
         }
@@ -167,8 +170,23 @@ fn steps_yaml(steps: &[Step]) -> String {
             Step::Value(name) => format!("  - {{name: s{i}, run: \"echo << {name} >>\"}}\n"),
             Step::Command(name) => format!("  - {name}\n"),
             Step::Orb(alias, command) => format!("  - {alias}/{command}\n"),
+            Step::When { value, inner } => format!(
+                "  - {{when: {{condition: {{equal: [x, \"<< {value} >>\"]}}, steps: [{}]}}}}\n",
+                flow_step(inner)
+            ),
         })
         .collect()
+}
+
+/// A step inside a `when`, in flow style.
+fn flow_step(step: &Step) -> String {
+    match step {
+        Step::Run(text) => format!("{{run: \"echo {text}\"}}"),
+        Step::Value(name) => format!("{{run: \"echo << {name} >>\"}}"),
+        Step::Command(name) => name.clone(),
+        Step::Orb(alias, command) => format!("{alias}/{command}"),
+        Step::When { .. } => panic!("a when inside a when is not generated"),
+    }
 }
 
 fn quoted_list(items: &[String]) -> String {
