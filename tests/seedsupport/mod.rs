@@ -3,7 +3,6 @@
 //! fresh one; one independent `fastrand::Rng` per numbered stream, so a
 //! case can be replayed alone whatever ran before it; and a line on stderr
 //! that names the seed and how to set it. Writes no file.
-#![allow(dead_code)]
 
 use std::io::Write;
 
