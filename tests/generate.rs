@@ -92,7 +92,7 @@ fn seed_example_has_the_expected_graph() {
         .into_iter()
         .filter(|(_, p)| p.get("job").is_some())
         .collect();
-    assert_eq!(shims.len(), 3);
+    assert_eq!(shims.len(), 1);
     for (name, params) in &shims {
         assert_eq!(params["job"], "approve_build_app_image", "{name}");
         assert_eq!(params["context"][0], "circleci-api");
@@ -101,9 +101,9 @@ fn seed_example_has_the_expected_graph() {
         requires(
             &main,
             "main",
-            "approve_build_app_image_after_approve_deploy_eu"
+            "approve_build_app_image_after_approve_deploy_staging"
         ),
-        ["approve_deploy_eu"]
+        ["approve_deploy_staging"]
     );
     let approve_job = &main["jobs"]["cigen_approve"];
     assert_eq!(
@@ -260,7 +260,9 @@ fn pass_through_fields_reach_circleci_untouched() {
     assert_eq!(rspec["steps"][2]["run"]["command"], "bundle exec rspec");
     assert_eq!(rspec["steps"][2]["run"]["no_output_timeout"], "20m");
     // checkout: false leaves it out; job-status requires keep their statuses.
-    assert_ne!(main["jobs"]["post_deploy_cleanup"]["steps"][0], "checkout");
+    assert_ne!(main["jobs"]["release_image"]["steps"][0], "checkout");
+    // The cleanup runs a script of the repository: it checks out.
+    assert_eq!(main["jobs"]["post_deploy_cleanup"]["steps"][0], "checkout");
     let (_, cleanup) = workflow_jobs(&main, "main")
         .into_iter()
         .find(|(n, _)| n == "post_deploy_cleanup")
@@ -301,7 +303,11 @@ fn machine_executor_workflow_when_and_string_parameters() {
     );
     assert_eq!(config["parameters"]["ref"]["default"], "main");
     assert_eq!(config["parameters"]["size"]["enum"][1], "m");
-    assert!(config["workflows"]["setup"].get("when").is_none());
+    // No immediate workflow: setup runs exactly when the main workflow would.
+    assert_eq!(
+        config["workflows"]["setup"]["when"],
+        main["workflows"]["main"]["when"]
+    );
     assert_circleci_schema(&[
         repo.path().join(".circleci/config.yml"),
         repo.path().join(".circleci/main.yml"),

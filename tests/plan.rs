@@ -39,7 +39,7 @@ fn table_lists_every_node_with_stage_arch_hashed_and_requires() {
         .lines()
         .find(|l| {
             l.trim_start()
-                .starts_with("approve_build_app_image_after_approve_deploy_us")
+                .starts_with("approve_build_app_image_after_approve_deploy_staging")
         })
         .expect("shim");
     assert!(shim.contains("shim"));

@@ -13,7 +13,8 @@ use crate::emit;
 use crate::error::{Error, Result};
 use crate::fsutil::{read_optional, write_atomic};
 use crate::model::Project;
-use crate::plan::{WorkflowPlan, prune};
+use crate::plan::WorkflowPlan;
+use crate::setup::reference::Ref;
 use crate::setup::{hashes, values};
 
 /// A checked configuration and the two files it renders to.
@@ -121,18 +122,21 @@ fn render_workflow(
         Some(path) => read_skip_list(Path::new(&path))?,
         None => BTreeSet::new(),
     };
-    let pruned = prune::prune(plan, &skip, &BTreeSet::new());
+    // The same shape `cigen continue` sends, without hashes.
+    let shape = crate::setup::shape::shape(project, workflow, plan, &skip, &Ref::from_env());
+    let pruned = &shape.pruned;
     for id in &pruned.unknown {
         crate::errln!("warning: skip list names `{id}`, which is not a job of workflow `{name}`");
     }
     for (id, reason) in &pruned.unskipped {
         crate::errln!("kept {id}: {reason}");
     }
-    let text = if pruned.is_empty() {
-        emit::render_all_skipped(project, name, &pruned.skipped, &[], false)?
-    } else {
-        emit::render_main(project, workflow, &pruned.plan, None)?
+    let continued = emit::Continued {
+        carry: None,
+        stand_ins: &pruned.stand_ins,
+        unpruned: plan,
     };
+    let text = emit::render_main(project, workflow, &pruned.plan, Some(&continued))?;
     match output {
         Some(path) => write_atomic(path, text.as_bytes()),
         None => {

@@ -22,8 +22,10 @@ use crate::plan::WorkflowPlan;
 pub fn load(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
     let path = crate::config::locate(config)?;
     let loaded = crate::config::load(&path)?;
-    let project = crate::model::build(&loaded)?;
-    let plans = crate::plan::build(&project)?;
+    let mut project = crate::model::build(&loaded)?;
+    let mut warnings = vec![];
+    let plans = crate::plan::build(&project, &mut warnings)?;
+    project.warnings.extend(warnings);
     Ok((project, plans))
 }
 

@@ -1,7 +1,12 @@
-//! `config.yml`: the setup entrypoint. The `setup` workflow runs the setup
-//! job — checkout, `cigen setup`, one `restore_cache` probe per hashed
-//! variant, `cigen continue` — only when no immediate workflow's parameter
-//! is set; each immediate workflow runs when its parameter is true. The
+//! `config.yml`: the setup entrypoint. At most one of its workflows runs in
+//! a pipeline, as CircleCI requires of a setup configuration
+//! (<https://circleci.com/docs/guides/orchestrate/dynamic-config/#config-continuation-constraints>):
+//! each immediate workflow runs when its parameter is true and no earlier
+//! declared one's is (and its own `when` holds); the `setup` workflow runs
+//! the setup job — checkout, `cigen setup`, one `restore_cache` probe per
+//! hashed variant, `cigen continue` — when no immediate workflow's
+//! parameter is set and the dynamic workflow's own `when` holds, so no setup
+//! runs to continue a workflow CircleCI would then filter out. The
 //! setup job is written inline, or with `setup.use_orb` as an invocation of
 //! the orb's `cigen/setup` job with the probes as its `probes` parameter.
 //! Either way `cigen setup` gets each pipeline value a hashed job
@@ -11,6 +16,7 @@
 
 use serde_yaml::{Mapping, Value};
 
+use super::condition::Condition;
 use super::job::{self, CACHE_PREFIX, mapping};
 use super::workflow;
 use crate::error::Result;
@@ -40,7 +46,14 @@ pub fn render(
     let mut commands = vec![];
     let mut workflows = vec![];
     let mut needs_approve = false;
-    for (workflow, plan) in immediate {
+    // Every immediate workflow has a trigger (`emit::render` picks them by it).
+    let mut immediate = immediate.to_vec();
+    immediate.sort_by_key(|(workflow, _)| workflow.declared);
+    let triggers: Vec<&str> = immediate
+        .iter()
+        .filter_map(|(workflow, _)| workflow.trigger.as_deref())
+        .collect();
+    for (index, (workflow, plan)) in immediate.iter().enumerate() {
         for node in plan.variants() {
             let NodeKind::Variant { job, arch, .. } = &node.kind else {
                 continue;
@@ -58,47 +71,28 @@ pub fn render(
             .nodes
             .iter()
             .any(|n| matches!(n.kind, NodeKind::Shim { .. }));
-        let parameter = workflow.trigger.clone().unwrap_or_default();
-        let gate = Value::from(format!("<< pipeline.parameters.{parameter} >>"));
-        let when = match &workflow.when {
-            Some(user) => mapping(&[("and", Value::Sequence(vec![gate, user.clone()]))]),
-            None => gate,
+        let when = Condition {
+            set: workflow.trigger.as_deref(),
+            unset: triggers[..index].to_vec(),
+            user: workflow.when.as_ref(),
         };
-        let wf = mapping(&[
-            ("when", when),
-            (
-                "jobs",
-                Value::Sequence(workflow::jobs(project, workflow, plan)),
-            ),
-        ]);
-        workflows.push((workflow.name.clone(), wf));
+        let entries = workflow::jobs(project, workflow, plan);
+        workflows.push((workflow.name.clone(), workflow_body(&when, entries)));
     }
     if needs_approve {
         jobs.insert(APPROVE_JOB.into(), approve_job(project));
     }
-    let mut setup = Mapping::new();
-    let gates: Vec<Value> = immediate
-        .iter()
-        .filter_map(|(w, _)| w.trigger.as_ref())
-        .map(|p| Value::from(format!("<< pipeline.parameters.{p} >>")))
-        .collect();
-    match gates.len() {
-        0 => {}
-        1 => {
-            setup.insert("when".into(), mapping(&[("not", gates[0].clone())]));
-        }
-        _ => {
-            setup.insert(
-                "when".into(),
-                mapping(&[("not", mapping(&[("or", Value::Sequence(gates))]))]),
-            );
-        }
-    }
-    setup.insert(
-        "jobs".into(),
-        Value::Sequence(vec![setup_invocation(project, probes)]),
-    );
-    workflows.insert(0, ("setup".to_string(), Value::Mapping(setup)));
+    // The dynamic workflow's `when` sees the same values here: pipeline
+    // values are in scope everywhere, and its parameters are declared in
+    // both files, trigger values passing on to the continuation
+    // (<https://circleci.com/docs/guides/orchestrate/pipeline-variables/#pipeline-parameters-and-dynamic-configuration>).
+    let when = Condition {
+        set: None,
+        unset: triggers,
+        user: project.dynamic_workflow().and_then(|w| w.when.as_ref()),
+    };
+    let setup = workflow_body(&when, vec![setup_invocation(project, probes)]);
+    workflows.insert(0, ("setup".to_string(), setup));
     if use_orb {
         // The orb is declared in config.yml only: main.yml does not use it.
         let mut project = project.clone();
@@ -108,6 +102,16 @@ pub fn render(
         return super::document(&project, true, &commands, jobs, workflows);
     }
     super::document(project, true, &commands, jobs, workflows)
+}
+
+/// A workflow: its `when` (if anything is required) and its jobs.
+fn workflow_body(when: &Condition, jobs: Vec<Value>) -> Value {
+    let mut body = Mapping::new();
+    if let Some(when) = when.render() {
+        body.insert("when".into(), when);
+    }
+    body.insert("jobs".into(), Value::Sequence(jobs));
+    Value::Mapping(body)
 }
 
 /// The setup workflow's one job. CircleCI runs no job on a tag unless its
@@ -157,13 +161,19 @@ fn setup_invocation(project: &Project, probes: &[String]) -> Value {
     mapping(&[(name.as_str(), Value::Mapping(params))])
 }
 
+/// Whether a job of the dynamic workflow may run on a tag: it has tag
+/// filters, or an expression filter reading `pipeline.git.tag`
+/// (https://circleci.com/docs/guides/orchestrate/workflows/#executing-workflows-for-a-git-tag).
 fn dynamic_runs_on_tags(project: &Project) -> bool {
     project.dynamic_workflow().is_some_and(|workflow| {
         workflow
             .jobs
             .iter()
             .filter_map(|job| job.filters.as_ref())
-            .any(|filters| filters.get("tags").is_some())
+            .any(|filters| match filters {
+                Value::String(expression) => expression.contains("pipeline.git.tag"),
+                map => map.get("tags").is_some(),
+            })
     })
 }
 

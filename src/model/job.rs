@@ -5,10 +5,13 @@
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
+use super::ids::{check_ids, check_record_ids, invalid_id};
 use super::refs::Refs;
 use super::requires::Resolver;
 use super::settings::Settings;
-use super::{Job, Requirement, Stage, Workflow, is_valid_name, job_shapes, source_pattern, steps};
+use super::{
+    Job, Requirement, Stage, Trigger, Workflow, is_valid_name, job_shapes, source_pattern, steps,
+};
 use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire};
 use crate::error::{Result, suggest};
 
@@ -42,15 +45,27 @@ pub fn build_workflow(
                 .message("stage names start with a letter and hold letters, digits, `_`, `-`")
                 .into());
         }
+        if stage.approval
+            && let Some(why) = invalid_id(&format!("approve_{}", stage.name))
+        {
+            return Err(error(&["stages"], Some(&stage.name)).message(why).into());
+        }
         if stages.iter().any(|s| s.name == stage.name) {
             return Err(error(&["stages"], Some(&stage.name))
                 .message(format!("stage `{}` is declared twice", stage.name))
                 .into());
         }
+        let at = error(&["stages"], Some(&stage.name));
         stages.push(Stage {
             name: stage.name.clone(),
             requires: stage.requires.clone(),
             approval: stage.approval,
+            empty: !raw
+                .jobs
+                .iter()
+                .any(|job| job.stage.as_ref() == Some(&stage.name)),
+            file: at.file,
+            line: at.line,
         });
     }
     let stage_names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
@@ -138,6 +153,9 @@ pub fn build_workflow(
             })?;
             job.requires.push(Requirement { target, statuses });
         }
+        if raw.raw.trigger.is_none() {
+            check_record_ids(job, error)?;
+        }
         super::or_dependency::check(loaded, settings, raw_job, warnings)?;
         for name in raw_job.raw.requires_any.iter().flatten() {
             let target = resolver.resolve(name, job).map_err(|hint| {
@@ -145,10 +163,15 @@ pub fn build_workflow(
                     .message(format!("unknown job `{name}` in requires_any"))
                     .hint(hint)
             })?;
-            job.requires_any.push(target);
+            if let Some(why) = invalid_id(&job.shim_id(&target)) {
+                return Err(error(&["requires_any"], Some(name)).message(why).into());
+            }
+            let line = error(&["requires_any"], Some(name)).line;
+            job.requires_any.push(Trigger { target, line });
         }
     }
-    let jobs = jobs.into_iter().map(|(job, _)| job).collect();
+    let jobs: Vec<Job> = jobs.into_iter().map(|(job, _)| job).collect();
+    super::empty_stage::settle(&mut stages, &jobs, warnings);
     Ok(Workflow::new(
         raw.name.clone(),
         raw.raw.trigger.as_ref().map(|t| t.parameter.clone()),
@@ -395,7 +418,7 @@ fn build_job(
     let mut seen = std::collections::HashSet::new();
     source_files.retain(|p| seen.insert(p.clone()));
 
-    Ok(Job {
+    let built = Job {
         id: job_id(&raw.stage, &raw.name),
         name: raw.name.clone(),
         stage: raw.stage.clone(),
@@ -415,9 +438,12 @@ fn build_job(
         requires: vec![],
         requires_any: vec![],
         gated: job.approval || job.requires_any.is_some(),
+        approval: job.approval,
         persists_workspace: invoked.iter().any(|s| s == "persist_to_workspace"),
         attaches_workspace: invoked.iter().any(|s| s == "attach_workspace"),
-    })
+    };
+    check_ids(&built, error)?;
+    Ok(built)
 }
 
 /// What the job's rendered body refers to: everything but `filters`,

@@ -4,7 +4,9 @@
 //! this. All configuration errors that need meaning, not just shape, are
 //! raised here, each naming file, line and key.
 
+mod empty_stage;
 mod hash_checks;
+mod ids;
 mod job;
 mod job_shapes;
 mod or_dependency;
@@ -46,6 +48,10 @@ pub struct Workflow {
     pub name: String,
     /// Boolean pipeline parameter that runs this workflow from `config.yml`.
     pub trigger: Option<String>,
+    /// Position in declaration order: the `.cigen/workflows/` directories
+    /// by name, then `cigen.yml`'s `workflows:` as written. Of two immediate
+    /// workflows whose parameters are both true, the first declared runs.
+    pub declared: usize,
     pub when: Option<Value>,
     /// Declared order; the default stage (jobs directly in `jobs/`) is not listed.
     pub stages: Vec<Stage>,
@@ -59,7 +65,15 @@ pub struct Workflow {
 pub struct Stage {
     pub name: String,
     pub requires: Vec<String>,
+    /// `approval: true`. Off for a stage with no jobs that nothing requires:
+    /// its approval would gate nothing (`empty_stage`).
     pub approval: bool,
+    /// No job is in this stage: requiring it means requiring its approval
+    /// or, without one, what it requires.
+    pub empty: bool,
+    /// Where it is declared (the workflow's config), for messages.
+    pub file: PathBuf,
+    pub line: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,9 +104,11 @@ pub struct Job {
     /// Globs with `@group` references expanded.
     pub source_files: Vec<String>,
     pub requires: Vec<Requirement>,
-    pub requires_any: Vec<Target>,
+    pub requires_any: Vec<Trigger>,
     /// The job has its own approval gate `approve_<id>` (`approval: true` or `requires_any`).
     pub gated: bool,
+    /// `approval: true`: the gate may be approved by hand, not only by a trigger.
+    pub approval: bool,
     pub persists_workspace: bool,
     pub attaches_workspace: bool,
 }
@@ -102,6 +118,13 @@ pub struct Requirement {
     pub target: Target,
     /// CircleCI job statuses (`[success, failed, canceled]`); `None` means success.
     pub statuses: Option<Vec<String>>,
+}
+
+/// One entry of `requires_any`, with the line it was written on.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub target: Target,
+    pub line: Option<usize>,
 }
 
 impl Job {
@@ -142,6 +165,11 @@ impl Job {
     pub fn gate_id(&self) -> String {
         format!("approve_{}", self.id)
     }
+
+    /// The shim that approves this job's gate once `target` passes.
+    pub fn shim_id(&self, target: &Target) -> String {
+        format!("{}_after_{}", self.gate_id(), target.name())
+    }
 }
 
 impl Workflow {
@@ -180,6 +208,7 @@ impl Workflow {
         Workflow {
             name,
             trigger,
+            declared: 0,
             when,
             stages,
             jobs,
@@ -198,12 +227,21 @@ impl Project {
     }
 }
 
-/// CircleCI accepts job names starting with a letter, then letters, digits, `_` and `-`.
+/// The id of the job that records variant `variant`'s success (a parallel
+/// hashed job, DESIGN §3).
+pub fn record_id(variant: &str) -> String {
+    format!("{variant}_record")
+}
+
+/// CircleCI accepts job names starting with a letter, then letters, digits,
+/// `_` and `-`, no spaces
+/// (<https://circleci.com/docs/guides/orchestrate/jobs-steps/#job-naming>);
+/// cigen also keeps them to `ids::MAX_NAME` characters.
 pub fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && name.len() <= 128
+        && name.len() <= ids::MAX_NAME
 }
 
 pub fn build(loaded: &Loaded) -> Result<Project> {
@@ -257,9 +295,10 @@ pub fn build(loaded: &Loaded) -> Result<Project> {
     commands.sort_keys();
 
     let mut workflows = vec![];
-    for loaded_workflow in &loaded.workflows {
-        let workflow =
+    for (declared, loaded_workflow) in loaded.workflows.iter().enumerate() {
+        let mut workflow =
             job::build_workflow(loaded, &settings, &commands, loaded_workflow, &mut warnings)?;
+        workflow.declared = declared;
         workflows.push(workflow);
     }
     workflows.sort_by(|a, b| a.name.cmp(&b.name));

@@ -19,6 +19,21 @@ pub enum Target {
     Gate(String),
 }
 
+impl Target {
+    /// The name the target is written as, and part of a shim id (`approve_<id>_after_<name>`).
+    pub fn name(&self) -> String {
+        match self {
+            Target::Job {
+                id,
+                arch: Some(arch),
+            } => format!("{id}_{arch}"),
+            Target::Job { id, arch: None } => id.clone(),
+            Target::StageApproval(stage) => format!("approve_{stage}"),
+            Target::Gate(job) => format!("approve_{job}"),
+        }
+    }
+}
+
 pub struct Resolver {
     /// Every name a requirement may use, built once: lookups are O(1).
     names: HashMap<String, Target>,

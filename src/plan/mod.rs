@@ -1,21 +1,29 @@
 //! The job graph of each workflow: one node per job variant, stage approval,
 //! job gate and OR-dependency shim, with `requires` edges expanded to
 //! variant ids (multi→multi pairs by arch; single→multi needs every
-//! variant), and the `<id>_record` job that records a parallel hashed
-//! variant's success (DESIGN §3). Input: the model. Output: ordered nodes
-//! for `emit`, `hash` and pruning. Raises only graph errors: duplicate ids
-//! and cycles.
+//! variant), stage `requires` expanded through stages with no jobs (to
+//! their approval, or to what they require), and the `<id>_record` job that
+//! records a parallel hashed variant's success (DESIGN §3). Input: the
+//! model. Output: ordered nodes for `emit`, `hash` and pruning. Raises only
+//! graph errors: duplicate ids, cycles, and jobs whose every OR-trigger
+//! waits for the job itself (`waits`).
 
+mod check;
+pub mod hash_env;
 pub mod prune;
+mod stages;
+pub mod waits;
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 
 use crate::error::{ConfigError, Result};
-use crate::model::{Job, Project, Target, Workflow};
+pub use crate::model::record_id;
+use crate::model::{Project, Target, Workflow};
+use stages::{stage_approval, stage_rank, stage_targets};
 
 /// Job names cigen defines itself.
-pub const SETUP_JOB: &str = "cigen_setup";
-pub const APPROVE_JOB: &str = "cigen_approve";
+pub use crate::model::settings::{APPROVE_JOB, SETUP_JOB};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowPlan {
@@ -41,13 +49,26 @@ pub enum NodeKind {
         attaches: bool,
     },
     /// `approve_<stage>`, or with `gate_of` the gate `approve_<job>` of one job.
-    Approval { gate_of: Option<String> },
-    /// Approves `gate` through the API once its requirements pass.
-    Shim { gate: String },
+    /// `by_hand`: a person may approve it (stage approvals, `approval: true`);
+    /// otherwise only its shims do.
+    Approval {
+        gate_of: Option<String>,
+        by_hand: bool,
+    },
+    /// Approves `gate` through the API once its requirements (the expanded
+    /// `trigger`, as named in the shim id) pass.
+    Shim { gate: String, trigger: String },
     /// Records the success of the parallel hashed variant `of`, which it
     /// alone requires: no container of `of` can tell that all of them passed.
     /// Never hashed and required by nobody, so it changes no hash.
     Record { of: String },
+    /// `setup.required_check`: a `type: no-op` job requiring every user job
+    /// variant not behind an approval (`check`).
+    Check,
+    /// The skip-summary job (`setup.on_all_skipped.job_name`), added by the
+    /// continuation alone: `text` is what it prints; `on_tag` lets it run
+    /// in a tag pipeline.
+    Summary { text: String, on_tag: bool },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,63 +131,73 @@ impl WorkflowPlan {
     }
 }
 
-pub fn build(project: &Project) -> Result<Vec<WorkflowPlan>> {
+/// Plans every workflow; warnings (triggers that cannot start their job) go to `warnings`.
+pub fn build(project: &Project, warnings: &mut Vec<String>) -> Result<Vec<WorkflowPlan>> {
     project
         .workflows
         .iter()
-        .map(|workflow| build_workflow(project, workflow))
+        .map(|workflow| build_workflow(project, workflow, warnings))
         .collect()
 }
 
-pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<WorkflowPlan> {
+pub fn build_workflow(
+    project: &Project,
+    workflow: &Workflow,
+    warnings: &mut Vec<String>,
+) -> Result<WorkflowPlan> {
     let mut nodes: Vec<Node> = vec![];
-    // The job each node comes from, by node index: errors name its file.
-    let mut origin: Vec<&Job> = vec![];
+    // Where each node comes from, by node index: errors name that file.
+    let mut origin: Vec<Place> = vec![];
 
     let by_stage = variants_by_stage(workflow);
     let mut approvals_done = BTreeSet::new();
+    // Empty stages keep their approval in stage order, before later stages' jobs.
+    let mut empty_gates = workflow
+        .stages
+        .iter()
+        .filter(|stage| stage.empty && stage.approval)
+        .peekable();
     for job in &workflow.jobs {
         let stage = job.stage.as_deref().and_then(|name| workflow.stage(name));
+        let rank = stage_rank(workflow, job.stage.as_deref());
+        while let Some(empty) = empty_gates.next_if(|s| stage_rank(workflow, Some(&s.name)) < rank)
+        {
+            nodes.push(stage_approval(workflow, &by_stage, empty)?);
+            origin.push((&empty.file, empty.line));
+        }
         if let Some(stage) = stage
             && stage.approval
             && approvals_done.insert(stage.name.clone())
         {
-            let requires = stage_variants(&by_stage, &stage.requires)
-                .into_iter()
-                .map(Edge::to)
-                .collect();
-            nodes.push(Node {
-                id: format!("approve_{}", stage.name),
-                kind: NodeKind::Approval { gate_of: None },
-                stage: Some(stage.name.clone()),
-                requires,
-            });
-            origin.push(job);
+            nodes.push(stage_approval(workflow, &by_stage, stage)?);
+            origin.push((&job.file, job.line));
         }
         if job.gated {
             nodes.push(Node {
                 id: job.gate_id(),
                 kind: NodeKind::Approval {
                     gate_of: Some(job.id.clone()),
+                    by_hand: job.approval,
                 },
                 stage: job.stage.clone(),
                 requires: vec![],
             });
-            origin.push(job);
-            for target in &job.requires_any {
-                let requires: Vec<Edge> = expand(workflow, target, None)
+            origin.push((&job.file, job.line));
+            for trigger in &job.requires_any {
+                let requires: Vec<Edge> = expand(workflow, &trigger.target, None)
                     .into_iter()
                     .map(Edge::to)
                     .collect();
                 nodes.push(Node {
-                    id: format!("{}_after_{}", job.gate_id(), target_name(target)),
+                    id: job.shim_id(&trigger.target),
                     kind: NodeKind::Shim {
                         gate: job.gate_id(),
+                        trigger: trigger.target.name(),
                     },
                     stage: job.stage.clone(),
                     requires,
                 });
-                origin.push(job);
+                origin.push((&job.file, job.line));
             }
         }
         for arch in &job.archs {
@@ -184,11 +215,8 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 if stage.approval {
                     requires.push(Edge::to(format!("approve_{}", stage.name)));
                 } else {
-                    requires.extend(
-                        stage_variants(&by_stage, &stage.requires)
-                            .into_iter()
-                            .map(Edge::to),
-                    );
+                    let targets = stage_targets(workflow, &by_stage, stage)?;
+                    requires.extend(targets.into_iter().map(Edge::to));
                 }
             }
             if job.gated {
@@ -209,7 +237,7 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                 stage: job.stage.clone(),
                 requires,
             });
-            origin.push(job);
+            origin.push((&job.file, job.line));
             if workflow.trigger.is_none() && job.records_apart() {
                 let record = record_id(&id);
                 nodes.push(Node {
@@ -218,41 +246,52 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
                     stage: job.stage.clone(),
                     requires: vec![Edge::to(id)],
                 });
-                origin.push(job);
+                origin.push((&job.file, job.line));
             }
         }
     }
+    for empty in empty_gates {
+        nodes.push(stage_approval(workflow, &by_stage, empty)?);
+        origin.push((&empty.file, empty.line));
+    }
 
+    let setup = &project.settings.setup;
+    let check = setup.required_check.as_deref();
     let reserved = [
-        SETUP_JOB,
-        APPROVE_JOB,
-        project.settings.setup.all_skipped_job.as_str(),
+        Some(SETUP_JOB),
+        Some(APPROVE_JOB),
+        Some(setup.all_skipped_job.as_str()),
+        check,
     ];
     let mut ids: HashMap<&str, usize> = HashMap::new();
     for (index, node) in nodes.iter().enumerate() {
-        let job = origin[index];
-        if reserved.contains(&node.id.as_str()) {
+        let (file, line) = origin[index];
+        if reserved.contains(&Some(node.id.as_str())) {
+            let hint = (check == Some(node.id.as_str())).then(|| {
+                "`setup.required_check` names cigen's required-check job so: rename one".to_string()
+            });
             return Err(ConfigError::new(
-                &job.file,
+                file,
                 "(job id)",
                 format!("job id `{}` is reserved by cigen", node.id),
             )
-            .line(job.line)
+            .line(line)
+            .hint(hint)
             .into());
         }
         if let Some(previous) = ids.insert(node.id.as_str(), index) {
-            let other = origin[previous];
+            let (other, _) = origin[previous];
             return Err(ConfigError::new(
-                &job.file,
+                file,
                 "(job id)",
                 format!(
                     "id `{}` is produced twice in workflow `{}`: by this file and by {}",
                     node.id,
                     workflow.name,
-                    other.file.display()
+                    other.display()
                 ),
             )
-            .line(job.line)
+            .line(line)
             .hint(record_hint(&nodes[previous]).or(record_hint(node)).or(Some("rename one of the jobs: variants are named `<id>_<arch>`, approvals `approve_<stage>` and `approve_<id>`".into())))
             .into());
         }
@@ -261,19 +300,28 @@ pub fn build_workflow(project: &Project, workflow: &Workflow) -> Result<Workflow
         name: workflow.name.clone(),
         nodes,
     };
-    if let Some(cycle) = find_cycle(&plan) {
+    let requires = positions(&plan.nodes);
+    if let Some(cycle) = find_cycle(&plan, &requires) {
         let first = plan.nodes.iter().position(|n| n.id == cycle[0]);
-        let job = origin[first.unwrap_or(0)];
+        let (file, line) = origin[first.unwrap_or(0)];
         return Err(ConfigError::new(
-            &job.file,
+            file,
             "requires",
             format!(
                 "dependency cycle: {} (each requires the next)",
                 cycle.join(" -> ")
             ),
         )
-        .line(job.line)
+        .line(line)
         .into());
+    }
+    waits::check(workflow, &plan, &requires, warnings)?;
+    let mut plan = plan;
+    if workflow.trigger.is_none() {
+        hash_env::check(workflow)?;
+        if let Some(name) = check {
+            check::add(&mut plan, name);
+        }
     }
     Ok(plan)
 }
@@ -289,18 +337,8 @@ fn record_hint(node: &Node) -> Option<String> {
     ))
 }
 
-/// The id of the job that records variant `id`'s success.
-pub fn record_id(variant: &str) -> String {
-    format!("{variant}_record")
-}
-
-/// Every variant of every job in the given stages.
-fn stage_variants(by_stage: &HashMap<&str, Vec<String>>, stages: &[String]) -> Vec<String> {
-    stages
-        .iter()
-        .flat_map(|stage| by_stage.get(stage.as_str()).into_iter().flatten().cloned())
-        .collect()
-}
+/// A file and line a node comes from.
+type Place<'a> = (&'a Path, Option<usize>);
 
 /// Variant ids per stage, computed once: stage `requires` fan out to every one.
 fn variants_by_stage(workflow: &Workflow) -> HashMap<&str, Vec<String>> {
@@ -312,18 +350,6 @@ fn variants_by_stage(workflow: &Workflow) -> HashMap<&str, Vec<String>> {
         }
     }
     by_stage
-}
-
-fn target_name(target: &Target) -> String {
-    match target {
-        Target::Job {
-            id,
-            arch: Some(arch),
-        } => format!("{id}_{arch}"),
-        Target::Job { id, arch: None } => id.clone(),
-        Target::StageApproval(stage) => format!("approve_{stage}"),
-        Target::Gate(job) => format!("approve_{job}"),
-    }
 }
 
 /// Variant ids a target means for a requiring variant of arch `from` (`None` for single-arch).
@@ -349,14 +375,28 @@ fn expand(workflow: &Workflow, target: &Target, from: Option<&str>) -> Vec<Strin
     }
 }
 
-/// A cycle as node ids, first repeated at the end, if the graph has one.
-fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
-    let index: HashMap<&str, usize> = plan
-        .nodes
+/// Each node's `requires` as positions in `nodes`, resolved once for the
+/// graph walks; targets outside the plan are left out.
+fn positions(nodes: &[Node]) -> Vec<Vec<usize>> {
+    let index: HashMap<&str, usize> = nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
+        .map(|(at, node)| (node.id.as_str(), at))
         .collect();
+    nodes
+        .iter()
+        .map(|node| {
+            node.requires
+                .iter()
+                .filter_map(|edge| index.get(edge.target.as_str()).copied())
+                .collect()
+        })
+        .collect()
+}
+
+/// A cycle as node ids, first repeated at the end, if the graph has one.
+/// `requires`: each node's requirements as positions (see `positions`).
+fn find_cycle(plan: &WorkflowPlan, requires: &[Vec<usize>]) -> Option<Vec<String>> {
     // 0 = unvisited, 1 = on the stack, 2 = done
     let mut state = vec![0u8; plan.nodes.len()];
     for start in 0..plan.nodes.len() {
@@ -366,8 +406,8 @@ fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
         let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
         state[start] = 1;
         while let Some((node, edge)) = stack.last().copied() {
-            let requires = &plan.nodes[node].requires;
-            if edge == requires.len() {
+            let node_requires = &requires[node];
+            if edge == node_requires.len() {
                 state[node] = 2;
                 stack.pop();
                 continue;
@@ -375,9 +415,7 @@ fn find_cycle(plan: &WorkflowPlan) -> Option<Vec<String>> {
             if let Some(top) = stack.last_mut() {
                 top.1 += 1;
             }
-            let Some(&next) = index.get(requires[edge].target.as_str()) else {
-                continue;
-            };
+            let next = node_requires[edge];
             match state[next] {
                 0 => {
                     state[next] = 1;
