@@ -6,7 +6,8 @@
 //! unhashed report — each run as CircleCI would run it:
 //!
 //! 1. a random commit (file contents, added/removed files, `chmod`, job
-//!    definitions, the command, `hash_salt`; `.circleci/` regenerated with
+//!    definitions, the command, `hash_salt`, `setup.skipped_jobs` — no-op
+//!    stand-ins or removal; `.circleci/` regenerated with
 //!    the real binary, as a user commits it) and a random trigger: branch,
 //!    `flavor` (read by the lint job), `nodes` (the unit tests'
 //!    `parallelism`), now and then `cigen_skip_cache`;
@@ -54,6 +55,8 @@ struct Tally {
     failed_jobs: usize,
     skips: usize,
     pipelines_with_skips: usize,
+    /// Skipped variants the continuation kept as `type: no-op` stand-ins.
+    stand_ins: usize,
     full_runs: usize,
     markers_saved: usize,
 }
@@ -202,7 +205,7 @@ impl Simulation {
     fn report(&self, started: Instant) {
         let tally = &self.tally;
         report(&format!(
-            "pipeline simulation: {} pipelines ({} with cigen_skip_cache), {} jobs run ({} containers, {} jobs failed), {} variant skips in {} pipelines, {} success markers saved ({} cache keys), {:.1} s; seed {} (reproduce: {} cargo test --test pipeline_simulation)",
+            "pipeline simulation: {} pipelines ({} with cigen_skip_cache), {} jobs run ({} containers, {} jobs failed), {} variant skips in {} pipelines ({} as no-op stand-ins), {} success markers saved ({} cache keys), {:.1} s; seed {} (reproduce: {} cargo test --test pipeline_simulation)",
             tally.pipelines,
             tally.full_runs,
             tally.jobs_run,
@@ -210,6 +213,7 @@ impl Simulation {
             tally.failed_jobs,
             tally.skips,
             tally.pipelines_with_skips,
+            tally.stand_ins,
             tally.markers_saved,
             self.cache.len(),
             started.elapsed().as_secs_f64(),
@@ -566,6 +570,16 @@ fn check(
         }
     }
     tally.full_runs += usize::from(full_run);
+    tally.stand_ins += outcome
+        .skipped
+        .iter()
+        .filter(|id| {
+            outcome.continuation["jobs"][id.as_str()]
+                .get("type")
+                .and_then(Value::as_str)
+                == Some("no-op")
+        })
+        .count();
     tally.skips += outcome.skipped.len();
     tally.pipelines_with_skips += usize::from(!outcome.skipped.is_empty());
     Ok(())

@@ -2,7 +2,8 @@
 //! compile, a parallel unit-test job, a lint job using a command and a
 //! pipeline parameter, a multi-arch parallel image build, a manifest, a
 //! `requires_any` docs job, an unhashed report) whose job versions,
-//! command, salt and source files change from commit to commit, and the
+//! command, salt, continuation shape (`setup.skipped_jobs`) and source
+//! files change from commit to commit, and the
 //! test's own fingerprint of each hashed variant's inputs, computed from
 //! what it wrote — never from cigen.
 
@@ -152,6 +153,9 @@ pub struct Fixture {
     versions: BTreeMap<&'static str, u32>,
     greet: u32,
     salt: u32,
+    /// `setup.skipped_jobs: remove` instead of no-op stand-ins: the shape
+    /// of the continuation, no input of any hash.
+    remove_skipped: bool,
 }
 
 impl Fixture {
@@ -174,10 +178,22 @@ impl Fixture {
             versions: JOBS.iter().map(|(job, _)| (*job, 0)).collect(),
             greet: 0,
             salt: 0,
+            remove_skipped: false,
         }
     }
 
     fn config_yml(&self) -> String {
+        let shape = if self.remove_skipped {
+            "remove"
+        } else {
+            "no_op"
+        };
+        self.hashed_config()
+            .replace("setup:\n", &format!("setup:\n  skipped_jobs: {shape}\n"))
+    }
+
+    /// `config.yml` without the continuation shape: what a hash may read.
+    fn hashed_config(&self) -> String {
         format!(
             "provider: circleci\nparameters:\n  flavor: {{type: string, default: \"plain\"}}\n  nodes: {{type: integer, default: 3}}\narchitectures:\n  amd64: {{resource_class: medium}}\n  arm64: {{resource_class: arm.medium}}\nsource_file_groups:\n  app: [\"src/**\"]\nsetup:\n  approve_context: [cigen-api]\nhash_salt: \"s{}\"\n",
             self.salt
@@ -250,7 +266,7 @@ impl Fixture {
             field("id", variant.id.as_bytes());
             field("arch", variant.arch.as_bytes());
             field("job", self.job_yml(variant.job).as_bytes());
-            field("config", self.config_yml().as_bytes());
+            field("config", self.hashed_config().as_bytes());
             for command in variant.commands {
                 assert_eq!(*command, "greet");
                 field("command", self.greet_yml().as_bytes());
@@ -340,11 +356,17 @@ impl Fixture {
                 }
                 format!("command greet v{}", self.greet)
             }
-            _ if rng.u8(..4) == 0 => {
-                self.salt += 1;
-                format!("hash_salt s{}", self.salt)
-            }
-            _ => "nothing".into(),
+            _ => match rng.u8(..4) {
+                0 => {
+                    self.salt += 1;
+                    format!("hash_salt s{}", self.salt)
+                }
+                1 => {
+                    self.remove_skipped = !self.remove_skipped;
+                    format!("skipped_jobs remove: {}", self.remove_skipped)
+                }
+                _ => "nothing".into(),
+            },
         }
     }
 }
