@@ -362,7 +362,7 @@ fn hashes(root: &Path, env: &Env) -> Result<(Hashes, cigen::hash::HashStats), St
             .find(|(workflow, _)| workflow.trigger.is_none())
             .expect("the dynamic workflow");
         let values =
-            cigen::setup::values::read(&project, &workflow.hashed_pipeline_values(), |name| {
+            cigen::setup::values::read(&project, &plan.hash_pipeline_values(workflow), |name| {
                 Ok(env.get(name).cloned())
             })?;
         let report = cigen::setup::hashes::compute(&project, workflow, plan, &values)?;

@@ -246,10 +246,10 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             );
             project.arch_classes[slot].1 = class.to_string();
             // Only jobs that declare the arch take its class, unless they set their own.
-            let direct = base
+            let changed: BTreeSet<String> = base
                 .jobs
                 .iter()
-                .filter(|job| job.hashed() && job.resource_class.is_none())
+                .filter(|job| job.resource_class.is_none())
                 .filter(|job| match &job.archs {
                     Archs::Default => false,
                     Archs::One(one) => one == &arch,
@@ -259,6 +259,7 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
                 .filter(|(_, variant_arch)| variant_arch == &arch)
                 .map(|(id, _)| id)
                 .collect();
+            let direct = variants_reaching(base, &changed);
             (format!("resource class of arch {arch} -> {class}"), direct)
         }
     };
@@ -272,8 +273,9 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
 }
 
 /// Adds a `requires` (or, when every possible one exists, removes one):
-/// the variants whose nearest hashed upstream variants change move, and
-/// everything hashed downstream of them.
+/// the variants whose nearest hashed upstream variants, or the unhashed
+/// variants on the way to them, change move, and everything hashed
+/// downstream of them.
 fn edit_requires(base: &Project, env: &Env, rng: &mut fastrand::Rng) -> Case {
     let mut project = base.clone();
     let mut missing = vec![];
@@ -308,7 +310,10 @@ fn edit_requires(base: &Project, env: &Env, rng: &mut fastrand::Rng) -> Case {
     let (before, after) = (base.graph(), project.graph());
     let direct: BTreeSet<String> = hashed
         .iter()
-        .filter(|id| nearest_hashed(&before, &hashed, id) != nearest_hashed(&after, &hashed, id))
+        .filter(|id| {
+            nearest_hashed(&before, &hashed, id) != nearest_hashed(&after, &hashed, id)
+                || walked(&before, &hashed, id) != walked(&after, &hashed, id)
+        })
         .cloned()
         .collect();
     let expected = downstream(&project, &direct);
@@ -379,12 +384,27 @@ fn edit_job(project: &mut Project, index: usize, rng: &mut fastrand::Rng) -> Str
     }
 }
 
-/// The variants of the given jobs, hashed ones only.
+/// The hashed variants whose own inputs include the given jobs'
+/// definitions: the hashed variants of those jobs, and the hashed variants
+/// that walk through an unhashed variant of them on the way to their nearest
+/// hashed upstream variants (an unhashed job's definition is part of the
+/// hash of every hashed job that reaches it that way).
 pub fn variants_of(project: &Project, jobs: &[usize]) -> BTreeSet<String> {
-    jobs.iter()
-        .map(|&index| &project.jobs[index])
-        .filter(|job| job.hashed())
-        .flat_map(|job| job.variants().into_iter().map(|(id, _)| id))
+    let ids: BTreeSet<String> = jobs
+        .iter()
+        .flat_map(|&index| project.jobs[index].variants().into_iter().map(|(id, _)| id))
+        .collect();
+    variants_reaching(project, &ids)
+}
+
+/// The hashed variants among `ids`, and those walking through an unhashed one of them.
+fn variants_reaching(project: &Project, ids: &BTreeSet<String>) -> BTreeSet<String> {
+    let graph = project.graph();
+    let hashed = project.hashed_variants();
+    hashed
+        .iter()
+        .filter(|id| ids.contains(*id) || !walked(&graph, &hashed, id).is_disjoint(ids))
+        .cloned()
         .collect()
 }
 
@@ -403,6 +423,24 @@ pub fn downstream(project: &Project, direct: &BTreeSet<String>) -> BTreeSet<Stri
         }
     }
     seen.intersection(&hashed).cloned().collect()
+}
+
+/// The unhashed variants `id` passes on its way up to its nearest hashed
+/// variants (the walk goes on above an unhashed variant, stops at a hashed one).
+pub fn walked(
+    graph: &BTreeMap<String, BTreeSet<String>>,
+    hashed: &BTreeSet<String>,
+    id: &str,
+) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut stack: Vec<&String> = graph[id].iter().collect();
+    while let Some(current) = stack.pop() {
+        if hashed.contains(current) || !found.insert(current.clone()) {
+            continue;
+        }
+        stack.extend(graph[current].iter());
+    }
+    found
 }
 
 /// The hashed variants `id` reaches first on each path up the graph.

@@ -13,9 +13,11 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 /// A hashed variant of the fixture: its job file, arch, source patterns,
-/// commands, referenced parameters and nearest hashed upstream variants
-/// (through the unhashed `compile`, the `build` stage's requirement on
-/// `test`, and `requires`; a `requires_any` trigger is a gate's business).
+/// commands, referenced parameters, the unhashed jobs it walks through to
+/// its nearest hashed upstream variants (their definitions reach it), and
+/// those upstream variants (through the unhashed `compile`, the `build`
+/// stage's requirement on `test`, and `requires`; a `requires_any` trigger
+/// is a gate's business).
 pub struct Variant {
     pub id: &'static str,
     pub job: &'static str,
@@ -24,6 +26,8 @@ pub struct Variant {
     pub commands: &'static [&'static str],
     /// Pipeline values its job references.
     pub values: &'static [&'static str],
+    /// Unhashed jobs between it and its hashed upstream variants.
+    pub walked: &'static [&'static str],
     pub upstream: &'static [&'static str],
 }
 
@@ -35,6 +39,7 @@ pub const VARIANTS: [Variant; 7] = [
         patterns: &["deps/"],
         commands: &[],
         values: &[],
+        walked: &[],
         upstream: &[],
     },
     Variant {
@@ -44,6 +49,7 @@ pub const VARIANTS: [Variant; 7] = [
         patterns: &["src/", "tests/unit/"],
         commands: &[],
         values: &["pipeline.parameters.nodes"],
+        walked: &["compile"],
         upstream: &["install"],
     },
     Variant {
@@ -53,6 +59,7 @@ pub const VARIANTS: [Variant; 7] = [
         patterns: &["src/"],
         commands: &["greet"],
         values: &["pipeline.parameters.flavor"],
+        walked: &[],
         upstream: &["install"],
     },
     Variant {
@@ -62,6 +69,7 @@ pub const VARIANTS: [Variant; 7] = [
         patterns: &["src/", "docker/"],
         commands: &[],
         values: &[],
+        walked: &[],
         upstream: &["test_lint", "test_unit"],
     },
     Variant {
@@ -71,6 +79,7 @@ pub const VARIANTS: [Variant; 7] = [
         patterns: &["src/", "docker/"],
         commands: &[],
         values: &[],
+        walked: &[],
         upstream: &["test_lint", "test_unit"],
     },
     Variant {
@@ -80,6 +89,7 @@ pub const VARIANTS: [Variant; 7] = [
         patterns: &["docker/"],
         commands: &[],
         values: &[],
+        walked: &[],
         upstream: &[
             "build_img_amd64",
             "build_img_arm64",
@@ -94,6 +104,7 @@ pub const VARIANTS: [Variant; 7] = [
         patterns: &["docs/"],
         commands: &[],
         values: &["pipeline.git.branch"],
+        walked: &[],
         upstream: &["test_lint", "test_unit"],
     },
 ];
@@ -278,6 +289,9 @@ impl Fixture {
             }
             for name in variant.values {
                 field(name, values[name].as_bytes());
+            }
+            for job in variant.walked {
+                field("walked", self.job_yml(job).as_bytes());
             }
             for upstream in variant.upstream {
                 field("upstream", done[upstream].as_bytes());
