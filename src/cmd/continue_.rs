@@ -33,7 +33,7 @@ pub(super) fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -
         .collect();
     let recorded: BTreeSet<&str> = state.hashes.keys().map(String::as_str).collect();
     let values: Vec<&String> = state.values.keys().collect();
-    let referenced = workflow.hashed_pipeline_values();
+    let referenced = plan.hash_pipeline_values(workflow);
     if state.workflow != workflow.name
         || expected != recorded
         || values != referenced.iter().collect::<Vec<_>>()

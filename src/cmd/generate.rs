@@ -30,13 +30,15 @@ pub(super) struct Checked {
 /// e.g. an example configuration without its sources, it is skipped).
 pub(super) fn checked(config: Option<&Path>) -> Result<Checked> {
     let (project, plans) = super::load_and_warn(config)?;
-    hashes::check_canonical(&project)?;
+    if let Ok((workflow, plan)) = super::dynamic(&project, &plans) {
+        hashes::check_canonical(&project, workflow, plan)?;
+    }
     let rendered = emit::render(&project, &plans)?;
     if project.root.join(".git").exists()
         && let Ok((workflow, plan)) = super::dynamic(&project, &plans)
     {
         // Only which files match matters here: the declared defaults will do.
-        let defaults = values::read(&project, &workflow.hashed_pipeline_values(), |_| Ok(None))?;
+        let defaults = values::read(&project, &plan.hash_pipeline_values(workflow), |_| Ok(None))?;
         hashes::compute(&project, workflow, plan, &defaults)?;
     }
     Ok(Checked {

@@ -63,7 +63,10 @@ pub(crate) fn render(project: &Project, plans: &[WorkflowPlan]) -> Result<Output
                 .collect()
         })
         .unwrap_or_default();
-    let config = setup::render(project, &immediate, &probes)?;
+    let values = dynamic
+        .map(|(workflow, plan)| plan.hash_pipeline_values(workflow))
+        .unwrap_or_default();
+    let config = setup::render(project, &immediate, &probes, &values)?;
     let main = match dynamic {
         Some((workflow, plan)) => render_main(project, workflow, plan, None)?,
         None => render_empty_main(project)?,

@@ -116,6 +116,7 @@ mod tests {
             canonical_job: Vec::new(),
             patterns: Vec::new(),
             upstream: upstream.iter().map(ToString::to_string).collect(),
+            walked: Vec::new(),
             values: Vec::new(),
         }
     }

@@ -182,6 +182,7 @@ mod tests {
             canonical_job: Vec::new(),
             patterns: patterns.iter().map(ToString::to_string).collect(),
             upstream: Vec::new(),
+            walked: Vec::new(),
             values: Vec::new(),
         }
     }

@@ -21,7 +21,16 @@ use std::path::Path;
 use crate::circleci::{APPROVE_JOB, SETUP_JOB};
 use crate::error::{ConfigError, Result};
 pub(crate) use crate::model::record_id;
-use crate::model::{Project, Workflow};
+use crate::model::{Job, Project, Workflow};
+
+/// What a hashed variant's hash takes from upstream (`WorkflowPlan::upstream_inputs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Upstream {
+    /// The nearest hashed ancestors: their hashes.
+    pub hashed: Vec<String>,
+    /// The unhashed job variants between: their definitions.
+    pub unhashed: Vec<String>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowPlan {
@@ -90,16 +99,50 @@ impl WorkflowPlan {
         self.nodes.iter().find(|node| node.id == id)
     }
 
+    /// Every pipeline value a hash of this workflow covers, sorted: those
+    /// its hashed jobs reference and those of the unhashed jobs they walk
+    /// through (`upstream_inputs`) — what `cigen setup` needs from the entrypoint.
+    pub fn hash_pipeline_values(&self, workflow: &Workflow) -> Vec<String> {
+        let mut names = BTreeSet::new();
+        for node in self.variants() {
+            if !matches!(node.kind, NodeKind::Variant { hashed: true, .. }) {
+                continue;
+            }
+            let walked = self.upstream_inputs(&node.id).unhashed;
+            for id in std::iter::once(&node.id).chain(&walked) {
+                if let Some((job, _)) = self.variant_job(workflow, id) {
+                    names.extend(job.refs.pipeline.iter().cloned());
+                }
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    /// The job and arch of variant `id`.
+    pub(crate) fn variant_job<'w>(
+        &self,
+        workflow: &'w Workflow,
+        id: &str,
+    ) -> Option<(&'w Job, &str)> {
+        match &self.node(id)?.kind {
+            NodeKind::Variant { job, arch, .. } => Some((workflow.job(job)?, arch.as_str())),
+            _ => None,
+        }
+    }
+
     pub(crate) fn variants(&self) -> impl Iterator<Item = &Node> {
         self.nodes
             .iter()
             .filter(|node| matches!(node.kind, NodeKind::Variant { .. }))
     }
 
-    /// The nearest hashed ancestors of `id` (walking through unhashed nodes), sorted.
-    pub(crate) fn hashed_upstream(&self, id: &str) -> Vec<String> {
+    /// What `id`'s hash takes from upstream (DESIGN §3): its nearest hashed
+    /// ancestors, and the unhashed job variants on the way to them (their
+    /// definitions: an unhashed job runs every time, but a change to what
+    /// it does can change what `id` receives from it). Both sorted.
+    pub(crate) fn upstream_inputs(&self, id: &str) -> Upstream {
         let index: HashMap<&str, &Node> = self.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
-        let mut found = BTreeSet::new();
+        let mut upstream = Upstream::default();
         let mut seen = BTreeSet::new();
         let mut stack: Vec<&str> = index
             .get(id)
@@ -112,13 +155,21 @@ impl WorkflowPlan {
             let Some(node) = index.get(current) else {
                 continue;
             };
-            if matches!(node.kind, NodeKind::Variant { hashed: true, .. }) {
-                found.insert(current.to_string());
-            } else {
-                stack.extend(node.requires.iter().map(|e| e.target.as_str()));
+            match node.kind {
+                NodeKind::Variant { hashed: true, .. } => {
+                    upstream.hashed.push(current.to_string());
+                    continue;
+                }
+                NodeKind::Variant { hashed: false, .. } => {
+                    upstream.unhashed.push(current.to_string());
+                }
+                _ => {}
             }
+            stack.extend(node.requires.iter().map(|e| e.target.as_str()));
         }
-        found.into_iter().collect()
+        upstream.hashed.sort();
+        upstream.unhashed.sort();
+        upstream
     }
 }
 
