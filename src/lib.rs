@@ -40,9 +40,10 @@ pub mod output;
 
 // The pipeline stage by stage, for tests that drive it without the binary
 // (the mutation test hashes thousands of projects): `config::load`,
-// `model::build`, `plan::build`, `setup::values::read`,
-// `setup::hashes::compute`, and the values they pass along (`Loaded`,
-// `Project`, `Workflow`, `WorkflowPlan`, `Node`, `NodeKind`).
+// `model::build`, `plan::build`, `WorkflowPlan::hash_pipeline_values`,
+// `setup::values::read`, `setup::hashes::compute`, and the values they
+// pass along (`Loaded`, `Project`, `Workflow`, `WorkflowPlan`, `Node`,
+// `NodeKind`).
 pub mod config;
 pub mod model;
 pub mod plan;
