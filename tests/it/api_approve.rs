@@ -9,6 +9,7 @@ use std::time::Duration;
 use cigen::api::{ApiClient, ApiConfig, ApiError, ApproveOutcome, RetryPolicy, Secret};
 use serde_json::{Value, json};
 
+use crate::common::assert_like;
 use crate::support::fake_circleci::{FakeCircleCi, Recorded, Reply};
 
 const TOKEN: &str = "CCIPAT_s3cr3t-token-value";
@@ -160,10 +161,7 @@ fn an_already_approved_gate_is_success_without_a_post() {
     );
     assert_eq!(requests.len(), 1);
     assert_eq!(
-        outcome
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
+        outcome.as_ref().expect("already approved").to_string(),
         format!("`{GATE}` is no longer on hold (status `success`): nothing to approve")
     );
     assert_token_sent_and_never_printed(&requests, &outcome, &notes);
@@ -303,12 +301,19 @@ fn listing_and_approving_are_retried() {
     );
     let notes_now = notes.lock().expect("notes").clone();
     assert_eq!(notes_now.len(), 2);
-    assert!(notes_now[0].starts_with(&format!(
-        "attempt 1/4 (GET /api/v2/workflow/{WF}/job): 500 Internal Server Error"
-    )));
-    assert!(notes_now[1].starts_with(&format!(
-        "attempt 1/4 (POST /api/v2/workflow/{WF}/approve/{GATE_ID}): no answer"
-    )));
+    assert_eq!(
+        notes_now[0],
+        format!(
+            "attempt 1/4 (GET /api/v2/workflow/{WF}/job): 500 Internal Server Error: oops, retrying in 10ms"
+        )
+    );
+    // The reason after `io:` is the operating system's.
+    assert_like(
+        &notes_now[1],
+        &format!(
+            "attempt 1/4 (POST /api/v2/workflow/{WF}/approve/{GATE_ID}): no answer: io: {{any}}, retrying in 10ms"
+        ),
+    );
     assert_token_sent_and_never_printed(&requests, &outcome, &notes);
 }
 
@@ -327,7 +332,13 @@ fn a_listing_that_is_not_json_is_an_invalid_response() {
         matches!(err, ApiError::InvalidResponse { attempts: 1, .. }),
         "{err:?}"
     );
-    assert!(err.to_string().contains("expected a job list"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "GET /api/v2/workflow/{WF}/job got an unusable answer after 1 attempt: \
+             expected a job list (expected value at line 1 column 1); got 200 OK: <html>login</html>"
+        )
+    );
 }
 
 #[test]
@@ -381,10 +392,11 @@ fn a_refused_approval_of_a_gate_still_on_hold_is_an_error() {
     assert_eq!(requests.len(), 3, "listed, posted, re-listed");
     let err = outcome.as_ref().expect_err("still on hold");
     assert_eq!(err.status(), Some(400));
-    assert!(
-        err.to_string()
-            .ends_with("after 1 attempt: Something else is wrong"),
-        "{err}"
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "POST /api/v2/workflow/{WF}/approve/{GATE_ID} was rejected with status 400 after 1 attempt: Something else is wrong"
+        )
     );
     assert_token_sent_and_never_printed(&requests, &outcome, &notes);
 }

@@ -16,12 +16,7 @@ fn repo() -> Repo {
 
 /// `generate` fails with exit 2, exactly this stderr, and writes nothing.
 fn fails_with(repo: &Repo, expected: &str) {
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert_eq!(
-        (output.status.code(), stdout(&output), stderr(&output)),
-        (Some(2), String::new(), expected.to_string())
-    );
-    assert!(!repo.exists(".circleci"), "wrote output despite the error");
+    repo.fails_with(&["generate"], 2, expected);
 }
 
 #[test]

@@ -49,15 +49,22 @@ fn corpus_jobs(schema: &Schema) -> Vec<(String, Json)> {
     let entries: Vec<Json> = schema
         .job_property_examples("docker")
         .into_iter()
-        .flat_map(|list| list.as_array().cloned().unwrap_or_default())
+        .flat_map(|list| {
+            list.as_array()
+                .cloned()
+                .expect("a `docker` example is a list")
+        })
         .collect();
+    assert!(!entries.is_empty(), "the schema gives no `docker` example");
     jobs.push(("docker".to_string(), base(json!({"docker": entries}))));
     jobs.push((
         "services".to_string(),
         base(json!({"image": "cimg/base:current", "services": entries})),
     ));
     for key in JOB_KEYS {
-        for (index, value) in schema.job_property_examples(key).into_iter().enumerate() {
+        let examples = schema.job_property_examples(key);
+        assert!(!examples.is_empty(), "the schema gives no `{key}` example");
+        for (index, value) in examples.into_iter().enumerate() {
             let mut extra = single(key, value);
             if key != "machine" && key != "macos" {
                 extra["image"] = json!("cimg/base:current");
@@ -65,7 +72,9 @@ fn corpus_jobs(schema: &Schema) -> Vec<(String, Json)> {
             jobs.push((format!("{key}_{index}"), base(extra)));
         }
     }
-    for (index, filters) in schema.filter_examples().into_iter().enumerate() {
+    let filters = schema.filter_examples();
+    assert!(!filters.is_empty(), "the schema gives no `filters` example");
+    for (index, filters) in filters.into_iter().enumerate() {
         jobs.push((
             format!("filters_{index}"),
             base(json!({"image": "cimg/base:current", "filters": filters})),
@@ -79,6 +88,7 @@ fn every_form_the_circleci_schema_lists_passes_through_unchanged() {
     let schema = Schema::load();
     let jobs = corpus_jobs(&schema);
     let commands = schema.command_examples();
+    assert!(!commands.is_empty(), "the schema gives no command example");
     // The corpus writes `<< pipeline.parameters.x >>` where the schema takes an expression.
     let mut repo = Repo::new().file(
         ".cigen/config.yml",
@@ -168,13 +178,9 @@ fn the_corpus_covers_every_built_in_step_and_key() {
     assert!(steps.iter().any(|s| s.get("unless").is_some()));
 }
 
-/// Runs `generate`, asserts exit 2 and no output, returns stderr.
-fn fails(repo: &Repo) -> String {
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "expected exit 2: {err}");
-    assert!(!repo.exists(".circleci"), "wrote output despite: {err}");
-    err
+/// `generate` exits 2 with exactly `expected` on stderr and writes nothing.
+fn fails(repo: &Repo, expected: &str) {
+    repo.fails_with(&["generate"], 2, expected);
 }
 
 const JOB: &str = ".cigen/workflows/main/jobs/rspec.yml";
@@ -185,12 +191,11 @@ fn job(body: &str) -> Repo {
 
 /// Asserts the whole error: `error: rspec.yml:LINE: `KEY`: MESSAGE` and the hint line.
 fn assert_error(body: &str, line: usize, key: &str, message: &str, hint: Option<&str>) {
-    let err = fails(&job(body));
     let mut expected = format!("error: {JOB}:{line}: `{key}`: {message}\n");
     if let Some(hint) = hint {
         expected.push_str(&format!("  hint: {hint}\n"));
     }
-    assert_eq!(err, expected, "for job:\n{body}");
+    fails(&job(body), &expected);
 }
 
 #[test]
@@ -370,17 +375,17 @@ fn command_files_are_checked_and_named() {
         ".cigen/commands/setup.yml",
         "descripton: Install\nsteps:\n  - run: make\n",
     );
-    assert_eq!(
-        fails(&repo),
-        "error: .cigen/commands/setup.yml:1: `descripton`: unknown key `descripton` in `command`\n  hint: did you mean `description`?\n"
+    fails(
+        &repo,
+        "error: .cigen/commands/setup.yml:1: `descripton`: unknown key `descripton` in `command`\n  hint: did you mean `description`?\n",
     );
     let repo = minimal(&[("rspec.yml", "image: a\nsteps: [setup]\n")]).file(
         ".cigen/commands/setup.yml",
         "parameters:\n  version: {type: string, default: '3'}\nsteps:\n  - run: {command: make, shel: bash}\n",
     );
-    assert_eq!(
-        fails(&repo),
-        "error: .cigen/commands/setup.yml:4: `steps[0].run.shel`: unknown key `shel` in `run`\n  hint: did you mean `shell`?\n"
+    fails(
+        &repo,
+        "error: .cigen/commands/setup.yml:4: `steps[0].run.shel`: unknown key `shel` in `run`\n  hint: did you mean `shell`?\n",
     );
 }
 
@@ -390,11 +395,9 @@ fn inline_cigen_yml_errors_name_its_line() {
         "cigen.yml",
         "provider: circleci\nworkflows:\n  main:\n    jobs:\n      rspec:\n        image: a\n        steps:\n          - run: {comand: make}\n",
     );
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        stderr(&output),
-        "error: cigen.yml:8: `steps[0].run.comand`: unknown key `comand` in `run`\n  hint: did you mean `command`?\n"
+    fails(
+        &repo,
+        "error: cigen.yml:8: `steps[0].run.comand`: unknown key `comand` in `run`\n  hint: did you mean `command`?\n",
     );
 }
 
@@ -444,8 +447,8 @@ fn bad_source_patterns_fail_at_load_time() {
         ".cigen/config.yml",
         "provider: circleci\nsource_file_groups:\n  ruby:\n    - Gemfile\n    - ./app/**\n",
     );
-    assert_eq!(
-        fails(&repo),
-        "error: .cigen/config.yml:5: `source_file_groups.ruby: ./app/**`: `./app/**` is not a valid source pattern: expected a path inside the repository without `.` components\n  hint: did you mean `app/**`?\n"
+    fails(
+        &repo,
+        "error: .cigen/config.yml:5: `source_file_groups.ruby: ./app/**`: `./app/**` is not a valid source pattern: expected a path inside the repository without `.` components\n  hint: did you mean `app/**`?\n",
     );
 }

@@ -191,8 +191,14 @@ fn through_the_orb_the_values_are_one_line_each_in_pipeline_values() {
         .env("CIGEN_VALUES", smuggled)
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert_stderr_has(&output, "holds 4 line(s) for the 3 pipeline value(s)");
+    assert_failed(
+        &output,
+        2,
+        "error: $CIGEN_VALUES holds 4 line(s) for the 3 pipeline value(s) the hashed jobs reference \
+         (CIGEN_PIPELINE_git_branch, CIGEN_PARAM_deploy_ref, CIGEN_PARAM_flag): either a value contains a line break \
+         (the orb's setup job cannot pass such a value: set `setup.use_orb: false`), or .circleci/config.yml is stale \
+         (run `cigen generate`)\n",
+    );
 }
 
 /// Runs `cigen setup` then `cigen continue --dry-run` with `env`; returns the
@@ -218,7 +224,8 @@ fn continue_with(repo: &Repo, rt: &Path, env: &[(&str, &str)]) -> Value {
 }
 
 fn environment(config: &Value, job: &str) -> BTreeMap<String, String> {
-    serde_yaml::from_value(config["jobs"][job]["environment"].clone()).unwrap_or_default()
+    serde_yaml::from_value(config["jobs"][job]["environment"].clone())
+        .unwrap_or_else(|err| panic!("job `{job}` has no environment of strings: {err}"))
 }
 
 #[test]
@@ -290,7 +297,7 @@ fn run_record_step(
     let mut bash = Command::new("bash");
     bash.args(["-eo", "pipefail", "-c", &command])
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+        .env("PATH", std::env::var("PATH").expect("PATH is set"));
     for (key, value) in environment(config, job) {
         if !(without_hash && key == "CIGEN_JOB_HASH") {
             bash.env(key, value);
@@ -333,11 +340,9 @@ fn the_record_step_records_only_when_the_run_time_value_is_the_hashed_one() {
     let root = tempfile::tempdir().expect("root");
     let other = BTreeMap::from([("pipeline.parameters.deploy_ref", "main")]);
     let out = run_record_step(&config, "deploy", root.path(), &other, false);
-    assert!(
-        out.contains(
-            "pipeline.parameters.deploy_ref at run time is not the value cigen setup hashed"
-        ),
-        "{out}"
+    assert_eq!(
+        out,
+        "pipeline.parameters.deploy_ref at run time is not the value cigen setup hashed (or was not carried to this job): recording nothing.\n"
     );
     assert!(!marker(root.path()));
     assert_eq!(key_file(root.path()), "unrecorded");
@@ -345,7 +350,10 @@ fn the_record_step_records_only_when_the_run_time_value_is_the_hashed_one() {
     // Not continued by cigen: nothing recorded.
     let root = tempfile::tempdir().expect("root");
     let out = run_record_step(&config, "deploy", root.path(), &same, true);
-    assert!(out.contains("CIGEN_JOB_HASH is not set"), "{out}");
+    assert_eq!(
+        out,
+        "CIGEN_JOB_HASH is not set (this config was not continued by cigen): recording nothing.\n"
+    );
     assert!(!marker(root.path()));
     assert_eq!(key_file(root.path()), "unrecorded");
 }
@@ -361,7 +369,10 @@ fn a_value_holding_template_syntax_is_not_carried_so_the_job_never_records() {
     let root = tempfile::tempdir().expect("root");
     let run_time = BTreeMap::from([("pipeline.parameters.deploy_ref", value)]);
     let out = run_record_step(&config, "deploy", root.path(), &run_time, false);
-    assert!(out.contains("or was not carried to this job"), "{out}");
+    assert_eq!(
+        out,
+        "pipeline.parameters.deploy_ref at run time is not the value cigen setup hashed (or was not carried to this job): recording nothing.\n"
+    );
     assert!(
         !root
             .path()
@@ -386,8 +397,14 @@ fn continue_refuses_a_state_whose_values_are_not_the_configs() {
         .env("CIGEN_TMP", rt.path())
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert_stderr_has(&output, "run `cigen setup` again");
+    assert_failed(
+        &output,
+        1,
+        &format!(
+            "error: {}/cigen/state.json was written for other jobs than this configuration has: run `cigen setup` again\n",
+            rt.path().display()
+        ),
+    );
 }
 
 /// A parallel job records in its `<id>_record` job: that job carries the

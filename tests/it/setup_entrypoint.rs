@@ -239,27 +239,31 @@ fn use_orb_rejects_a_foreign_image_and_a_taken_alias() {
         ".cigen/config.yml",
         "provider: circleci\nsetup:\n  use_orb: true\n  image: cimg/base:current\n",
     );
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert_eq!(output.status.code(), Some(2));
-    let err = stderr(&output);
-    assert!(err.contains("config.yml:4"), "{err}");
-    assert!(err.contains("expected `docspringcom/cigen:<tag>`"), "{err}");
+    repo.fails_with(
+        &["generate"],
+        2,
+        "error: .cigen/config.yml:4: `setup.image`: with `use_orb: true` the setup job runs on the orb's executor: expected `docspringcom/cigen:<tag>`, not `cimg/base:current`\n",
+    );
 
     let repo = minimal(&[("lint.yml", JOB)]).file(
         ".cigen/config.yml",
         "provider: circleci\nsetup: {use_orb: true}\norbs:\n  cigen: someone/else@1.0.0\n",
     );
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert_eq!(output.status.code(), Some(2));
-    assert_stderr_has(&output, "the orb alias `cigen` is taken by `setup.use_orb`");
+    repo.fails_with(
+        &["generate"],
+        2,
+        "error: .cigen/config.yml:4: `orbs.cigen`: the orb alias `cigen` is taken by `setup.use_orb` (docspring/cigen): pick another alias\n",
+    );
 
     let repo = minimal(&[("lint.yml", JOB)]).file(
         ".cigen/config.yml",
         "provider: circleci\nsetup: {use_orb: true, orb_version: 'x y'}\n",
     );
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert_stderr_has(&output, "is not an orb version");
+    repo.fails_with(
+        &["generate"],
+        2,
+        "error: .cigen/config.yml:2: `setup.orb_version`: `x y` is not an orb version: expected e.g. `0.1.0`\n",
+    );
 }
 
 #[test]

@@ -309,7 +309,7 @@ fn read_request(io: &mut impl Read) -> Option<Recorded> {
     let length = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .map(|(_, v)| v.parse::<usize>().expect("Content-Length is a number"))
         .unwrap_or(0)
         .min(MAX_BODY_BYTES);
     let mut body = buf[head_end..].to_vec();
