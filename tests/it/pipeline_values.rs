@@ -336,26 +336,27 @@ fn the_record_step_records_only_when_the_run_time_value_is_the_hashed_one() {
     assert!(marker(root.path()));
     assert_eq!(key_file(root.path()), format!("deploy-amd64-{hash}"));
 
-    // Another value at run time: nothing recorded, and it says why.
-    let root = tempfile::tempdir().expect("root");
+    // Otherwise nothing is recorded, and the step says why.
+    let unrecorded = |run_time: &BTreeMap<&str, &str>, without_hash: bool, why: &str| {
+        let root = tempfile::tempdir().expect("root");
+        let out = run_record_step(&config, "deploy", root.path(), run_time, without_hash);
+        assert_eq!(out, format!("{why}: recording nothing.\n"));
+        assert!(!marker(root.path()));
+        assert_eq!(key_file(root.path()), "unrecorded");
+    };
+    // Another value at run time.
     let other = BTreeMap::from([("pipeline.parameters.deploy_ref", "main")]);
-    let out = run_record_step(&config, "deploy", root.path(), &other, false);
-    assert_eq!(
-        out,
-        "pipeline.parameters.deploy_ref at run time is not the value cigen setup hashed (or was not carried to this job): recording nothing.\n"
+    unrecorded(
+        &other,
+        false,
+        "pipeline.parameters.deploy_ref at run time is not the value cigen setup hashed (or was not carried to this job)",
     );
-    assert!(!marker(root.path()));
-    assert_eq!(key_file(root.path()), "unrecorded");
-
-    // Not continued by cigen: nothing recorded.
-    let root = tempfile::tempdir().expect("root");
-    let out = run_record_step(&config, "deploy", root.path(), &same, true);
-    assert_eq!(
-        out,
-        "CIGEN_JOB_HASH is not set (this config was not continued by cigen): recording nothing.\n"
+    // Not continued by cigen.
+    unrecorded(
+        &same,
+        true,
+        "CIGEN_JOB_HASH is not set (this config was not continued by cigen)",
     );
-    assert!(!marker(root.path()));
-    assert_eq!(key_file(root.path()), "unrecorded");
 }
 
 #[test]
