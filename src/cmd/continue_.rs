@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::plan::NodeKind;
 use crate::setup::continuation::{self, Continuation};
-use crate::setup::filters::Ref;
+use crate::setup::reference::Ref;
+use crate::setup::shape::SummaryReason;
 use crate::setup::{paths::Paths, state::State};
 
 /// Set (to `true`) from the `cigen_skip_cache` pipeline parameter: run everything.
@@ -31,7 +32,7 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
         .collect();
     let recorded: BTreeSet<&str> = state.hashes.keys().map(String::as_str).collect();
     let values: Vec<&String> = state.values.keys().collect();
-    let referenced = workflow.hashed_pipeline_values();
+    let referenced = plan.hash_pipeline_values(workflow);
     if state.workflow != workflow.name
         || expected != recorded
         || values != referenced.iter().collect::<Vec<_>>()
@@ -56,6 +57,7 @@ pub fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Resul
         &Ref::from_env(),
     )?;
     let skipped: String = result
+        .shape
         .pruned
         .skipped
         .iter()
@@ -95,24 +97,31 @@ fn short_hash(state: &State, variant: &str) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-/// Whether a variant runs, and why.
-fn decide(
-    id: &str,
-    hash: &str,
-    skipped: &BTreeSet<&str>,
-    result: &Continuation,
-    force: bool,
-) -> (&'static str, String) {
-    if skipped.contains(id) {
-        ("skip", "inputs already passed".to_string())
-    } else if let Some((_, reason)) = result.pruned.unskipped.iter().find(|(v, _)| v == id) {
-        ("run", format!("un-skipped: {reason}"))
+/// Whether a variant runs, and why; a job left to run that is not certain
+/// to run here says so (cigen never decides it from filters).
+fn decide(id: &str, hash: &str, result: &Continuation, force: bool) -> (&'static str, String) {
+    let shape = &result.shape;
+    if shape.pruned.skipped.iter().any(|s| s == id) {
+        let what = if shape.pruned.stand_ins.contains(id) {
+            "no-op stand-in"
+        } else {
+            "removed"
+        };
+        return ("skip", format!("inputs already passed: {what}"));
+    }
+    let why = if let Some((_, reason)) = shape.pruned.unskipped.iter().find(|(v, _)| v == id) {
+        format!("un-skipped: {reason}")
     } else if hash == "-" {
-        ("run", "not hashed (no source_files)".to_string())
+        "not hashed (no source_files)".to_string()
     } else if force {
-        ("run", "cigen_skip_cache is set".to_string())
+        "cigen_skip_cache is set".to_string()
     } else {
-        ("run", "no record of these inputs passing".to_string())
+        "no record of these inputs passing".to_string()
+    };
+    if shape.certainty.certain.contains(id) {
+        ("run", why)
+    } else {
+        ("run", format!("{why}; may not run here (filters)"))
     }
 }
 
@@ -122,18 +131,18 @@ fn table(
     result: &Continuation,
     force: bool,
 ) -> String {
-    let skipped: BTreeSet<&str> = result.pruned.skipped.iter().map(String::as_str).collect();
+    let pruned = &result.shape.pruned;
     let mut rows: Vec<(String, &str, String, String)> = vec![];
     for node in &plan.nodes {
         match &node.kind {
             NodeKind::Variant { .. } => {
                 let hash = short_hash(state, &node.id);
-                let (decision, why) = decide(&node.id, &hash, &skipped, result, force);
+                let (decision, why) = decide(&node.id, &hash, result, force);
                 rows.push((node.id.clone(), decision, hash, why));
             }
             // A record job goes and stays with its variant (see `plan::prune`).
             NodeKind::Record { of } => {
-                let decision = if result.pruned.plan.node(&node.id).is_some() {
+                let decision = if pruned.plan.node(&node.id).is_some() {
                     "run"
                 } else {
                     "skip"
@@ -141,7 +150,11 @@ fn table(
                 let why = format!("records {of}'s success");
                 rows.push((node.id.clone(), decision, short_hash(state, of), why));
             }
-            NodeKind::Approval { .. } | NodeKind::Shim { .. } => {}
+            NodeKind::Check => {
+                let why = "required check (no-op): requires every job not behind an approval";
+                rows.push((node.id.clone(), "run", "-".into(), why.into()));
+            }
+            NodeKind::Approval { .. } | NodeKind::Shim { .. } | NodeKind::Summary { .. } => {}
         }
     }
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(3).max(3);
@@ -149,18 +162,52 @@ fn table(
     for (id, decision, hash, why) in rows {
         out.push_str(&format!("{id:width$}  {decision:4}  {hash:12}  {why}\n"));
     }
-    for id in &result.pruned.dropped {
+    for id in &pruned.dropped {
         out.push_str(&format!(
             "{id:width$}  {:4}  {:12}  dropped: nothing left needs this approval\n",
             "drop", "-"
         ));
     }
-    let kept = plan.variants().count() - skipped.len();
-    out.push_str(&format!("{kept} to run, {} skipped\n", skipped.len()));
-    if result.pruned.is_empty() {
-        out.push_str("every job is skipped: continuing with the skip-summary workflow\n");
-    } else if result.filtered_out {
-        out.push_str("no job left runs on this branch or tag (filters): continuing with the skip-summary workflow\n");
+    let running = pruned.running().count();
+    let skipped = pruned.skipped.len();
+    let how = if pruned.stand_ins.is_empty() {
+        "removed"
+    } else {
+        "no-op stand-ins"
+    };
+    if skipped > 0 {
+        out.push_str(&format!("{running} to run, {skipped} skipped ({how})\n"));
+    } else {
+        out.push_str(&format!("{running} to run, 0 skipped\n"));
     }
+    out.push_str(&summary_line(result, running));
     out
+}
+
+/// The closing line: why the skip-summary job was added, if it was.
+fn summary_line(result: &Continuation, running: usize) -> String {
+    let Some(reason) = result.shape.summary else {
+        return String::new();
+    };
+    let name = result
+        .shape
+        .pruned
+        .plan
+        .nodes
+        .iter()
+        .find(|n| matches!(n.kind, NodeKind::Summary { .. }))
+        .map_or("the skip-summary job", |n| n.id.as_str());
+    let why = match reason {
+        SummaryReason::Tag => "a tag pipeline: no job is certain to run on a tag".to_string(),
+        SummaryReason::NothingCertain
+            if running == 0 && result.shape.pruned.stand_ins.is_empty() =>
+        {
+            "every job's inputs already passed and every job was removed".to_string()
+        }
+        SummaryReason::NothingCertain => "no job left is certain to run here (filters)".to_string(),
+        SummaryReason::CheckUncertain => {
+            "none of the required check's requirements is certain to run here (filters)".to_string()
+        }
+    };
+    format!("{why}: added {name}\n")
 }

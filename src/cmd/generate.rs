@@ -13,7 +13,8 @@ use crate::emit;
 use crate::error::{Error, Result};
 use crate::fsutil::{read_optional, write_atomic};
 use crate::model::Project;
-use crate::plan::{WorkflowPlan, prune};
+use crate::plan::WorkflowPlan;
+use crate::setup::reference::Ref;
 use crate::setup::{hashes, values};
 
 /// A checked configuration and the two files it renders to.
@@ -30,13 +31,15 @@ pub struct Checked {
 /// e.g. an example configuration without its sources, it is skipped).
 pub fn checked(config: Option<&Path>) -> Result<Checked> {
     let (project, plans) = super::load_and_warn(config)?;
-    hashes::check_canonical(&project)?;
+    if let Ok((workflow, plan)) = super::dynamic(&project, &plans) {
+        hashes::check_canonical(&project, workflow, plan)?;
+    }
     let rendered = emit::render(&project, &plans)?;
     if project.root.join(".git").exists()
         && let Ok((workflow, plan)) = super::dynamic(&project, &plans)
     {
         // Only which files match matters here: the declared defaults will do.
-        let defaults = values::read(&project, &workflow.hashed_pipeline_values(), |_| Ok(None))?;
+        let defaults = values::read(&project, &plan.hash_pipeline_values(workflow), |_| Ok(None))?;
         hashes::compute(&project, workflow, plan, &defaults)?;
     }
     Ok(Checked {
@@ -121,18 +124,21 @@ fn render_workflow(
         Some(path) => read_skip_list(Path::new(&path))?,
         None => BTreeSet::new(),
     };
-    let pruned = prune::prune(plan, &skip, &BTreeSet::new());
+    // The same shape `cigen continue` sends, without hashes.
+    let shape = crate::setup::shape::shape(project, workflow, plan, &skip, &Ref::from_env());
+    let pruned = &shape.pruned;
     for id in &pruned.unknown {
         crate::errln!("warning: skip list names `{id}`, which is not a job of workflow `{name}`");
     }
     for (id, reason) in &pruned.unskipped {
         crate::errln!("kept {id}: {reason}");
     }
-    let text = if pruned.is_empty() {
-        emit::render_all_skipped(project, name, &pruned.skipped, &[], false)?
-    } else {
-        emit::render_main(project, workflow, &pruned.plan, None)?
+    let continued = emit::Continued {
+        carry: None,
+        stand_ins: &pruned.stand_ins,
+        unpruned: plan,
     };
+    let text = emit::render_main(project, workflow, &pruned.plan, Some(&continued))?;
     match output {
         Some(path) => write_atomic(path, text.as_bytes()),
         None => {

@@ -14,7 +14,7 @@ use crate::setup::{hashes, values};
 pub fn run(config: Option<&Path>, jobs: &[String], json: bool) -> Result<()> {
     let (project, plans) = super::load(config)?;
     let (workflow, plan) = super::dynamic(&project, &plans)?;
-    let values = values::from_env(&project, workflow)?;
+    let values = values::from_env(&project, workflow, plan)?;
     let report = hashes::compute(&project, workflow, plan, &values)?;
     let mut selected = report.hashes.clone();
     if !jobs.is_empty() {

@@ -39,6 +39,8 @@ fn kind(node: &Node) -> (&str, &str) {
         NodeKind::Approval { .. } => ("-", "approval"),
         NodeKind::Shim { .. } => ("-", "shim"),
         NodeKind::Record { .. } => ("-", "record"),
+        NodeKind::Check => ("-", "check"),
+        NodeKind::Summary { .. } => ("-", "summary"),
     }
 }
 
@@ -103,6 +105,7 @@ pub fn dot(plan: &WorkflowPlan) -> String {
             NodeKind::Approval { .. } => "diamond",
             NodeKind::Shim { .. } => "ellipse, style=dashed",
             NodeKind::Record { .. } => "note",
+            NodeKind::Check | NodeKind::Summary { .. } => "octagon",
         };
         out.push_str(&format!("  \"{}\" [shape={shape}];\n", node.id));
     }
@@ -130,6 +133,7 @@ pub fn mermaid(plan: &WorkflowPlan) -> String {
             NodeKind::Approval { .. } => format!("  {id}{{{id}}}\n"),
             NodeKind::Shim { .. } => format!("  {id}([{id}])\n"),
             NodeKind::Record { .. } => format!("  {id}[/{id}/]\n"),
+            NodeKind::Check | NodeKind::Summary { .. } => format!("  {id}{{{{{id}}}}}\n"),
         });
     }
     for node in &plan.nodes {

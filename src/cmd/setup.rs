@@ -23,7 +23,7 @@ pub fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Res
     }
     let checked = started.elapsed();
     let (workflow, plan) = super::dynamic(&project, &plans)?;
-    let values = values::from_env(&project, workflow)?;
+    let values = values::from_env(&project, workflow, plan)?;
     let report = hashes::compute(&project, workflow, plan, &values)?;
     let hashed = started.elapsed();
     let paths = Paths::from_env();

@@ -44,6 +44,10 @@ pub struct RawSetup {
     pub use_orb: Option<bool>,
     /// Version of the `docspring/cigen` orb when `use_orb` is set.
     pub orb_version: Option<String>,
+    /// `no_op` (default) or `remove`: what the continuation makes of a skipped job.
+    pub skipped_jobs: Option<String>,
+    /// Name of the `type: no-op` job requiring every job not behind an approval.
+    pub required_check: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

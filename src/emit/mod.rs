@@ -9,13 +9,16 @@ mod setup;
 mod workflow;
 mod yaml;
 
-use std::collections::BTreeMap;
+pub use workflow::{every_tag, node_filters};
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
 use crate::error::{Error, Result};
 use crate::model::{Project, Workflow};
+use crate::plan::hash_env::hash_env;
 use crate::plan::{APPROVE_JOB, NodeKind, WorkflowPlan};
 use job::mapping;
 
@@ -56,7 +59,10 @@ pub fn render(project: &Project, plans: &[WorkflowPlan]) -> Result<Output> {
                 .collect()
         })
         .unwrap_or_default();
-    let config = setup::render(project, &immediate, &probes)?;
+    let values = dynamic
+        .map(|(workflow, plan)| plan.hash_pipeline_values(workflow))
+        .unwrap_or_default();
+    let config = setup::render(project, &immediate, &probes, &values)?;
     let main = match dynamic {
         Some((workflow, plan)) => render_main(project, workflow, plan, None)?,
         None => render_empty_main(project)?,
@@ -64,25 +70,53 @@ pub fn render(project: &Project, plans: &[WorkflowPlan]) -> Result<Output> {
     Ok(Output { config, main })
 }
 
-/// `main.yml`, or with `carry` the continuation config: each kept hashed
-/// variant, and the record job of a parallel one, carries its
-/// `CIGEN_JOB_HASH` and the values its hash covers.
+/// What turns `main.yml` into the continuation config.
+#[derive(Debug, Clone, Copy)]
+pub struct Continued<'a> {
+    /// Hashes and values to bake in; `None` for `generate --workflow`.
+    pub carry: Option<&'a Carry<'a>>,
+    /// Skipped variants still in the plan: each is declared `type: no-op`.
+    pub stand_ins: &'a BTreeSet<String>,
+    /// The unpruned plan: what each job requires directly (`CIGEN_HASH_…`).
+    pub unpruned: &'a WorkflowPlan,
+}
+
+/// `main.yml`, or with `continued` the continuation config: stand-ins are
+/// `type: no-op` jobs; each kept hashed variant, and the record job of a
+/// parallel one, carries its `CIGEN_JOB_HASH` and the values its hash
+/// covers; every job of the user's that runs gets `CIGEN_HASH_<variant>`
+/// for each hashed variant it requires directly.
 pub fn render_main(
     project: &Project,
     workflow: &Workflow,
     plan: &WorkflowPlan,
-    carry: Option<&Carry>,
+    continued: Option<&Continued>,
 ) -> Result<String> {
+    let no_stand_ins = BTreeSet::new();
+    let stand_ins = continued.map_or(&no_stand_ins, |c| c.stand_ins);
+    let carry = continued.and_then(|c| c.carry);
     let mut jobs = Mapping::new();
     let mut commands = vec![];
     for node in &plan.nodes {
         let (variant, record) = match &node.kind {
+            NodeKind::Variant { .. } if stand_ins.contains(&node.id) => {
+                jobs.insert(node.id.clone().into(), no_op());
+                continue;
+            }
             NodeKind::Variant { .. } => (node, false),
             NodeKind::Record { of } => match plan.node(of) {
                 Some(variant) => (variant, true),
                 None => continue,
             },
-            _ => continue,
+            NodeKind::Check => {
+                jobs.insert(node.id.clone().into(), no_op());
+                continue;
+            }
+            NodeKind::Summary { text, .. } => {
+                jobs.insert(node.id.clone().into(), summary_job(project, text));
+                continue;
+            }
+            NodeKind::Approval { .. } | NodeKind::Shim { .. } => continue,
         };
         let NodeKind::Variant { job, arch, .. } = &variant.kind else {
             continue;
@@ -96,17 +130,17 @@ pub fn render_main(
             commands.extend(job.commands.iter().cloned());
             job::render(project, job, arch, true)
         };
-        // A record job records its variant's hash and values: the ones the variant ran with.
-        if let Some(carry) = carry
-            && let Some(hash) = carry.hashes.get(&variant.id)
-        {
-            let env = body
-                .entry("environment".into())
-                .or_insert_with(|| Value::Mapping(Mapping::new()));
-            if let Value::Mapping(env) = env {
+        if let Some(carry) = carry {
+            let mut env = Mapping::new();
+            // A record job records its variant's hash and values: the ones the variant ran with.
+            if let Some(hash) = carry.hashes.get(&variant.id) {
                 env.insert("CIGEN_JOB_HASH".into(), hash.clone().into());
-                carry_values(env, job, carry.values);
+                carry_values(&mut env, job, carry.values);
             }
+            if !record && let Some(continued) = continued {
+                upstream_hashes(&mut env, continued.unpruned, &node.id, carry);
+            }
+            add_environment(&mut body, env);
         }
         jobs.insert(node.id.clone().into(), Value::Mapping(body));
     }
@@ -123,7 +157,7 @@ pub fn render_main(
     }
     wf.insert(
         "jobs".into(),
-        Value::Sequence(workflow::jobs(project, workflow, plan)),
+        Value::Sequence(workflow::continued_jobs(project, workflow, plan, stand_ins)),
     );
     document(
         project,
@@ -132,6 +166,49 @@ pub fn render_main(
         jobs,
         vec![(workflow.name.clone(), Value::Mapping(wf))],
     )
+}
+
+/// A job that runs nothing and costs nothing: only `type: no-op`
+/// (https://circleci.com/docs/reference/configuration-reference/#job-type).
+fn no_op() -> Value {
+    mapping(&[("type", "no-op".into())])
+}
+
+/// Appends `env` to the body's `environment`, creating it when needed.
+fn add_environment(body: &mut Mapping, env: Mapping) {
+    if env.is_empty() {
+        return;
+    }
+    let slot = body
+        .entry("environment".into())
+        .or_insert_with(|| Value::Mapping(Mapping::new()));
+    if let Value::Mapping(existing) = slot {
+        existing.extend(env);
+    }
+}
+
+/// `CIGEN_HASH_<v>` for each hashed variant `v` that `id` requires directly
+/// in the unpruned plan (a skipped build's dependents still find what it
+/// published under its hash), sorted by variant.
+fn upstream_hashes(env: &mut Mapping, unpruned: &WorkflowPlan, id: &str, carry: &Carry) {
+    let Some(node) = unpruned.node(id) else {
+        return;
+    };
+    let direct: BTreeSet<&str> = node
+        .requires
+        .iter()
+        .map(|edge| edge.target.as_str())
+        .filter(|target| {
+            unpruned
+                .node(target)
+                .is_some_and(|n| matches!(n.kind, NodeKind::Variant { hashed: true, .. }))
+        })
+        .collect();
+    for variant in direct {
+        if let Some(hash) = carry.hashes.get(variant) {
+            env.insert(hash_env(variant).into(), hash.clone().into());
+        }
+    }
 }
 
 /// The hashed values a job references, under the names `cigen setup` read
@@ -149,31 +226,11 @@ fn carry_values(env: &mut Mapping, job: &crate::model::Job, values: &BTreeMap<St
     }
 }
 
-/// The continuation config when every job was skipped: CircleCI errors a
-/// pipeline whose workflows are all empty, so one small job reports why.
-/// `on_tag`: the pipeline is a tag build, so the job must allow tags to run.
-pub fn render_all_skipped(
-    project: &Project,
-    workflow: &str,
-    skipped: &[String],
-    filtered: &[String],
-    on_tag: bool,
-) -> Result<String> {
+/// The skip-summary job: prints `text` on the setup image.
+fn summary_job(project: &Project, text: &str) -> Value {
     let setup = &project.settings.setup;
-    let mut lines = vec![
-        setup.all_skipped_message.clone(),
-        String::new(),
-        "Skipped (inputs unchanged since they last passed):".to_string(),
-    ];
-    lines.extend(skipped.iter().map(|id| format!("  {id}")));
-    if !filtered.is_empty() {
-        lines.push(String::new());
-        lines.push("Not run on this branch or tag (their filters exclude it):".to_string());
-        lines.extend(filtered.iter().map(|id| format!("  {id}")));
-    }
-    let text = lines.join("\n");
     let command = format!("cat <<'CIGEN_SUMMARY'\n{text}\nCIGEN_SUMMARY\n");
-    let body = mapping(&[
+    mapping(&[
         (
             "docker",
             Value::Sequence(vec![mapping(&[("image", setup.image.clone().into())])]),
@@ -183,30 +240,26 @@ pub fn render_all_skipped(
             "steps",
             Value::Sequence(vec![mapping(&[(
                 "run",
-                mapping(&[
-                    ("name", "All jobs skipped".into()),
-                    ("command", command.into()),
-                ]),
+                mapping(&[("name", "Skip summary".into()), ("command", command.into())]),
             )])]),
         ),
-    ]);
-    let mut jobs = Mapping::new();
-    jobs.insert(setup.all_skipped_job.clone().into(), body);
-    let invocation = if on_tag {
-        let filters = mapping(&[("tags", mapping(&[("only", "/.*/".into())]))]);
-        mapping(&[(
-            setup.all_skipped_job.as_str(),
-            mapping(&[("filters", filters)]),
-        )])
-    } else {
-        setup.all_skipped_job.clone().into()
-    };
-    let wf = mapping(&[("jobs", Value::Sequence(vec![invocation]))]);
-    document(project, false, &[], jobs, vec![(workflow.to_string(), wf)])
+    ])
 }
 
+/// `main.yml` of a configuration without a dynamic workflow: CircleCI
+/// errors a pipeline whose workflows are all empty, so one small job says so.
 fn render_empty_main(project: &Project) -> Result<String> {
-    render_all_skipped(project, &project.settings.dynamic_workflow, &[], &[], false)
+    let setup = &project.settings.setup;
+    let mut jobs = Mapping::new();
+    let text = setup.all_skipped_message.clone();
+    jobs.insert(
+        setup.all_skipped_job.clone().into(),
+        summary_job(project, &text),
+    );
+    let invocation = Value::from(setup.all_skipped_job.clone());
+    let wf = mapping(&[("jobs", Value::Sequence(vec![invocation]))]);
+    let name = project.settings.dynamic_workflow.clone();
+    document(project, false, &[], jobs, vec![(name, wf)])
 }
 
 /// A whole CircleCI document: header, version, parameters, orbs, the used

@@ -37,11 +37,12 @@ pub fn render(
     project: &Project,
     immediate: &[(&Workflow, &WorkflowPlan)],
     probes: &[String],
+    values: &[String],
 ) -> Result<String> {
     let use_orb = project.settings.setup.use_orb;
     let mut jobs = Mapping::new();
     if !use_orb {
-        jobs.insert(SETUP_JOB.into(), setup_job(project, probes));
+        jobs.insert(SETUP_JOB.into(), setup_job(project, probes, values));
     }
     let mut commands = vec![];
     let mut workflows = vec![];
@@ -91,7 +92,7 @@ pub fn render(
         unset: triggers,
         user: project.dynamic_workflow().and_then(|w| w.when.as_ref()),
     };
-    let setup = workflow_body(&when, vec![setup_invocation(project, probes)]);
+    let setup = workflow_body(&when, vec![setup_invocation(project, probes, values)]);
     workflows.insert(0, ("setup".to_string(), setup));
     if use_orb {
         // The orb is declared in config.yml only: main.yml does not use it.
@@ -119,7 +120,7 @@ fn workflow_body(when: &Condition, jobs: Vec<Value>) -> Value {
 /// must run on every tag too, or that job could never be continued. It runs
 /// on tags only then: a tag pipeline continued with no tag job would be all
 /// filtered out, which CircleCI reports as an error.
-fn setup_invocation(project: &Project, probes: &[String]) -> Value {
+fn setup_invocation(project: &Project, probes: &[String], values: &[String]) -> Value {
     let setup = &project.settings.setup;
     let mut params = Mapping::new();
     if setup.use_orb {
@@ -128,7 +129,7 @@ fn setup_invocation(project: &Project, probes: &[String]) -> Value {
         params.insert("self_check".into(), setup.self_check.into());
         params.insert("commit_on_diff".into(), setup.commit_on_diff.into());
         params.insert("skip_cache".into(), skip_cache_switch());
-        let values = pipeline_values(project);
+        let values = pipeline_values(values);
         if !values.is_empty() {
             let lines: String = values
                 .iter()
@@ -161,13 +162,19 @@ fn setup_invocation(project: &Project, probes: &[String]) -> Value {
     mapping(&[(name.as_str(), Value::Mapping(params))])
 }
 
+/// Whether a job of the dynamic workflow may run on a tag: it has tag
+/// filters, or an expression filter reading `pipeline.git.tag`
+/// (https://circleci.com/docs/guides/orchestrate/workflows/#executing-workflows-for-a-git-tag).
 fn dynamic_runs_on_tags(project: &Project) -> bool {
     project.dynamic_workflow().is_some_and(|workflow| {
         workflow
             .jobs
             .iter()
             .filter_map(|job| job.filters.as_ref())
-            .any(|filters| filters.get("tags").is_some())
+            .any(|filters| match filters {
+                Value::String(expression) => expression.contains("pipeline.git.tag"),
+                map => map.get("tags").is_some(),
+            })
     })
 }
 
@@ -177,16 +184,13 @@ fn skip_cache_switch() -> Value {
     format!("<< pipeline.parameters.{SKIP_CACHE_PARAMETER} >>").into()
 }
 
-/// `(variable, template)` of each pipeline value a hashed job of the
-/// dynamic workflow references: `CIGEN_PARAM_P` / `<< pipeline.parameters.P >>`.
-/// Empty when none does, so such a `config.yml` does not change at all.
-fn pipeline_values(project: &Project) -> Vec<(String, String)> {
-    project
-        .dynamic_workflow()
-        .map(|workflow| workflow.hashed_pipeline_values())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|name| (env_name(&name), format!("<< {name} >>")))
+/// `(variable, template)` of each pipeline value a hash of the dynamic
+/// workflow covers (`names`): `CIGEN_PARAM_P` / `<< pipeline.parameters.P >>`.
+/// Empty when there is none, so such a `config.yml` does not change at all.
+fn pipeline_values(names: &[String]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .map(|name| (env_name(name), format!("<< {name} >>")))
         .collect()
 }
 
@@ -210,7 +214,7 @@ fn probe_steps(probes: &[String]) -> Vec<Value> {
         .collect()
 }
 
-fn setup_job(project: &Project, probes: &[String]) -> Value {
+fn setup_job(project: &Project, probes: &[String], values: &[String]) -> Value {
     let setup = &project.settings.setup;
     let mut command = "cigen setup".to_string();
     if setup.self_check {
@@ -220,7 +224,7 @@ fn setup_job(project: &Project, probes: &[String]) -> Value {
         command.push_str(" --commit-on-diff");
     }
     let mut setup_step = mapping(&[("name", "cigen setup".into()), ("command", command.into())]);
-    let values = pipeline_values(project);
+    let values = pipeline_values(values);
     if !values.is_empty()
         && let Value::Mapping(step) = &mut setup_step
     {

@@ -1,9 +1,12 @@
 //! Renders a workflow plan as CircleCI's workflow `jobs:` list: plain job
 //! names, invocations with `requires` (and job statuses), `context`,
 //! `filters`, approval jobs, OR-dependency shims invoking the shared
-//! `cigen_approve` job, and the record jobs of parallel variants. Pure.
+//! `cigen_approve` job, the record jobs of parallel variants, the required
+//! check and, in a continuation, no-op stand-ins and the skip-summary job.
+//! Also each node's filters as emitted, for the continuation's reasoning
+//! about what runs. Pure.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_yaml::{Mapping, Value};
 
@@ -12,10 +15,32 @@ use crate::model::{Project, Workflow};
 use crate::plan::{APPROVE_JOB, Node, NodeKind, WorkflowPlan};
 
 pub fn jobs(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Vec<Value> {
+    continued_jobs(project, workflow, plan, &BTreeSet::new())
+}
+
+/// `jobs` of a continuation: the `stand_ins` run nothing, so they get no `context`.
+pub fn continued_jobs(
+    project: &Project,
+    workflow: &Workflow,
+    plan: &WorkflowPlan,
+    stand_ins: &BTreeSet<String>,
+) -> Vec<Value> {
     let graph = Graph::new(plan);
     plan.nodes
         .iter()
-        .map(|node| invocation(project, workflow, &graph, node))
+        .map(|node| {
+            let stand_in = stand_ins.contains(&node.id);
+            invocation(project, workflow, &graph, node, stand_in)
+        })
+        .collect()
+}
+
+/// Each node's `filters` exactly as `jobs` emits them (`None`: no filters).
+pub fn node_filters(workflow: &Workflow, plan: &WorkflowPlan) -> HashMap<String, Option<Value>> {
+    let graph = Graph::new(plan);
+    plan.nodes
+        .iter()
+        .map(|node| (node.id.clone(), filters(workflow, &graph, node)))
         .collect()
 }
 
@@ -46,7 +71,13 @@ impl<'a> Graph<'a> {
     }
 }
 
-fn invocation(project: &Project, workflow: &Workflow, graph: &Graph, node: &Node) -> Value {
+fn invocation(
+    project: &Project,
+    workflow: &Workflow,
+    graph: &Graph,
+    node: &Node,
+    stand_in: bool,
+) -> Value {
     let mut params = Mapping::new();
     let mut name = node.id.clone();
     match &node.kind {
@@ -58,7 +89,10 @@ fn invocation(project: &Project, workflow: &Workflow, graph: &Graph, node: &Node
             params.insert("name".into(), node.id.clone().into());
             params.insert("job".into(), gate.clone().into());
         }
-        NodeKind::Variant { .. } | NodeKind::Record { .. } => {}
+        NodeKind::Variant { .. }
+        | NodeKind::Record { .. }
+        | NodeKind::Check
+        | NodeKind::Summary { .. } => {}
     }
     if !node.requires.is_empty() {
         let requires = node
@@ -75,12 +109,16 @@ fn invocation(project: &Project, workflow: &Workflow, graph: &Graph, node: &Node
         params.insert("requires".into(), Value::Sequence(requires));
     }
     let context = match &node.kind {
+        NodeKind::Variant { .. } if stand_in => vec![],
         NodeKind::Variant { job, .. } => workflow
             .job(job)
             .map(|j| j.context.clone())
             .unwrap_or_default(),
         NodeKind::Shim { .. } => project.settings.setup.approve_context.clone(),
-        NodeKind::Approval { .. } | NodeKind::Record { .. } => vec![],
+        NodeKind::Approval { .. }
+        | NodeKind::Record { .. }
+        | NodeKind::Check
+        | NodeKind::Summary { .. } => vec![],
     };
     if !context.is_empty() {
         params.insert(
@@ -97,7 +135,9 @@ fn invocation(project: &Project, workflow: &Workflow, graph: &Graph, node: &Node
     mapping(&[(name.as_str(), Value::Mapping(params))])
 }
 
-/// A job's own filters; a record job runs where its variant does; for
+/// A job's own filters (a stand-in's are its job's); the required check
+/// has none; the skip-summary job allows every tag in a tag pipeline; a
+/// record job runs where its variant does; for
 /// approvals and shims the filters shared by every job variant they lead to
 /// (an approval's dependents, a shim's gate, and on through further
 /// approvals and shims), so a tag-only stage still gets its approval on
@@ -105,8 +145,11 @@ fn invocation(project: &Project, workflow: &Workflow, graph: &Graph, node: &Node
 /// its shims may lead back to each other.
 fn filters(workflow: &Workflow, graph: &Graph, node: &Node) -> Option<Value> {
     let own = |job: &str| workflow.job(job).and_then(|j| j.filters.as_ref());
-    if let NodeKind::Variant { job, .. } = &node.kind {
-        return own(job).cloned();
+    match &node.kind {
+        NodeKind::Variant { job, .. } => return own(job).cloned(),
+        NodeKind::Check => return None,
+        NodeKind::Summary { on_tag, .. } => return on_tag.then(every_tag),
+        _ => {}
     }
     let mut shared: Option<Option<&Value>> = None;
     let mut seen: HashSet<&str> = HashSet::new();
@@ -121,6 +164,12 @@ fn filters(workflow: &Workflow, graph: &Graph, node: &Node) -> Option<Value> {
                 Some(first) if first != own(job) => return None,
                 Some(_) => {}
             },
+            // Neither is ever required by an approval or a shim; no filters.
+            NodeKind::Check | NodeKind::Summary { .. } => match shared {
+                None => shared = Some(None),
+                Some(Some(_)) => return None,
+                Some(None) => {}
+            },
             NodeKind::Shim { gate: of, .. } | NodeKind::Record { of } => {
                 stack.extend(graph.by_id.get(of.as_str()))
             }
@@ -134,4 +183,9 @@ fn filters(workflow: &Workflow, graph: &Graph, node: &Node) -> Option<Value> {
         }
     }
     shared.flatten().cloned()
+}
+
+/// `filters: {tags: {only: /.*/}}`: every branch and every tag.
+pub fn every_tag() -> Value {
+    mapping(&[("tags", mapping(&[("only", "/.*/".into())]))])
 }

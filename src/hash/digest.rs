@@ -69,6 +69,8 @@ pub(crate) struct VariantFields<'a> {
     pub files: Digest32,
     /// `(variant id, hash)` of each upstream variant, any order.
     pub upstream: Vec<(&'a str, Digest32)>,
+    /// `(variant id, canonical job bytes)` of each unhashed job walked through, any order.
+    pub walked: &'a [(String, Vec<u8>)],
     /// `(name, value)` of each referenced pipeline value, any order.
     pub values: &'a [(String, String)],
     pub salt: Option<&'a str>,
@@ -90,6 +92,16 @@ pub(crate) fn variant_hash(fields: &VariantFields<'_>) -> Digest32 {
         value.extend_from_slice(id.as_bytes());
         value.extend_from_slice(&hash);
         stream.field(b'U', &value);
+    }
+    let mut walked: Vec<&(String, Vec<u8>)> = fields.walked.iter().collect();
+    walked.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    walked.dedup_by(|a, b| a.0 == b.0);
+    for (id, job) in walked {
+        let mut bytes = Vec::with_capacity(8 + id.len() + job.len());
+        bytes.extend_from_slice(&(id.len() as u64).to_be_bytes());
+        bytes.extend_from_slice(id.as_bytes());
+        bytes.extend_from_slice(job);
+        stream.field(b'W', &bytes);
     }
     let mut values: Vec<&(String, String)> = fields.values.iter().collect();
     values.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -129,6 +141,7 @@ mod tests {
             canonical_job: br#"{"image":"x"}"#,
             files: files_digest(std::iter::empty()),
             upstream: Vec::new(),
+            walked: &[],
             values: &[],
             salt: None,
         }
@@ -143,16 +156,18 @@ mod tests {
             ("pipeline.parameters.p".to_string(), "v".to_string()),
             ("pipeline.git.branch".to_string(), "main".to_string()),
         ];
+        let walked = [("compile".to_string(), br#"{"steps":[]}"#.to_vec())];
         let digest = variant_hash(&VariantFields {
             files: files_digest([(&b"a.rb"[..], 0o100644, &id)].into_iter()),
             upstream: vec![("up", [1; 32])],
+            walked: &walked,
             values: &values,
             salt: Some("s"),
             ..fields()
         });
         assert_eq!(
             hex(&digest),
-            "b28282529f38be836ce72c4ae9d259132a7fc5611ca94cb4f663eb86bf26ec46"
+            "f74e0167c7f3f5bb819cf08db7c164f726d50be5394ff5388d5410ec3551768b"
         );
     }
 

@@ -18,6 +18,10 @@ pub struct HashInput {
     pub patterns: Vec<String>,
     /// Variant ids of hashed upstream variants, all present in the same slice.
     pub upstream: Vec<String>,
+    /// `(variant id, canonical job bytes)` of each unhashed job variant
+    /// between this one and its hashed upstream variants, any order, ids
+    /// unique: what those jobs do reaches this one, though they are never skipped.
+    pub walked: Vec<(String, Vec<u8>)>,
     /// `(name, value)` of every pipeline value the job references
     /// (`pipeline.git.branch`, `pipeline.parameters.P`), any order, names
     /// unique: the value of this pipeline, not part of the job's text.

@@ -50,6 +50,8 @@
 //! field('F', FILES(V))              32 raw bytes, see below
 //! for each upstream variant U, by id in byte order (duplicates once):
 //!   field('U', u64be(len(id)) ‖ id ‖ H(U) as 32 raw bytes)
+//! for each unhashed job variant W walked through to reach them, by id:
+//!   field('W', u64be(len(id)) ‖ id ‖ canonical job bytes of W)
 //! for each pipeline value N the job references, by name in byte order:
 //!   field('P', u64be(len(N)) ‖ N ‖ value of N in this pipeline)
 //! field('S', salt)                  only when a salt is set
@@ -62,6 +64,15 @@
 //! `cigen setup` (`setup::values`), not from the job's text, so they are a
 //! field of their own and not part of field `J`; a job that references no
 //! pipeline value has no `P` field and keeps its hash whatever the values.
+//! The values of a variant are those its own job references and those the
+//! unhashed jobs it walks through (`W`) reference.
+//!
+//! `U` and `W` come from walking up the job graph from V: a hashed variant
+//! ends the walk on that path (its hash covers everything above it); an
+//! unhashed variant is never skipped, but what it does can change what V
+//! receives (a workspace, an artifact), so its definition is part of V's
+//! hash and the walk goes on above it. Approvals and shims are walked
+//! through and contribute nothing.
 //!
 //! `FILES(V)` is the SHA-256 of `field('V', "cigen-files/1")`, then for
 //! every file matched by any of V's patterns, in byte order of path:
@@ -221,6 +232,7 @@ fn variant_hashes(
             canonical_job: &input.canonical_job,
             files: file_digests[at],
             upstream,
+            walked: &input.walked,
             values: &input.values,
             salt: opts.salt.as_deref(),
         }));

@@ -117,6 +117,7 @@ mod tests {
             canonical_job: Vec::new(),
             patterns: Vec::new(),
             upstream: upstream.iter().map(|u| u.to_string()).collect(),
+            walked: Vec::new(),
             values: Vec::new(),
         }
     }

@@ -233,6 +233,7 @@ mod tests {
             canonical_job: Vec::new(),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
             upstream: Vec::new(),
+            walked: Vec::new(),
             values: Vec::new(),
         }
     }

@@ -181,18 +181,6 @@ impl Workflow {
         self.index.get(id).map(|index| &self.jobs[*index])
     }
 
-    /// Every pipeline value a hashed job of this workflow references,
-    /// sorted: what `cigen setup` needs from the entrypoint.
-    pub fn hashed_pipeline_values(&self) -> Vec<String> {
-        let names: std::collections::BTreeSet<&String> = self
-            .jobs
-            .iter()
-            .filter(|job| job.hashed())
-            .flat_map(|job| &job.refs.pipeline)
-            .collect();
-        names.into_iter().cloned().collect()
-    }
-
     fn new(
         name: String,
         trigger: Option<String>,

@@ -14,6 +14,9 @@ pub const DEFAULT_SETUP_IMAGE: &str = concat!("docspringcom/cigen:", env!("CARGO
 pub const ORB: &str = "docspring/cigen";
 pub const ORB_ALIAS: &str = "cigen";
 pub const DEFAULT_ORB_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Job names cigen defines itself (re-exported by `plan`).
+pub const SETUP_JOB: &str = "cigen_setup";
+pub const APPROVE_JOB: &str = "cigen_approve";
 /// Pipeline parameter that forces every job to run (no skip).
 pub const SKIP_CACHE_PARAMETER: &str = "cigen_skip_cache";
 
@@ -43,6 +46,19 @@ pub struct Setup {
     /// The setup job is the orb's `cigen/setup` job (`setup.use_orb`).
     pub use_orb: bool,
     pub orb_version: String,
+    pub skipped_jobs: SkippedJobs,
+    /// `setup.required_check`: the no-op job requiring every job not behind an approval.
+    pub required_check: Option<String>,
+}
+
+/// What the continuation makes of a skipped job (`setup.skipped_jobs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkippedJobs {
+    /// A `type: no-op` stand-in under the same name: nothing is rewired.
+    NoOp,
+    /// Removed, its dependents rewired to its nearest kept ancestors
+    /// (CircleCI Server installs without no-op jobs).
+    Remove,
 }
 
 impl Settings {
@@ -87,6 +103,8 @@ pub fn build(loaded: &Loaded) -> Result<Settings> {
             ))
             .into());
     }
+    let skipped_jobs = skipped_jobs(loaded)?;
+    let required_check = required_check(loaded, &all_skipped_job)?;
     let setup = Setup {
         image: setup
             .and_then(|s| s.image.clone())
@@ -108,6 +126,8 @@ pub fn build(loaded: &Loaded) -> Result<Settings> {
         orb_version: setup
             .and_then(|s| s.orb_version.clone())
             .unwrap_or_else(|| DEFAULT_ORB_VERSION.to_string()),
+        skipped_jobs,
+        required_check,
     };
     check_orb(loaded, &setup)?;
 
@@ -192,6 +212,57 @@ pub fn build(loaded: &Loaded) -> Result<Settings> {
         hash_salt: raw.hash_salt.clone(),
         orbs: raw.orbs.clone(),
     })
+}
+
+/// `setup.skipped_jobs`: `no_op` (default) or `remove`.
+fn skipped_jobs(loaded: &Loaded) -> Result<SkippedJobs> {
+    let value = loaded
+        .project
+        .setup
+        .as_ref()
+        .and_then(|s| s.skipped_jobs.as_deref());
+    match value {
+        None | Some("no_op") => Ok(SkippedJobs::NoOp),
+        Some("remove") => Ok(SkippedJobs::Remove),
+        Some(other) => Err(loaded
+            .project_error(&["setup", "skipped_jobs"], None)
+            .message(format!(
+                "unknown value `{other}`: expected `no_op` (skipped jobs become no-op stand-ins) or `remove` (removed, dependents rewired)"
+            ))
+            .hint(suggest(other, ["no_op", "remove"]))
+            .into()),
+    }
+}
+
+/// `setup.required_check`: a valid job name that none of cigen's own jobs uses
+/// (a user job of the same id is refused when the workflow is planned).
+fn required_check(loaded: &Loaded, all_skipped_job: &str) -> Result<Option<String>> {
+    let Some(name) = loaded
+        .project
+        .setup
+        .as_ref()
+        .and_then(|s| s.required_check.clone())
+    else {
+        return Ok(None);
+    };
+    let error = |message: String| {
+        Err(loaded
+            .project_error(&["setup", "required_check"], None)
+            .message(message)
+            .into())
+    };
+    if !super::is_valid_name(&name) {
+        return error(format!(
+            "`{name}` is not a valid CircleCI job name: a letter, then letters, digits, `_` or `-`"
+        ));
+    }
+    let taken = [SETUP_JOB, APPROVE_JOB, all_skipped_job];
+    if taken.contains(&name.as_str()) {
+        return error(format!(
+            "`{name}` is already the name of a job cigen adds: pick another name"
+        ));
+    }
+    Ok(Some(name))
 }
 
 /// With `use_orb` the setup job runs on the orb's executor, which takes only

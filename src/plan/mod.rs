@@ -8,6 +8,8 @@
 //! graph errors: duplicate ids, cycles, and jobs whose every OR-trigger
 //! waits for the job itself (`waits`).
 
+mod check;
+pub mod hash_env;
 pub mod prune;
 mod stages;
 pub mod waits;
@@ -17,12 +19,20 @@ use std::path::Path;
 
 use crate::error::{ConfigError, Result};
 pub use crate::model::record_id;
-use crate::model::{Project, Target, Workflow};
+use crate::model::{Job, Project, Target, Workflow};
 use stages::{stage_approval, stage_rank, stage_targets};
 
 /// Job names cigen defines itself.
-pub const SETUP_JOB: &str = "cigen_setup";
-pub const APPROVE_JOB: &str = "cigen_approve";
+pub use crate::model::settings::{APPROVE_JOB, SETUP_JOB};
+
+/// What a hashed variant's hash takes from upstream (`WorkflowPlan::upstream_inputs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Upstream {
+    /// The nearest hashed ancestors: their hashes.
+    pub hashed: Vec<String>,
+    /// The unhashed job variants between: their definitions.
+    pub unhashed: Vec<String>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowPlan {
@@ -61,6 +71,13 @@ pub enum NodeKind {
     /// alone requires: no container of `of` can tell that all of them passed.
     /// Never hashed and required by nobody, so it changes no hash.
     Record { of: String },
+    /// `setup.required_check`: a `type: no-op` job requiring every user job
+    /// variant not behind an approval (`check`).
+    Check,
+    /// The skip-summary job (`setup.on_all_skipped.job_name`), added by the
+    /// continuation alone: `text` is what it prints; `on_tag` lets it run
+    /// in a tag pipeline.
+    Summary { text: String, on_tag: bool },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +108,33 @@ impl WorkflowPlan {
             .find(|node| matches!(&node.kind, NodeKind::Record { of } if of == id))
     }
 
+    /// Every pipeline value a hash of this workflow covers, sorted: those
+    /// its hashed jobs reference and those of the unhashed jobs they walk
+    /// through (`upstream_inputs`) — what `cigen setup` needs from the entrypoint.
+    pub fn hash_pipeline_values(&self, workflow: &Workflow) -> Vec<String> {
+        let mut names = BTreeSet::new();
+        for node in self.variants() {
+            if !matches!(node.kind, NodeKind::Variant { hashed: true, .. }) {
+                continue;
+            }
+            let walked = self.upstream_inputs(&node.id).unhashed;
+            for id in std::iter::once(&node.id).chain(&walked) {
+                if let Some((job, _)) = self.variant_job(workflow, id) {
+                    names.extend(job.refs.pipeline.iter().cloned());
+                }
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    /// The job and arch of variant `id`.
+    pub fn variant_job<'w>(&self, workflow: &'w Workflow, id: &str) -> Option<(&'w Job, &str)> {
+        match &self.node(id)?.kind {
+            NodeKind::Variant { job, arch, .. } => Some((workflow.job(job)?, arch.as_str())),
+            _ => None,
+        }
+    }
+
     pub fn variants(&self) -> impl Iterator<Item = &Node> {
         self.nodes
             .iter()
@@ -99,8 +143,16 @@ impl WorkflowPlan {
 
     /// The nearest hashed ancestors of `id` (walking through unhashed nodes), sorted.
     pub fn hashed_upstream(&self, id: &str) -> Vec<String> {
+        self.upstream_inputs(id).hashed
+    }
+
+    /// What `id`'s hash takes from upstream (DESIGN §3): its nearest hashed
+    /// ancestors, and the unhashed job variants on the way to them (their
+    /// definitions: an unhashed job runs every time, but a change to what
+    /// it does can change what `id` receives from it). Both sorted.
+    pub fn upstream_inputs(&self, id: &str) -> Upstream {
         let index: HashMap<&str, &Node> = self.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
-        let mut found = BTreeSet::new();
+        let mut upstream = Upstream::default();
         let mut seen = BTreeSet::new();
         let mut stack: Vec<&str> = index
             .get(id)
@@ -113,13 +165,21 @@ impl WorkflowPlan {
             let Some(node) = index.get(current) else {
                 continue;
             };
-            if matches!(node.kind, NodeKind::Variant { hashed: true, .. }) {
-                found.insert(current.to_string());
-            } else {
-                stack.extend(node.requires.iter().map(|e| e.target.as_str()));
+            match node.kind {
+                NodeKind::Variant { hashed: true, .. } => {
+                    upstream.hashed.push(current.to_string());
+                    continue;
+                }
+                NodeKind::Variant { hashed: false, .. } => {
+                    upstream.unhashed.push(current.to_string());
+                }
+                _ => {}
             }
+            stack.extend(node.requires.iter().map(|e| e.target.as_str()));
         }
-        found.into_iter().collect()
+        upstream.hashed.sort();
+        upstream.unhashed.sort();
+        upstream
     }
 }
 
@@ -247,21 +307,28 @@ pub fn build_workflow(
         origin.push((&empty.file, empty.line));
     }
 
+    let setup = &project.settings.setup;
+    let check = setup.required_check.as_deref();
     let reserved = [
-        SETUP_JOB,
-        APPROVE_JOB,
-        project.settings.setup.all_skipped_job.as_str(),
+        Some(SETUP_JOB),
+        Some(APPROVE_JOB),
+        Some(setup.all_skipped_job.as_str()),
+        check,
     ];
     let mut ids: HashMap<&str, usize> = HashMap::new();
     for (index, node) in nodes.iter().enumerate() {
         let (file, line) = origin[index];
-        if reserved.contains(&node.id.as_str()) {
+        if reserved.contains(&Some(node.id.as_str())) {
+            let hint = (check == Some(node.id.as_str())).then(|| {
+                "`setup.required_check` names cigen's required-check job so: rename one".to_string()
+            });
             return Err(ConfigError::new(
                 file,
                 "(job id)",
                 format!("job id `{}` is reserved by cigen", node.id),
             )
             .line(line)
+            .hint(hint)
             .into());
         }
         if let Some(previous) = ids.insert(node.id.as_str(), index) {
@@ -301,6 +368,13 @@ pub fn build_workflow(
         .into());
     }
     waits::check(workflow, &plan, &requires, warnings)?;
+    let mut plan = plan;
+    if workflow.trigger.is_none() {
+        hash_env::check(workflow)?;
+        if let Some(name) = check {
+            check::add(&mut plan, name);
+        }
+    }
     Ok(plan)
 }
 

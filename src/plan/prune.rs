@@ -1,21 +1,32 @@
-//! Pruning (DESIGN §4): removes skipped variants from a workflow plan and
-//! keeps what remains correct — requirements on removed jobs are rewired to
-//! their nearest kept ancestors, workspace producers of kept consumers are
-//! un-skipped (unless the consumer is dormant: its filters exclude this
-//! pipeline's branch or tag, so it reads no workspace), approvals (and their
-//! shims) left with no dependents go. A parallel variant and its record job
-//! are one unit: the record job goes exactly when its variant does.
-//! Pure: plan and skip list in, plan and a report out.
+//! Pruning (DESIGN §4): turns the skipped variants of a workflow plan into
+//! what the continuation runs. Shared by both modes: workspace producers of
+//! kept consumers are un-skipped, recursively (unless the consumer is
+//! dormant: certain not to run in this pipeline, so it reads no
+//! workspace), and a parallel variant's `<id>_record` job goes exactly when
+//! its variant is skipped (nothing requires it). Then, by `setup.skipped_jobs`:
+//! - `no_op`: each skipped variant stays under its own name as a stand-in
+//!   (emitted `type: no-op`); every `requires` and job-status requirement
+//!   keeps its meaning. A stand-in only stops requiring its own gate, so
+//!   the gate and its shims go once nothing else requires the gate; stage
+//!   approvals stay.
+//! - `remove`: skipped variants are removed, requirements on them rewired to
+//!   their nearest kept ancestors, and a removed job's gate and shims go.
+//!
+//! In both, approvals left with no dependent go, and so do shims whose gate
+//! is gone. Pure: plan and skip list in, plan and a report out.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Edge, Node, NodeKind, WorkflowPlan};
+pub use crate::model::settings::SkippedJobs;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pruned {
     pub plan: WorkflowPlan,
-    /// Variants removed, in plan order.
+    /// Variants skipped (stand-ins or removed), in plan order.
     pub skipped: Vec<String>,
+    /// The skipped variants still in `plan` as no-op stand-ins (`no_op` mode).
+    pub stand_ins: BTreeSet<String>,
     /// Variants asked to skip but kept, with the reason.
     pub unskipped: Vec<(String, String)>,
     /// Approval and shim nodes dropped because nothing needed them any more.
@@ -25,33 +36,70 @@ pub struct Pruned {
 }
 
 impl Pruned {
-    /// True when no job is left to run: emit the all-skipped workflow instead.
-    pub fn is_empty(&self) -> bool {
-        self.plan.variants().next().is_none()
+    /// The variants that really run: neither removed nor stand-ins.
+    pub fn running(&self) -> impl Iterator<Item = &Node> {
+        self.plan
+            .variants()
+            .filter(|node| !self.stand_ins.contains(&node.id))
     }
 }
 
-/// `dormant`: variants that will not run in this pipeline (their filters
-/// exclude its branch or tag); as consumers they keep no producer.
-pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<String>) -> Pruned {
+/// `dormant`: variants certain not to run in this pipeline; as consumers
+/// they keep no producer.
+pub fn prune(
+    plan: &WorkflowPlan,
+    skip: &BTreeSet<String>,
+    dormant: &BTreeSet<String>,
+    mode: SkippedJobs,
+) -> Pruned {
     let variants: BTreeSet<&str> = plan.variants().map(|n| n.id.as_str()).collect();
     let unknown = skip
         .iter()
         .filter(|id| !variants.contains(id.as_str()))
         .cloned()
         .collect();
-    let mut removed: BTreeSet<String> = skip
+    let mut skipped: BTreeSet<String> = skip
         .iter()
         .filter(|id| variants.contains(id.as_str()))
         .cloned()
         .collect();
-    let by_id: BTreeMap<&str, &Node> = plan.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    let unskipped = unskip_producers(plan, &mut skipped, dormant);
+    let (nodes, mut dropped, stand_ins) = match mode {
+        SkippedJobs::NoOp => stand_in(plan, &skipped),
+        SkippedJobs::Remove => remove(plan, &skipped),
+    };
+    let nodes = drop_orphans(nodes, &mut dropped);
+    Pruned {
+        plan: WorkflowPlan {
+            name: plan.name.clone(),
+            nodes,
+        },
+        skipped: plan
+            .nodes
+            .iter()
+            .filter(|n| skipped.contains(&n.id))
+            .map(|n| n.id.clone())
+            .collect(),
+        stand_ins,
+        unskipped,
+        dropped,
+        unknown,
+    }
+}
 
+/// Un-skips the workspace producers upstream of every consumer that runs
+/// and is not dormant, until nothing changes; returns them with the reason.
+fn unskip_producers(
+    plan: &WorkflowPlan,
+    skipped: &mut BTreeSet<String>,
+    dormant: &BTreeSet<String>,
+) -> Vec<(String, String)> {
+    let by_id: BTreeMap<&str, &Node> = plan.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
     let mut unskipped = vec![];
     loop {
         let mut changed = false;
         for node in &plan.nodes {
-            if removed.contains(&node.id)
+            if skipped.contains(&node.id)
                 || dormant.contains(&node.id)
                 || !matches!(node.kind, NodeKind::Variant { attaches: true, .. })
             {
@@ -62,19 +110,64 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
                     by_id[ancestor.as_str()].kind,
                     NodeKind::Variant { persists: true, .. }
                 );
-                if producer && removed.remove(&ancestor) {
+                if producer && skipped.remove(&ancestor) {
                     unskipped.push((ancestor, format!("workspace producer for {}", node.id)));
                     changed = true;
                 }
             }
         }
         if !changed {
-            break;
+            return unskipped;
         }
     }
+}
 
-    // A job's own gate (and the shims approving it) goes with the job: its
-    // dependents must not inherit a wait for an approval of a skipped job.
+/// `no_op`: skipped variants stay as stand-ins that no longer require their
+/// own gate; their record jobs go. Returns nodes, dropped ids, stand-ins.
+fn stand_in(
+    plan: &WorkflowPlan,
+    skipped: &BTreeSet<String>,
+) -> (Vec<Node>, Vec<String>, BTreeSet<String>) {
+    let records = records_of(plan, skipped);
+    let gate_of = |job: &str| {
+        plan.nodes
+            .iter()
+            .find(|n| matches!(&n.kind, NodeKind::Approval { gate_of: Some(j), .. } if j == job))
+            .map(|n| n.id.clone())
+    };
+    let nodes = plan
+        .nodes
+        .iter()
+        .filter(|node| !records.contains(&node.id))
+        .map(|node| match &node.kind {
+            NodeKind::Variant { job, .. } if skipped.contains(&node.id) => {
+                let gate = gate_of(job);
+                let requires = node
+                    .requires
+                    .iter()
+                    .filter(|edge| Some(&edge.target) != gate.as_ref())
+                    .cloned()
+                    .collect();
+                Node {
+                    requires,
+                    ..node.clone()
+                }
+            }
+            _ => node.clone(),
+        })
+        .collect();
+    (nodes, vec![], skipped.clone())
+}
+
+/// `remove`: skipped variants go with their record jobs and, once every
+/// variant of a job is gone, the job's gate and shims (its dependents must
+/// not inherit a wait for an approval of a skipped job); requirements on
+/// what went are rewired. Returns nodes, dropped ids, no stand-ins.
+fn remove(
+    plan: &WorkflowPlan,
+    removed: &BTreeSet<String>,
+) -> (Vec<Node>, Vec<String>, BTreeSet<String>) {
+    let by_id: BTreeMap<&str, &Node> = plan.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
     let mut dropped = vec![];
     for node in &plan.nodes {
         let NodeKind::Approval {
@@ -98,9 +191,8 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
     }
     let mut gone_with_job: BTreeSet<String> = removed.clone();
     gone_with_job.extend(dropped.iter().cloned());
-    gone_with_job.extend(records_of(plan, &removed));
-
-    let mut nodes: Vec<Node> = plan
+    gone_with_job.extend(records_of(plan, removed));
+    let nodes = plan
         .nodes
         .iter()
         .filter(|node| !gone_with_job.contains(&node.id))
@@ -109,7 +201,12 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
             ..node.clone()
         })
         .collect();
+    (nodes, dropped, BTreeSet::new())
+}
 
+/// Drops approvals nothing requires any more and shims whose gate is gone,
+/// until none is left; appends their ids to `dropped`.
+fn drop_orphans(mut nodes: Vec<Node>, dropped: &mut Vec<String>) -> Vec<Node> {
     loop {
         let gone: Vec<String> = nodes
             .iter()
@@ -119,32 +216,18 @@ pub fn prune(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<St
                     .iter()
                     .any(|other| other.requires.iter().any(|e| e.target == node.id)),
                 NodeKind::Shim { gate, .. } => !nodes.iter().any(|other| &other.id == gate),
-                NodeKind::Variant { .. } | NodeKind::Record { .. } => false,
+                NodeKind::Variant { .. }
+                | NodeKind::Record { .. }
+                | NodeKind::Check
+                | NodeKind::Summary { .. } => false,
             })
             .map(|node| node.id.clone())
             .collect();
         if gone.is_empty() {
-            break;
+            return nodes;
         }
         nodes.retain(|node| !gone.contains(&node.id));
         dropped.extend(gone);
-    }
-
-    let skipped = plan
-        .nodes
-        .iter()
-        .filter(|n| removed.contains(&n.id))
-        .map(|n| n.id.clone())
-        .collect();
-    Pruned {
-        plan: WorkflowPlan {
-            name: plan.name.clone(),
-            nodes,
-        },
-        skipped,
-        unskipped,
-        dropped,
-        unknown,
     }
 }
 
@@ -216,289 +299,4 @@ fn rewire(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn variant(id: &str, requires: &[&str], persists: bool, attaches: bool) -> Node {
-        Node {
-            id: id.to_string(),
-            kind: NodeKind::Variant {
-                job: id.to_string(),
-                arch: "amd64".into(),
-                hashed: true,
-                persists,
-                attaches,
-            },
-            stage: None,
-            requires: requires
-                .iter()
-                .map(|t| Edge {
-                    target: t.to_string(),
-                    statuses: None,
-                })
-                .collect(),
-        }
-    }
-
-    fn approval(id: &str, requires: &[&str]) -> Node {
-        Node {
-            id: id.to_string(),
-            kind: NodeKind::Approval {
-                gate_of: None,
-                by_hand: true,
-            },
-            stage: None,
-            requires: requires
-                .iter()
-                .map(|t| Edge {
-                    target: t.to_string(),
-                    statuses: None,
-                })
-                .collect(),
-        }
-    }
-
-    /// The record job of a parallel variant, as `plan::build_workflow` makes it.
-    fn record(of: &str) -> Node {
-        Node {
-            id: format!("{of}_record"),
-            kind: NodeKind::Record { of: of.to_string() },
-            stage: None,
-            requires: vec![Edge {
-                target: of.to_string(),
-                statuses: None,
-            }],
-        }
-    }
-
-    fn skip(ids: &[&str]) -> BTreeSet<String> {
-        ids.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn ids(plan: &WorkflowPlan) -> Vec<&str> {
-        plan.nodes.iter().map(|n| n.id.as_str()).collect()
-    }
-
-    fn requires<'a>(plan: &'a WorkflowPlan, id: &str) -> Vec<&'a str> {
-        plan.node(id)
-            .map(|n| n.requires.iter().map(|e| e.target.as_str()).collect())
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn rewires_to_nearest_kept_ancestors() {
-        let plan = WorkflowPlan {
-            name: "main".into(),
-            nodes: vec![
-                variant("install", &[], false, false),
-                variant("lint", &[], false, false),
-                variant("test", &["install", "lint"], false, false),
-                variant("deploy", &["test"], false, false),
-            ],
-        };
-        let out = prune(&plan, &skip(&["test"]), &BTreeSet::new());
-        assert_eq!(ids(&out.plan), ["install", "lint", "deploy"]);
-        assert_eq!(requires(&out.plan, "deploy"), ["install", "lint"]);
-        assert_eq!(out.skipped, ["test"]);
-        // A dependent whose own inputs changed still runs when its upstream is skipped.
-        let out = prune(&plan, &skip(&["install"]), &BTreeSet::new());
-        assert_eq!(requires(&out.plan, "test"), ["lint"]);
-    }
-
-    #[test]
-    fn unskips_workspace_producers_recursively() {
-        let plan = WorkflowPlan {
-            name: "main".into(),
-            nodes: vec![
-                variant("build", &[], true, false),
-                variant("bundle", &["build"], true, true),
-                variant("other", &[], false, false),
-                variant("deploy", &["bundle", "other"], false, true),
-            ],
-        };
-        let out = prune(
-            &plan,
-            &skip(&["build", "bundle", "other"]),
-            &BTreeSet::new(),
-        );
-        assert_eq!(ids(&out.plan), ["build", "bundle", "deploy"]);
-        assert_eq!(out.skipped, ["other"]);
-        let reasons: Vec<&str> = out.unskipped.iter().map(|(id, _)| id.as_str()).collect();
-        assert_eq!(reasons, ["build", "bundle"]);
-        assert_eq!(requires(&out.plan, "deploy"), ["bundle"]);
-    }
-
-    #[test]
-    fn a_dormant_consumer_keeps_no_producer() {
-        let plan = WorkflowPlan {
-            name: "main".into(),
-            nodes: vec![
-                variant("build", &[], true, false),
-                variant("publish", &["build"], false, true),
-            ],
-        };
-        let dormant: BTreeSet<String> = skip(&["publish"]);
-        let out = prune(&plan, &skip(&["build"]), &dormant);
-        assert_eq!(ids(&out.plan), ["publish"]);
-        assert!(out.unskipped.is_empty());
-        let out = prune(&plan, &skip(&["build"]), &BTreeSet::new());
-        assert_eq!(ids(&out.plan), ["build", "publish"]);
-    }
-
-    #[test]
-    fn drops_orphaned_approvals_and_their_shims() {
-        let plan = WorkflowPlan {
-            name: "main".into(),
-            nodes: vec![
-                variant("build", &[], false, false),
-                approval("approve_deploy", &["build"]),
-                variant("deploy", &["approve_deploy"], false, false),
-                approval("approve_image", &[]),
-                Node {
-                    id: "approve_image_after_approve_deploy".into(),
-                    kind: NodeKind::Shim {
-                        gate: "approve_image".into(),
-                        trigger: "approve_deploy".into(),
-                    },
-                    stage: None,
-                    requires: vec![Edge {
-                        target: "approve_deploy".into(),
-                        statuses: None,
-                    }],
-                },
-                variant("image", &["approve_image"], false, false),
-            ],
-        };
-        let out = prune(&plan, &skip(&["deploy", "image"]), &BTreeSet::new());
-        assert_eq!(ids(&out.plan), ["build"]);
-        assert_eq!(out.dropped.len(), 3);
-        let out = prune(
-            &plan,
-            &skip(&["build", "deploy", "image"]),
-            &BTreeSet::new(),
-        );
-        assert!(out.is_empty());
-        let out = prune(&plan, &skip(&["image", "nope"]), &BTreeSet::new());
-        assert_eq!(ids(&out.plan), ["build", "approve_deploy", "deploy"]);
-        assert_eq!(out.unknown, ["nope"]);
-    }
-
-    #[test]
-    fn a_skipped_jobs_gate_and_shims_go_with_it() {
-        let mut gate = approval("approve_image", &[]);
-        gate.kind = NodeKind::Approval {
-            gate_of: Some("image".into()),
-            by_hand: true,
-        };
-        let plan = WorkflowPlan {
-            name: "main".into(),
-            nodes: vec![
-                variant("test", &[], false, false),
-                approval("approve_deploy", &[]),
-                gate,
-                Node {
-                    id: "approve_image_after_approve_deploy".into(),
-                    kind: NodeKind::Shim {
-                        gate: "approve_image".into(),
-                        trigger: "approve_deploy".into(),
-                    },
-                    stage: None,
-                    requires: vec![Edge {
-                        target: "approve_deploy".into(),
-                        statuses: None,
-                    }],
-                },
-                variant("image", &["test", "approve_image"], false, false),
-                variant("manifest", &["image"], false, false),
-                variant("deploy", &["manifest", "approve_deploy"], false, false),
-            ],
-        };
-        let out = prune(&plan, &skip(&["image"]), &BTreeSet::new());
-        assert_eq!(
-            ids(&out.plan),
-            ["test", "approve_deploy", "manifest", "deploy"]
-        );
-        assert_eq!(requires(&out.plan, "manifest"), ["test"]);
-        assert_eq!(
-            out.dropped,
-            ["approve_image", "approve_image_after_approve_deploy"]
-        );
-    }
-
-    #[test]
-    fn keeps_statuses_when_rewiring() {
-        let mut cleanup = variant("cleanup", &["deploy"], false, false);
-        cleanup.requires[0].statuses = Some(vec!["success".into(), "failed".into()]);
-        let plan = WorkflowPlan {
-            name: "main".into(),
-            nodes: vec![
-                variant("build", &[], false, false),
-                variant("deploy", &["build"], false, false),
-                cleanup,
-            ],
-        };
-        let out = prune(&plan, &skip(&["deploy"]), &BTreeSet::new());
-        let node = out.plan.node("cleanup").expect("kept");
-        assert_eq!(node.requires[0].target, "build");
-        assert_eq!(
-            node.requires[0].statuses.as_deref(),
-            Some(&["success".to_string(), "failed".to_string()][..])
-        );
-    }
-
-    /// A parallel `rspec` (with its record job) between `install` and `deploy`.
-    fn parallel_plan(persists: bool, attaches: bool) -> WorkflowPlan {
-        WorkflowPlan {
-            name: "main".into(),
-            nodes: vec![
-                variant("install", &[], false, false),
-                variant("rspec", &["install"], persists, false),
-                record("rspec"),
-                variant("deploy", &["rspec"], false, attaches),
-            ],
-        }
-    }
-
-    #[test]
-    fn a_skipped_parallel_job_takes_its_record_job_along() {
-        let out = prune(
-            &parallel_plan(false, false),
-            &skip(&["rspec"]),
-            &BTreeSet::new(),
-        );
-        assert_eq!(ids(&out.plan), ["install", "deploy"]);
-        assert_eq!(requires(&out.plan, "deploy"), ["install"]);
-        // The skip list names the variant only; the record job is no variant.
-        assert_eq!(out.skipped, ["rspec"]);
-        assert!(out.dropped.is_empty() && out.unknown.is_empty());
-    }
-
-    #[test]
-    fn a_kept_parallel_job_keeps_its_record_job() {
-        let plan = parallel_plan(false, false);
-        let out = prune(&plan, &skip(&["install", "deploy"]), &BTreeSet::new());
-        assert_eq!(ids(&out.plan), ["rspec", "rspec_record"]);
-        assert_eq!(requires(&out.plan, "rspec_record"), ["rspec"]);
-        let out = prune(&plan, &BTreeSet::new(), &BTreeSet::new());
-        assert_eq!(out.plan, plan);
-        // The record job is not a variant: naming it in the skip list skips nothing.
-        let out = prune(&plan, &skip(&["rspec_record"]), &BTreeSet::new());
-        assert_eq!(out.plan, plan);
-        assert_eq!(out.unknown, ["rspec_record"]);
-    }
-
-    #[test]
-    fn an_unskipped_parallel_producer_keeps_its_record_job() {
-        let plan = parallel_plan(true, true);
-        let out = prune(&plan, &skip(&["rspec"]), &BTreeSet::new());
-        assert_eq!(
-            ids(&out.plan),
-            ["install", "rspec", "rspec_record", "deploy"]
-        );
-        assert_eq!(out.unskipped[0].0, "rspec");
-        assert!(out.skipped.is_empty());
-        // Dormant consumer: the producer stays skipped, and its record job with it.
-        let out = prune(&plan, &skip(&["rspec"]), &skip(&["deploy"]));
-        assert_eq!(ids(&out.plan), ["install", "deploy"]);
-    }
-}
+mod tests;

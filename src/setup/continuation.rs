@@ -1,20 +1,21 @@
 //! From hashes and cache markers to the continuation config: decides which
 //! hashed variants already passed (their marker was restored by a probe),
-//! prunes them (DESIGN §4), renders the config with `CIGEN_JOB_HASH` and the
-//! hashed pipeline values baked into each kept hashed job, and validates it
+//! shapes the continued workflow (`shape`: stand-ins or removal, DESIGN §4),
+//! renders it with `CIGEN_JOB_HASH`, the hashed pipeline values and the
+//! upstream `CIGEN_HASH_…` baked into the jobs that run, and validates it
 //! before anything is sent.
 
 use std::collections::{BTreeSet, HashSet};
 
 use serde_yaml::Value;
 
-use super::filters::{self, Ref};
 use super::paths::Paths;
-use crate::emit::{self, Carry};
+use super::reference::Ref;
+use super::shape::{Shape, shape};
+use crate::emit::{self, Carry, Continued};
 use crate::error::{Error, Result};
 use crate::model::{Project, Workflow};
-use crate::plan::prune::{Pruned, prune};
-use crate::plan::{NodeKind, WorkflowPlan};
+use crate::plan::WorkflowPlan;
 
 /// CircleCI's limit on a compiled config.
 pub const MAX_CONFIG_BYTES: usize = 8 * 1024 * 1024;
@@ -23,9 +24,7 @@ pub const MAX_CONFIG_BYTES: usize = 8 * 1024 * 1024;
 pub struct Continuation {
     /// Hashed variants whose marker exists, with their hash.
     pub passed: Vec<(String, String)>,
-    pub pruned: Pruned,
-    /// Jobs are left, but none runs on this branch or tag.
-    pub filtered_out: bool,
+    pub shape: Shape,
     pub config: String,
 }
 
@@ -49,37 +48,16 @@ pub fn build(
             .collect()
     };
     let skip: BTreeSet<String> = passed.iter().map(|(variant, _)| variant.clone()).collect();
-    // Variants whose own filters exclude this branch or tag: they neither
-    // run nor read a workspace, so they keep no skipped producer alive.
-    let dormant: BTreeSet<String> = plan
-        .variants()
-        .filter(|node| match &node.kind {
-            NodeKind::Variant { job, .. } => !filters::runs(
-                workflow.job(job).and_then(|j| j.filters.as_ref()),
-                reference,
-            ),
-            _ => false,
-        })
-        .map(|node| node.id.clone())
-        .collect();
-    let pruned = prune(plan, &skip, &dormant);
-    // A config where nothing would run is as fatal as an empty one.
-    let filtered_out = !pruned.is_empty()
-        && pruned
-            .plan
-            .variants()
-            .all(|node| dormant.contains(&node.id));
-    let config = if pruned.is_empty() || filtered_out {
-        let on_tag = matches!(reference, Ref::Tag(_));
-        let filtered: Vec<String> = pruned.plan.variants().map(|n| n.id.clone()).collect();
-        emit::render_all_skipped(project, &workflow.name, &pruned.skipped, &filtered, on_tag)?
-    } else {
-        emit::render_main(project, workflow, &pruned.plan, Some(carry))?
+    let shape = shape(project, workflow, plan, &skip, reference);
+    let continued = Continued {
+        carry: Some(carry),
+        stand_ins: &shape.pruned.stand_ins,
+        unpruned: plan,
     };
+    let config = emit::render_main(project, workflow, &shape.pruned.plan, Some(&continued))?;
     Ok(Continuation {
         passed,
-        pruned,
-        filtered_out,
+        shape,
         config,
     })
 }
@@ -206,6 +184,9 @@ mod tests {
             ok("jobs: {a: {}}\nworkflows: {main: {jobs: [{a: {requires: [ghost]}}]}}\n").is_err()
         );
         assert!(ok(": : :\n").is_err());
+        // No-op stand-ins and the required check are jobs like any other.
+        let stand_ins = "version: 2.1\njobs:\n  a: {type: no-op}\n  check: {type: no-op}\nworkflows:\n  main:\n    jobs:\n      - a\n      - check: {requires: [{a: [success, failed]}]}\n";
+        assert!(ok(stand_ins).is_ok());
         let huge = format!("{good}# {}\n", "x".repeat(MAX_CONFIG_BYTES));
         assert!(ok(&huge).is_err());
         let mut sent = serde_json::Map::new();

@@ -4,7 +4,7 @@
 //! `cigen setup` and `cigen continue` all come through here; `generate`
 //! checks through `canonical_job` that every hashed job has a canonical form.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Source;
 use crate::emit;
@@ -36,14 +36,24 @@ pub fn compute(
         let Some(job) = workflow.job(job) else {
             continue;
         };
+        let upstream = plan.upstream_inputs(&node.id);
+        let mut walked = vec![];
+        let mut referenced: BTreeSet<&String> = job.refs.pipeline.iter().collect();
+        for id in &upstream.unhashed {
+            if let Some((unhashed, arch)) = plan.variant_job(workflow, id) {
+                walked.push((id.clone(), canonical_job(project, unhashed, arch)?));
+                referenced.extend(&unhashed.refs.pipeline);
+            }
+        }
         inputs.push(HashInput {
             variant_id: node.id.clone(),
             job_name: job.id.clone(),
             arch: arch.clone(),
             canonical_job: canonical_job(project, job, arch)?,
             patterns: job.source_files.clone(),
-            upstream: plan.hashed_upstream(&node.id),
-            values: job_values(job, values)?,
+            upstream: upstream.hashed,
+            walked,
+            values: hash_values(job, referenced, values)?,
         });
     }
     let options = HashOptions {
@@ -53,11 +63,15 @@ pub fn compute(
         .map_err(|err| to_error(project, workflow, plan, err))
 }
 
-/// `(name, value)` of each pipeline value the job references.
-fn job_values(job: &Job, values: &BTreeMap<String, String>) -> Result<Vec<(String, String)>> {
-    job.refs
-        .pipeline
-        .iter()
+/// `(name, value)` of each pipeline value `referenced` (by the job or an
+/// unhashed job it walks through).
+fn hash_values(
+    job: &Job,
+    referenced: BTreeSet<&String>,
+    values: &BTreeMap<String, String>,
+) -> Result<Vec<(String, String)>> {
+    referenced
+        .into_iter()
         .map(|name| {
             let value = values.get(name).ok_or_else(|| {
                 Error::Runtime(format!(
@@ -77,15 +91,23 @@ pub fn canonical_job(project: &Project, job: &Job, arch: &str) -> Result<Vec<u8>
     canonical::to_json(&document).map_err(|err| canonical_error(project, job, &err))
 }
 
-/// Checks that every hashed job of the dynamic workflow has a canonical
-/// form, so `generate` refuses what `setup` would refuse.
-pub fn check_canonical(project: &Project) -> Result<()> {
-    let Some(workflow) = project.dynamic_workflow() else {
-        return Ok(());
-    };
+/// Checks that every job a hash of the dynamic workflow covers (hashed
+/// jobs, and the unhashed jobs they walk through) has a canonical form, so
+/// `generate` refuses what `setup` would refuse.
+pub fn check_canonical(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Result<()> {
+    let mut covered = BTreeSet::new();
+    for node in plan.variants() {
+        if matches!(node.kind, NodeKind::Variant { hashed: true, .. }) {
+            covered.insert(node.id.clone());
+            covered.extend(plan.upstream_inputs(&node.id).unhashed);
+        }
+    }
     // The arch adds only strings: one variant per job tells for all.
-    for job in workflow.jobs.iter().filter(|job| job.hashed()) {
-        if let Some(arch) = job.archs.first() {
+    let mut checked = BTreeSet::new();
+    for id in &covered {
+        if let Some((job, arch)) = plan.variant_job(workflow, id)
+            && checked.insert(&job.id)
+        {
             canonical_job(project, job, arch)?;
         }
     }

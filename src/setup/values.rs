@@ -14,16 +14,21 @@ use serde_yaml::Value;
 use crate::error::{Error, Result};
 use crate::model::refs::env_name;
 use crate::model::{Project, Workflow};
+use crate::plan::WorkflowPlan;
 
 /// The single variable of the orb path (`setup.use_orb`).
 pub const BLOCK_ENV: &str = "CIGEN_VALUES";
 
-/// Name → value of every pipeline value the workflow's hashed jobs
-/// reference, from the process environment.
-pub fn from_env(project: &Project, workflow: &Workflow) -> Result<BTreeMap<String, String>> {
+/// Name → value of every pipeline value the workflow's hashes cover
+/// (`WorkflowPlan::hash_pipeline_values`), from the process environment.
+pub fn from_env(
+    project: &Project,
+    workflow: &Workflow,
+    plan: &WorkflowPlan,
+) -> Result<BTreeMap<String, String>> {
     read(
         project,
-        &workflow.hashed_pipeline_values(),
+        &plan.hash_pipeline_values(workflow),
         |name| match std::env::var(name) {
             Ok(value) => Ok(Some(value)),
             Err(std::env::VarError::NotPresent) => Ok(None),

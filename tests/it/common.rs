@@ -288,3 +288,20 @@ pub fn assert_references_resolve(doc: &Value) {
         }
     }
 }
+
+/// The jobs of a workflow that do work: neither approvals nor `type: no-op`
+/// jobs (stand-ins, the required check), in order.
+pub fn working_jobs(doc: &Value, workflow: &str) -> Vec<String> {
+    workflow_jobs(doc, workflow)
+        .into_iter()
+        .filter(|(name, params)| {
+            params.get("type").is_none() && doc["jobs"][name.as_str()]["type"] != "no-op"
+        })
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// Whether `job` is declared as a no-op job (`{type: no-op}` and nothing else).
+pub fn is_no_op(doc: &Value, job: &str) -> bool {
+    doc["jobs"][job] == serde_yaml::from_str::<Value>("{type: no-op}").expect("yaml")
+}

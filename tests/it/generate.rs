@@ -262,7 +262,9 @@ fn pass_through_fields_reach_circleci_untouched() {
     assert_eq!(rspec["steps"][2]["run"]["command"], "bundle exec rspec");
     assert_eq!(rspec["steps"][2]["run"]["no_output_timeout"], "20m");
     // checkout: false leaves it out; job-status requires keep their statuses.
-    assert_ne!(main["jobs"]["post_deploy_cleanup"]["steps"][0], "checkout");
+    assert_ne!(main["jobs"]["release_image"]["steps"][0], "checkout");
+    // The cleanup runs a script of the repository: it checks out.
+    assert_eq!(main["jobs"]["post_deploy_cleanup"]["steps"][0], "checkout");
     let (_, cleanup) = workflow_jobs(&main, "main")
         .into_iter()
         .find(|(n, _)| n == "post_deploy_cleanup")

@@ -173,6 +173,7 @@ fn the_job_field_is_the_canonical_json_of_the_rendered_job_not_yaml_text() {
         canonical_job: canonical_json(&document).into_bytes(),
         patterns: vec![],
         upstream: vec![],
+        walked: vec![],
         values: vec![],
     };
     let files: Vec<GitFile> = index_files(&repo)
@@ -275,5 +276,68 @@ fn two_values_that_would_share_one_variable_are_a_config_error() {
         &["generate"],
         2,
         "error: .cigen/workflows/main/jobs/deploy.yml:5: `pipeline.parameters.a_b`: `pipeline.parameters.a_b` and `pipeline.parameters.a-b` would both reach `cigen setup` as `CIGEN_PARAM_a_b`: rename one\n",
+    );
+}
+
+/// `install` (hashed) → `compile` (unhashed, reads `flavor`) → `test`
+/// (hashed) and `lint` (hashed, requires `install` only); `report`
+/// (unhashed) requires `test`. `compile` is spliced in.
+fn walked_project(compile: &str) -> Repo {
+    let hashed = |requires: &str, run: &str| {
+        format!(
+            "image: cimg/base:current\nsource_files: [\"src/**\"]\n{requires}steps:\n  - {{name: Run, run: {run}}}\n"
+        )
+    };
+    let repo = Repo::new()
+        .file(
+            ".cigen/config.yml",
+            "provider: circleci\nparameters:\n  flavor: {type: string, default: plain}\n",
+        )
+        .file(".cigen/workflows/main/jobs/install.yml", &hashed("", "make deps"))
+        .file(
+            ".cigen/workflows/main/jobs/compile.yml",
+            &format!("image: cimg/base:current\nrequires: [install]\nsteps:\n  - {{name: Compile, run: {compile}}}\n"),
+        )
+        .file(".cigen/workflows/main/jobs/test.yml", &hashed("requires: [compile]\n", "make test"))
+        .file(".cigen/workflows/main/jobs/lint.yml", &hashed("requires: [install]\n", "make lint"))
+        .file(
+            ".cigen/workflows/main/jobs/report.yml",
+            "image: cimg/base:current\nrequires: [test]\nsteps:\n  - {name: Report, run: make report}\n",
+        )
+        .file("src/a.rs", "a\n");
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    repo.commit_all();
+    repo
+}
+
+/// An unhashed job always runs, but what it does reaches the hashed jobs
+/// after it (a workspace, an artifact): its definition is part of their
+/// hash, and so are the pipeline values it references.
+#[test]
+fn r_an_edit_to_an_unhashed_job_between_hashed_ones_moved_no_hash() {
+    let before = hash_json(&walked_project("make v1"), &[]);
+    let after = hash_json(&walked_project("make v2"), &[]);
+    assert_eq!(moved(&before, &after), ["test"]);
+
+    // `report` comes after every hashed job: editing it moves nothing.
+    let repo = walked_project("make v1");
+    repo.write(
+        ".cigen/workflows/main/jobs/report.yml",
+        "image: cimg/base:current\nrequires: [test]\nsteps:\n  - {name: Report, run: make other}\n",
+    );
+    assert_eq!(moved(&before, &hash_json(&repo, &[])), Vec::<String>::new());
+
+    // A value the unhashed job reads moves the hashed job after it, and reaches `cigen setup`.
+    let repo = walked_project("make << pipeline.parameters.flavor >>");
+    let plain = hash_json(&repo, &[]);
+    let spicy = hash_json(&repo, &[("CIGEN_PARAM_flavor", "spicy")]);
+    assert_eq!(moved(&plain, &spicy), ["test"]);
+    let config = repo.yaml(".circleci/config.yml");
+    let setup = &config["jobs"]["cigen_setup"]["steps"][1]["run"];
+    assert_eq!(setup["name"], "cigen setup");
+    assert_eq!(
+        setup["environment"]["CIGEN_PARAM_flavor"],
+        "<< pipeline.parameters.flavor >>"
     );
 }

@@ -150,6 +150,7 @@ pub fn input(id: &str, arch: &str, patterns: &[&str], upstream: &[&str]) -> Hash
         canonical_job: format!("{{\"job\":\"{id}\"}}").into_bytes(),
         patterns: patterns.iter().map(|p| p.to_string()).collect(),
         upstream: upstream.iter().map(|u| u.to_string()).collect(),
+        walked: Vec::new(),
         values: Vec::new(),
     }
 }
@@ -193,6 +194,14 @@ pub fn expected(
         value.extend_from_slice(id.as_bytes());
         value.extend_from_slice(&unhex(hash));
         field(&mut h, b'U', &value);
+    }
+    let mut walked = input.walked.clone();
+    walked.sort();
+    for (id, job) in walked {
+        let mut bytes = (id.len() as u64).to_be_bytes().to_vec();
+        bytes.extend_from_slice(id.as_bytes());
+        bytes.extend_from_slice(&job);
+        field(&mut h, b'W', &bytes);
     }
     let mut values = input.values.clone();
     values.sort();

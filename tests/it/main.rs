@@ -15,6 +15,9 @@ mod common; // `Repo` with the real binary, `minimal`, YAML readers, exact-outpu
 mod gitsupport; // git CLI repositories, a throwaway sshd, a smart-HTTP git server
 mod hashsupport; // git repositories and an independent implementation of the hash format
 mod logic; // an evaluator of CircleCI workflow conditions
+mod mutationsupport; // random small projects and one edit of each input kind, with the variants it must move
+mod seedsupport; // seeds from the environment, reproducible reports
+mod simulationsupport; // a fixture, a fake CircleCI cache and a runner of jobs' steps in bash
 mod support; // a scripted fake CircleCI API on loopback and throwaway TLS certificates
 
 // Scenarios.
@@ -22,6 +25,8 @@ mod api_approve;
 mod api_continue;
 mod api_tls;
 mod approve_cli;
+mod continuation_property;
+mod continuation_shape;
 mod empty_stages;
 mod errors;
 mod everyday;
@@ -34,10 +39,12 @@ mod https_push;
 mod invalid_ids;
 mod local_push;
 mod messages;
+mod mutation;
 mod or_dependencies;
 mod own_pipeline;
 mod parallel_record;
 mod passthrough;
+mod pipeline_simulation;
 mod pipeline_values;
 mod plan;
 mod prune;

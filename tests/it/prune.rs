@@ -5,6 +5,13 @@
 use serde_yaml::Value;
 
 use crate::common::*;
+/// The seed with `setup.skipped_jobs: remove` (a later config fragment).
+fn seed_removing() -> Repo {
+    Repo::seed().file(
+        ".cigen/config/zz_remove.yml",
+        "setup: {skipped_jobs: remove}\n",
+    )
+}
 
 fn pruned(repo: &Repo, skip: &[&str]) -> (Value, String) {
     repo.write(
@@ -15,6 +22,8 @@ fn pruned(repo: &Repo, skip: &[&str]) -> (Value, String) {
         .cigen()
         .args(["generate", "--workflow", "main", "--output", "pruned.yml"])
         .env("CIGEN_SKIP_JOBS_FILE", repo.path().join("skip.txt"))
+        .env_remove("CIRCLE_TAG")
+        .env_remove("CIRCLE_BRANCH")
         .output()
         .expect("runs");
     assert!(output.status.success(), "{}", stderr(&output));
@@ -26,7 +35,7 @@ fn pruned(repo: &Repo, skip: &[&str]) -> (Value, String) {
 
 #[test]
 fn skipped_jobs_are_removed_and_dependents_rewired() {
-    let repo = Repo::seed();
+    let repo = seed_removing();
     let (doc, _) = pruned(
         &repo,
         &[
@@ -84,7 +93,7 @@ fn workspace_producers_of_kept_consumers_are_unskipped() {
 
 #[test]
 fn orphaned_approvals_are_dropped_and_everything_skipped_gives_a_summary() {
-    let repo = Repo::seed();
+    let repo = seed_removing();
     let (doc, _) = pruned(&repo, &["build_app_image_amd64", "build_app_image_arm64"]);
     let names = workflow_job_names(&doc, "main");
     assert!(
@@ -122,9 +131,16 @@ fn orphaned_approvals_are_dropped_and_everything_skipped_gives_a_summary() {
         "deploy_us_deploy",
         "post_deploy_cleanup",
         "post_deploy_merge",
+        "release_image",
     ];
     let (doc, _) = pruned(&repo, &everything);
-    assert_eq!(workflow_job_names(&doc, "main"), ["cigen_all_skipped"]);
+    // The required check stays, and requires the summary job: it always has
+    // a requirement that runs.
+    assert_eq!(
+        workflow_job_names(&doc, "main"),
+        ["ci_passed", "cigen_all_skipped"]
+    );
+    assert_eq!(requires(&doc, "main", "ci_passed"), ["cigen_all_skipped"]);
     let command = doc["jobs"]["cigen_all_skipped"]["steps"][0]["run"]["command"]
         .as_str()
         .expect("cmd");

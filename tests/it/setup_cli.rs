@@ -167,10 +167,11 @@ fn continue_posts_a_pruned_config_with_hashes_and_the_key() {
     let config: Value =
         serde_yaml::from_str(body["configuration"].as_str().expect("config")).expect("yaml");
     let names = workflow_job_names(&config, "main");
+    let working = working_jobs(&config, "main");
     for skipped in ["test_jest", "test_rubocop"] {
         assert!(
-            !names.contains(&skipped.to_string()),
-            "{skipped} should be skipped: {names:?}"
+            is_no_op(&config, skipped) && !working.contains(&skipped.to_string()),
+            "{skipped} should be a no-op stand-in: {working:?}"
         );
     }
     // build_docs passed too, but the kept docs deploy attaches the workspace it persists.
@@ -181,7 +182,16 @@ fn continue_posts_a_pruned_config_with_hashes_and_the_key() {
         "build_docs",
         "deploy_staging_docs_site",
     ] {
-        assert!(names.contains(&kept.to_string()), "{kept} should run");
+        assert!(working.contains(&kept.to_string()), "{kept} should run");
+    }
+    // Stand-ins keep the graph: every job keeps the requirements of main.yml.
+    let main = run.repo.yaml(".circleci/main.yml");
+    for name in &names {
+        assert_eq!(
+            requires(&config, "main", name),
+            requires(&main, "main", name),
+            "{name}"
+        );
     }
     let hashes = run.hashes();
     assert_eq!(
@@ -192,15 +202,6 @@ fn continue_posts_a_pruned_config_with_hashes_and_the_key() {
         config["jobs"]["deploy_eu_deploy"]["environment"]
             .get("CIGEN_JOB_HASH")
             .is_none()
-    );
-    assert_eq!(
-        requires(&config, "main", "build_docs"),
-        [
-            "install_gems",
-            "install_node_modules",
-            "test_rspec_amd64",
-            "test_rspec_arm64"
-        ]
     );
     assert_eq!(
         std::fs::read_to_string(run.rt("skip/main.txt")).expect("skip"),
@@ -217,7 +218,7 @@ fn continue_posts_a_pruned_config_with_hashes_and_the_key() {
     assert!(
         table.contains("test_jest")
             && table.contains("skip")
-            && table.contains("14 to run, 2 skipped")
+            && table.contains("15 to run, 2 skipped (no-op stand-ins)")
             && table.contains("un-skipped: workspace producer for deploy_staging_docs_site"),
         "{table}"
     );
@@ -236,12 +237,13 @@ fn everything_passed_continues_with_the_summary_workflow() {
     )
     .expect("y");
     // Unhashed deploy jobs still run: not everything is skipped.
-    assert!(workflow_job_names(&config, "main").contains(&"deploy_staging_deploy".to_string()));
+    let working = working_jobs(&config, "main");
+    assert!(working.contains(&"deploy_staging_deploy".to_string()));
     assert!(
-        !workflow_job_names(&config, "main")
-            .iter()
-            .any(|j| j.starts_with("test_"))
+        !working.iter().any(|j| j.starts_with("test_")),
+        "{working:?}"
     );
+    assert!(is_no_op(&config, "test_jest"));
     // The dry run wrote the body with the key redacted, and sent nothing.
     let body: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(run.rt("cigen/continue-request.json")).expect("body"),
@@ -540,10 +542,10 @@ fn continue_dry_run(repo: Repo, passed: &str, env: &[(&str, &str)]) -> (Vec<Stri
     std::fs::create_dir_all(rt.path().join("cigen_job_exists")).expect("mkdir");
     std::fs::write(rt.path().join(format!("cigen_job_exists/done_{hash}")), "").expect("marker");
     run(&["continue", "--dry-run"]);
-    let doc: Value = serde_yaml::from_str(
-        &std::fs::read_to_string(rt.path().join("cigen/continuation.yml")).expect("c"),
-    )
-    .expect("y");
+    let path = rt.path().join("cigen/continuation.yml");
+    assert_circleci_schema(std::slice::from_ref(&path));
+    let doc: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).expect("c")).expect("y");
+    assert_references_resolve(&doc);
     (workflow_job_names(&doc, "main"), doc)
 }
 
@@ -578,33 +580,69 @@ workflows:
 "#,
         )
     };
-    // On a branch the publisher is filtered out: it reads no workspace, so the
-    // passed build stays skipped and nothing is left to run.
-    let (names, _) = continue_dry_run(repo(), "build_dist", &[("CIRCLE_BRANCH", "main")]);
-    assert_eq!(names, ["cigen_all_skipped"]);
-    // On a release tag the publisher runs and needs the build's workspace.
-    let (names, _) = continue_dry_run(repo(), "build_dist", &[("CIRCLE_TAG", "v1.2.0")]);
-    assert_eq!(names, ["build_dist", "release_publish"]);
+    // On a branch the publisher certainly does not run (`ignore: /.*/`): it
+    // reads no workspace, so the passed build stays a no-op stand-in, which
+    // (tag filters only) runs on every branch: no summary job is needed.
+    let (_, doc) = continue_dry_run(repo(), "build_dist", &[("CIRCLE_BRANCH", "main")]);
+    assert!(is_no_op(&doc, "build_dist"));
+    assert_eq!(working_jobs(&doc, "main"), ["release_publish"]);
+    // On a release tag the publisher may run and needs the build's workspace.
+    let (_, doc) = continue_dry_run(repo(), "build_dist", &[("CIRCLE_TAG", "v1.2.0")]);
+    assert_eq!(
+        working_jobs(&doc, "main"),
+        ["build_dist", "release_publish", "cigen_all_skipped"]
+    );
 }
 
 #[test]
-fn a_config_whose_kept_jobs_are_all_filtered_out_becomes_the_summary() {
-    // On main the main-only deploy still runs after its approval.
-    let (names, _) = continue_minimal_on(&[("CIRCLE_BRANCH", "main")]);
-    assert_eq!(names, ["approve_deploy", "deploy_release"]);
-    // On a feature branch nothing left would run: CircleCI would fail the pipeline.
-    let (names, doc) = continue_minimal_on(&[("CIRCLE_BRANCH", "feature/x")]);
-    assert_eq!(names, ["cigen_all_skipped"]);
+fn a_config_whose_kept_jobs_are_all_filtered_out_gets_the_summary_job() {
+    // A no-op stand-in without filters runs on every branch: no summary needed.
+    for branch in ["main", "feature/x"] {
+        let (names, doc) = continue_minimal_on(&[("CIRCLE_BRANCH", branch)]);
+        assert_eq!(names, ["test_pytest", "approve_deploy", "deploy_release"]);
+        assert!(is_no_op(&doc, "test_pytest"));
+    }
+    // Removed instead, nothing left is certain to run: the summary job joins
+    // the workflow and says what may not run here.
+    let removing = || {
+        let repo = Repo::new();
+        copy_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal"),
+            repo.path(),
+        );
+        let config = repo.read("cigen.yml");
+        repo.write(
+            "cigen.yml",
+            &format!("{config}setup: {{skipped_jobs: remove}}\n"),
+        );
+        repo.cigen().arg("generate").output().expect("generate");
+        repo
+    };
+    let (names, doc) =
+        continue_dry_run(removing(), "test_pytest", &[("CIRCLE_BRANCH", "feature/x")]);
+    assert_eq!(
+        names,
+        ["approve_deploy", "deploy_release", "cigen_all_skipped"]
+    );
     let summary = doc["jobs"]["cigen_all_skipped"]["steps"][0]["run"]["command"]
         .as_str()
         .expect("summary");
     assert!(
-        summary.contains("  test_pytest\n\nNot run on this branch or tag (their filters exclude it):\n  deploy_release\n"),
+        summary.contains("  test_pytest\n\nMay not run here (their filters, or those of every job they require):\n  deploy_release\n"),
         "{summary}"
     );
-    // On a tag the summary job must allow tags.
-    let (names, doc) = continue_minimal_on(&[("CIRCLE_TAG", "v1.0.0")]);
-    assert_eq!(names, ["cigen_all_skipped"]);
-    let (_, params) = workflow_jobs(&doc, "main").into_iter().next().expect("job");
-    assert_eq!(params["filters"]["tags"]["only"], "/.*/");
+    assert!(
+        !summary.contains("Every job's inputs already passed"),
+        "{summary}"
+    );
+    // On a tag the summary job is always added, and allows tags.
+    for repo in [None, Some(removing())] {
+        let (names, doc) = match repo {
+            None => continue_minimal_on(&[("CIRCLE_TAG", "v1.0.0")]),
+            Some(repo) => continue_dry_run(repo, "test_pytest", &[("CIRCLE_TAG", "v1.0.0")]),
+        };
+        assert_eq!(names.last().map(String::as_str), Some("cigen_all_skipped"));
+        let (_, params) = workflow_jobs(&doc, "main").pop().expect("job");
+        assert_eq!(params["filters"]["tags"]["only"], "/.*/");
+    }
 }

@@ -1,0 +1,403 @@
+use super::*;
+
+fn variant(id: &str, requires: &[&str], persists: bool, attaches: bool) -> Node {
+    Node {
+        id: id.to_string(),
+        kind: NodeKind::Variant {
+            job: id.to_string(),
+            arch: "amd64".into(),
+            hashed: true,
+            persists,
+            attaches,
+        },
+        stage: None,
+        requires: requires
+            .iter()
+            .map(|t| Edge {
+                target: t.to_string(),
+                statuses: None,
+            })
+            .collect(),
+    }
+}
+
+fn approval(id: &str, requires: &[&str]) -> Node {
+    Node {
+        id: id.to_string(),
+        kind: NodeKind::Approval {
+            gate_of: None,
+            by_hand: true,
+        },
+        stage: None,
+        requires: requires
+            .iter()
+            .map(|t| Edge {
+                target: t.to_string(),
+                statuses: None,
+            })
+            .collect(),
+    }
+}
+
+/// The record job of a parallel variant, as `plan::build_workflow` makes it.
+fn record(of: &str) -> Node {
+    Node {
+        id: format!("{of}_record"),
+        kind: NodeKind::Record { of: of.to_string() },
+        stage: None,
+        requires: vec![Edge {
+            target: of.to_string(),
+            statuses: None,
+        }],
+    }
+}
+
+/// `remove` mode, as before stand-ins existed.
+fn removed(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<String>) -> Pruned {
+    prune(plan, skip, dormant, SkippedJobs::Remove)
+}
+
+fn no_op(plan: &WorkflowPlan, skip: &BTreeSet<String>) -> Pruned {
+    prune(plan, skip, &BTreeSet::new(), SkippedJobs::NoOp)
+}
+
+fn skip(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+fn ids(plan: &WorkflowPlan) -> Vec<&str> {
+    plan.nodes.iter().map(|n| n.id.as_str()).collect()
+}
+
+fn requires<'a>(plan: &'a WorkflowPlan, id: &str) -> Vec<&'a str> {
+    plan.node(id)
+        .map(|n| n.requires.iter().map(|e| e.target.as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn rewires_to_nearest_kept_ancestors() {
+    let plan = WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("install", &[], false, false),
+            variant("lint", &[], false, false),
+            variant("test", &["install", "lint"], false, false),
+            variant("deploy", &["test"], false, false),
+        ],
+    };
+    let out = removed(&plan, &skip(&["test"]), &BTreeSet::new());
+    assert_eq!(ids(&out.plan), ["install", "lint", "deploy"]);
+    assert_eq!(requires(&out.plan, "deploy"), ["install", "lint"]);
+    assert_eq!(out.skipped, ["test"]);
+    // A dependent whose own inputs changed still runs when its upstream is skipped.
+    let out = removed(&plan, &skip(&["install"]), &BTreeSet::new());
+    assert_eq!(requires(&out.plan, "test"), ["lint"]);
+}
+
+#[test]
+fn unskips_workspace_producers_recursively() {
+    let plan = WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("build", &[], true, false),
+            variant("bundle", &["build"], true, true),
+            variant("other", &[], false, false),
+            variant("deploy", &["bundle", "other"], false, true),
+        ],
+    };
+    let out = removed(
+        &plan,
+        &skip(&["build", "bundle", "other"]),
+        &BTreeSet::new(),
+    );
+    assert_eq!(ids(&out.plan), ["build", "bundle", "deploy"]);
+    assert_eq!(out.skipped, ["other"]);
+    let reasons: Vec<&str> = out.unskipped.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(reasons, ["build", "bundle"]);
+    assert_eq!(requires(&out.plan, "deploy"), ["bundle"]);
+}
+
+#[test]
+fn a_dormant_consumer_keeps_no_producer() {
+    let plan = WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("build", &[], true, false),
+            variant("publish", &["build"], false, true),
+        ],
+    };
+    let dormant: BTreeSet<String> = skip(&["publish"]);
+    let out = removed(&plan, &skip(&["build"]), &dormant);
+    assert_eq!(ids(&out.plan), ["publish"]);
+    assert!(out.unskipped.is_empty());
+    let out = removed(&plan, &skip(&["build"]), &BTreeSet::new());
+    assert_eq!(ids(&out.plan), ["build", "publish"]);
+}
+
+#[test]
+fn drops_orphaned_approvals_and_their_shims() {
+    let plan = WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("build", &[], false, false),
+            approval("approve_deploy", &["build"]),
+            variant("deploy", &["approve_deploy"], false, false),
+            approval("approve_image", &[]),
+            Node {
+                id: "approve_image_after_approve_deploy".into(),
+                kind: NodeKind::Shim {
+                    gate: "approve_image".into(),
+                    trigger: "approve_deploy".into(),
+                },
+                stage: None,
+                requires: vec![Edge {
+                    target: "approve_deploy".into(),
+                    statuses: None,
+                }],
+            },
+            variant("image", &["approve_image"], false, false),
+        ],
+    };
+    let out = removed(&plan, &skip(&["deploy", "image"]), &BTreeSet::new());
+    assert_eq!(ids(&out.plan), ["build"]);
+    assert_eq!(out.dropped.len(), 3);
+    let out = removed(
+        &plan,
+        &skip(&["build", "deploy", "image"]),
+        &BTreeSet::new(),
+    );
+    assert!(out.running().next().is_none());
+    let out = removed(&plan, &skip(&["image", "nope"]), &BTreeSet::new());
+    assert_eq!(ids(&out.plan), ["build", "approve_deploy", "deploy"]);
+    assert_eq!(out.unknown, ["nope"]);
+}
+
+#[test]
+fn a_skipped_jobs_gate_and_shims_go_with_it() {
+    let mut gate = approval("approve_image", &[]);
+    gate.kind = NodeKind::Approval {
+        gate_of: Some("image".into()),
+        by_hand: true,
+    };
+    let plan = WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("test", &[], false, false),
+            approval("approve_deploy", &[]),
+            gate,
+            Node {
+                id: "approve_image_after_approve_deploy".into(),
+                kind: NodeKind::Shim {
+                    gate: "approve_image".into(),
+                    trigger: "approve_deploy".into(),
+                },
+                stage: None,
+                requires: vec![Edge {
+                    target: "approve_deploy".into(),
+                    statuses: None,
+                }],
+            },
+            variant("image", &["test", "approve_image"], false, false),
+            variant("manifest", &["image"], false, false),
+            variant("deploy", &["manifest", "approve_deploy"], false, false),
+        ],
+    };
+    let out = removed(&plan, &skip(&["image"]), &BTreeSet::new());
+    assert_eq!(
+        ids(&out.plan),
+        ["test", "approve_deploy", "manifest", "deploy"]
+    );
+    assert_eq!(requires(&out.plan, "manifest"), ["test"]);
+    assert_eq!(
+        out.dropped,
+        ["approve_image", "approve_image_after_approve_deploy"]
+    );
+}
+
+#[test]
+fn keeps_statuses_when_rewiring() {
+    let mut cleanup = variant("cleanup", &["deploy"], false, false);
+    cleanup.requires[0].statuses = Some(vec!["success".into(), "failed".into()]);
+    let plan = WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("build", &[], false, false),
+            variant("deploy", &["build"], false, false),
+            cleanup,
+        ],
+    };
+    let out = removed(&plan, &skip(&["deploy"]), &BTreeSet::new());
+    let node = out.plan.node("cleanup").expect("kept");
+    assert_eq!(node.requires[0].target, "build");
+    assert_eq!(
+        node.requires[0].statuses.as_deref(),
+        Some(&["success".to_string(), "failed".to_string()][..])
+    );
+}
+
+/// A parallel `rspec` (with its record job) between `install` and `deploy`.
+fn parallel_plan(persists: bool, attaches: bool) -> WorkflowPlan {
+    WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("install", &[], false, false),
+            variant("rspec", &["install"], persists, false),
+            record("rspec"),
+            variant("deploy", &["rspec"], false, attaches),
+        ],
+    }
+}
+
+#[test]
+fn a_skipped_parallel_job_takes_its_record_job_along() {
+    let out = removed(
+        &parallel_plan(false, false),
+        &skip(&["rspec"]),
+        &BTreeSet::new(),
+    );
+    assert_eq!(ids(&out.plan), ["install", "deploy"]);
+    assert_eq!(requires(&out.plan, "deploy"), ["install"]);
+    // The skip list names the variant only; the record job is no variant.
+    assert_eq!(out.skipped, ["rspec"]);
+    assert!(out.dropped.is_empty() && out.unknown.is_empty());
+}
+
+#[test]
+fn a_kept_parallel_job_keeps_its_record_job() {
+    let plan = parallel_plan(false, false);
+    let out = removed(&plan, &skip(&["install", "deploy"]), &BTreeSet::new());
+    assert_eq!(ids(&out.plan), ["rspec", "rspec_record"]);
+    assert_eq!(requires(&out.plan, "rspec_record"), ["rspec"]);
+    let out = removed(&plan, &BTreeSet::new(), &BTreeSet::new());
+    assert_eq!(out.plan, plan);
+    // The record job is not a variant: naming it in the skip list skips nothing.
+    let out = removed(&plan, &skip(&["rspec_record"]), &BTreeSet::new());
+    assert_eq!(out.plan, plan);
+    assert_eq!(out.unknown, ["rspec_record"]);
+}
+
+#[test]
+fn an_unskipped_parallel_producer_keeps_its_record_job() {
+    let plan = parallel_plan(true, true);
+    let out = removed(&plan, &skip(&["rspec"]), &BTreeSet::new());
+    assert_eq!(
+        ids(&out.plan),
+        ["install", "rspec", "rspec_record", "deploy"]
+    );
+    assert_eq!(out.unskipped[0].0, "rspec");
+    assert!(out.skipped.is_empty());
+    // Dormant consumer: the producer stays skipped, and its record job with it.
+    let out = removed(&plan, &skip(&["rspec"]), &skip(&["deploy"]));
+    assert_eq!(ids(&out.plan), ["install", "deploy"]);
+}
+
+#[test]
+fn stand_ins_keep_every_requirement_and_status() {
+    let mut cleanup = variant("cleanup", &["deploy"], false, false);
+    cleanup.requires[0].statuses = Some(vec!["success".into(), "failed".into()]);
+    let plan = WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("build", &[], false, false),
+            variant("deploy", &["build"], false, false),
+            cleanup,
+        ],
+    };
+    let out = no_op(&plan, &skip(&["build", "deploy"]));
+    assert_eq!(out.plan, plan);
+    assert_eq!(out.skipped, ["build", "deploy"]);
+    assert_eq!(out.stand_ins, skip(&["build", "deploy"]));
+    let running: Vec<&str> = out.running().map(|n| n.id.as_str()).collect();
+    assert_eq!(running, ["cleanup"]);
+}
+
+#[test]
+fn a_stand_in_drops_its_own_gate_and_shims_but_stage_approvals_stay() {
+    let mut gate = approval("approve_image", &[]);
+    gate.kind = NodeKind::Approval {
+        gate_of: Some("image".into()),
+        by_hand: true,
+    };
+    let plan = WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("test", &[], false, false),
+            approval("approve_deploy", &["test"]),
+            gate,
+            Node {
+                id: "approve_image_after_approve_deploy".into(),
+                kind: NodeKind::Shim {
+                    gate: "approve_image".into(),
+                    trigger: "approve_deploy".into(),
+                },
+                stage: None,
+                requires: vec![Edge {
+                    target: "approve_deploy".into(),
+                    statuses: None,
+                }],
+            },
+            variant("image", &["test", "approve_image"], false, false),
+            variant("deploy", &["image", "approve_deploy"], false, false),
+        ],
+    };
+    let out = no_op(&plan, &skip(&["image", "deploy"]));
+    assert_eq!(
+        ids(&out.plan),
+        ["test", "approve_deploy", "image", "deploy"]
+    );
+    assert_eq!(requires(&out.plan, "image"), ["test"]);
+    assert_eq!(requires(&out.plan, "deploy"), ["image", "approve_deploy"]);
+    assert_eq!(
+        out.dropped,
+        ["approve_image", "approve_image_after_approve_deploy"]
+    );
+}
+
+#[test]
+fn a_gate_another_job_requires_stays_with_its_shims() {
+    let mut gate = approval("approve_image", &[]);
+    gate.kind = NodeKind::Approval {
+        gate_of: Some("image".into()),
+        by_hand: false,
+    };
+    let plan = WorkflowPlan {
+        name: "main".into(),
+        nodes: vec![
+            variant("test", &[], false, false),
+            gate,
+            Node {
+                id: "approve_image_after_test".into(),
+                kind: NodeKind::Shim {
+                    gate: "approve_image".into(),
+                    trigger: "test".into(),
+                },
+                stage: None,
+                requires: vec![Edge {
+                    target: "test".into(),
+                    statuses: None,
+                }],
+            },
+            variant("image", &["approve_image"], false, false),
+            variant("scan", &["approve_image"], false, false),
+        ],
+    };
+    let out = no_op(&plan, &skip(&["image"]));
+    assert!(requires(&out.plan, "image").is_empty());
+    assert_eq!(requires(&out.plan, "scan"), ["approve_image"]);
+    assert!(out.plan.node("approve_image_after_test").is_some());
+    assert!(out.dropped.is_empty());
+}
+
+#[test]
+fn a_skipped_parallel_stand_in_loses_its_record_job_and_producers_are_unskipped() {
+    let out = no_op(&parallel_plan(false, false), &skip(&["rspec"]));
+    assert_eq!(ids(&out.plan), ["install", "rspec", "deploy"]);
+    assert!(out.dropped.is_empty());
+    let out = no_op(&parallel_plan(true, true), &skip(&["rspec"]));
+    assert_eq!(
+        ids(&out.plan),
+        ["install", "rspec", "rspec_record", "deploy"]
+    );
+    assert!(out.stand_ins.is_empty() && out.skipped.is_empty());
+}
