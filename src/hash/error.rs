@@ -60,8 +60,7 @@ impl fmt::Display for HashError {
             HashError::Io { path, message } => {
                 write!(f, "cannot read `{}`: {message}", path.display())
             }
-            HashError::Git(message) => f.write_str(message),
-            HashError::Internal(message) => write!(f, "internal: {message}"),
+            HashError::Git(message) | HashError::Internal(message) => f.write_str(message),
             HashError::Cycle(ids) => {
                 write!(
                     f,

@@ -222,7 +222,7 @@ fn variant_hashes(
             let hash = position.get(up.as_str()).and_then(|&up_at| hashes[up_at]);
             let hash = hash.ok_or_else(|| {
                 HashError::Internal(format!(
-                    "upstream `{up}` of `{}` not hashed yet",
+                    "internal: upstream `{up}` of `{}` not hashed yet",
                     input.variant_id
                 ))
             })?;
@@ -243,7 +243,9 @@ fn variant_hashes(
         .into_iter()
         .zip(inputs)
         .map(|(hash, input)| {
-            hash.ok_or_else(|| HashError::Internal(format!("no hash for `{}`", input.variant_id)))
+            hash.ok_or_else(|| {
+                HashError::Internal(format!("internal: no hash for `{}`", input.variant_id))
+            })
         })
         .collect()
 }

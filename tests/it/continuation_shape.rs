@@ -1,0 +1,469 @@
+//! The continuation's shape (DESIGN §4) end to end through the real binary:
+//! `cigen setup`, cache markers for the variants that passed, `cigen
+//! continue --dry-run` as a pipeline of a branch or tag; every continued
+//! config is checked with CircleCI's schema and for dangling references.
+
+use crate::common::*;
+use serde_json::{Map, Value as Json};
+use serde_yaml::Value;
+
+/// A continued config and what produced it.
+struct Continued {
+    doc: Value,
+    main: Value,
+    table: String,
+    hashes: Map<String, Json>,
+}
+
+/// Generates, sets up, marks `passed` as passed and continues (dry run) as
+/// a pipeline of `env` (`CIRCLE_BRANCH` / `CIRCLE_TAG`).
+fn continued(repo: &Repo, passed: &[&str], env: &[(&str, &str)]) -> Continued {
+    let rt = tempfile::tempdir().expect("rt");
+    let run = |args: &[&str]| {
+        let mut command = repo.cigen();
+        command
+            .args(args)
+            .env("CIGEN_TMP", rt.path())
+            .env_remove("CIGEN_SKIP_CACHE")
+            .env_remove("CIRCLE_TAG")
+            .env_remove("CIRCLE_BRANCH");
+        clear_pipeline_values(&mut command);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let output = command.output().expect("runs");
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    run(&["generate"]);
+    run(&["setup"]);
+    let hashes = hash_json(repo, &[]);
+    std::fs::create_dir_all(rt.path().join("cigen_job_exists")).expect("mkdir");
+    for variant in passed {
+        let hash = hashes[*variant].as_str().expect("hash");
+        std::fs::write(rt.path().join(format!("cigen_job_exists/done_{hash}")), "")
+            .expect("marker");
+    }
+    let table = run(&["continue", "--dry-run"]);
+    let path = rt.path().join("cigen/continuation.yml");
+    assert_circleci_schema(std::slice::from_ref(&path));
+    let doc: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&path).expect("continuation")).expect("yaml");
+    assert_references_resolve(&doc);
+    let main = repo.yaml(".circleci/main.yml");
+    Continued {
+        doc,
+        main,
+        table,
+        hashes,
+    }
+}
+
+const BRANCH: &[(&str, &str)] = &[("CIRCLE_BRANCH", "main")];
+
+/// `build-app` → `test_t` → `cleanup` (on any outcome of `test_t`), and an
+/// unhashed `lint` that `test_t` also requires.
+fn chain(settings: &str) -> Repo {
+    Repo::new().file("src.txt", "v1\n").file(
+        "cigen.yml",
+        &format!(
+            r#"{settings}
+workflows:
+  main:
+    jobs:
+      build-app:
+        image: cimg/base:current
+        source_files: [src.txt]
+        steps: [{{run: make}}]
+      lint:
+        image: cimg/base:current
+        steps: [{{run: make lint}}]
+      test_t:
+        image: cimg/base:current
+        requires: [build-app, lint]
+        source_files: [src.txt]
+        steps: [{{run: make test}}]
+      cleanup:
+        image: cimg/base:current
+        requires:
+          - test_t: [success, failed]
+        steps: [{{run: make clean}}]
+"#
+        ),
+    )
+}
+
+/// The workflow invocation of `name`.
+fn job(doc: &Value, name: &str) -> Value {
+    workflow_jobs(doc, "main")
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("{name} not in the workflow"))
+        .1
+}
+
+/// The `requires` of every job of the workflow, as written.
+fn all_requires(doc: &Value) -> Vec<(String, Value)> {
+    workflow_jobs(doc, "main")
+        .into_iter()
+        .map(|(name, params)| {
+            let requires = params.get("requires").cloned().unwrap_or(Value::Null);
+            (name, requires)
+        })
+        .collect()
+}
+
+#[test]
+fn stand_ins_keep_every_requirement_and_status_exactly_as_main_yml() {
+    let repo = chain("");
+    let out = continued(&repo, &["build-app", "test_t"], BRANCH);
+    assert_eq!(all_requires(&out.doc), all_requires(&out.main));
+    assert!(is_no_op(&out.doc, "build-app") && is_no_op(&out.doc, "test_t"));
+    assert_eq!(working_jobs(&out.doc, "main"), ["cleanup", "lint"]);
+    let cleanup = job(&out.doc, "cleanup");
+    assert_eq!(
+        cleanup["requires"][0]["test_t"],
+        serde_yaml::from_str::<Value>("[success, failed]").expect("yaml")
+    );
+    assert!(
+        out.table.contains("inputs already passed: no-op stand-in")
+            && out.table.contains("2 to run, 2 skipped (no-op stand-ins)"),
+        "{}",
+        out.table
+    );
+}
+
+#[test]
+fn remove_mode_still_rewires_keeping_statuses() {
+    let repo = chain("setup: {skipped_jobs: remove}");
+    let out = continued(&repo, &["build-app", "test_t"], BRANCH);
+    assert_eq!(workflow_job_names(&out.doc, "main"), ["cleanup", "lint"]);
+    let cleanup = job(&out.doc, "cleanup");
+    assert_eq!(
+        cleanup["requires"][0]["lint"],
+        serde_yaml::from_str::<Value>("[success, failed]").expect("yaml")
+    );
+    assert!(
+        out.table.contains("inputs already passed: removed"),
+        "{}",
+        out.table
+    );
+}
+
+#[test]
+fn jobs_that_run_get_the_hash_of_each_hashed_job_they_require_directly() {
+    for settings in ["", "setup: {skipped_jobs: remove}"] {
+        let repo = chain(settings);
+        let out = continued(&repo, &["build-app"], BRANCH);
+        let hash = |variant: &str| out.hashes[variant].as_str().expect("hash").to_string();
+        let env = |job: &str| out.doc["jobs"][job]["environment"].clone();
+        // `-` becomes `_`; the skipped build's hash is still there to find its artifacts.
+        assert_eq!(env("test_t")["CIGEN_HASH_build_app"], hash("build-app"));
+        assert_eq!(env("test_t")["CIGEN_JOB_HASH"], hash("test_t"));
+        assert_eq!(env("cleanup")["CIGEN_HASH_test_t"], hash("test_t"));
+        // Only direct requirements: cleanup does not get the build's.
+        assert!(env("cleanup").get("CIGEN_HASH_build_app").is_none());
+        // Unhashed `lint` has no hash to pass on; main.yml carries none at all.
+        assert!(env("test_t").get("CIGEN_HASH_lint").is_none());
+        assert!(out.main["jobs"]["cleanup"].get("environment").is_none());
+    }
+}
+
+#[test]
+fn two_hashed_jobs_sharing_a_hash_variable_are_an_error() {
+    let repo = minimal(&[
+        (
+            "a-b.yml",
+            "image: x\nsource_files: [s]\nsteps: [{run: a}]\n",
+        ),
+        (
+            "a_b.yml",
+            "image: x\nsource_files: [s]\nsteps: [{run: b}]\n",
+        ),
+    ])
+    .file("s", "s\n");
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: .cigen/workflows/main/jobs/a_b.yml: `(job id)`: hashed jobs `a-b` and `a_b` would both pass their hash as `CIGEN_HASH_a_b` (`-` becomes `_`)\n  hint: rename one of the jobs\n"
+    );
+}
+
+/// What `ci_passed` requires in the seed: every job not behind an approval.
+const SEED_CHECKED: [&str; 7] = [
+    "install_gems",
+    "install_node_modules",
+    "test_jest",
+    "test_rspec_amd64",
+    "test_rspec_arm64",
+    "test_rubocop",
+    "build_docs",
+];
+
+#[test]
+fn a_stand_in_loses_its_gate_and_shims_while_stage_approvals_and_producers_stay() {
+    let repo = Repo::seed();
+    let out = continued(
+        &repo,
+        &[
+            "install_gems",
+            "test_jest",
+            "build_app_image_amd64",
+            "build_app_image_arm64",
+        ],
+        BRANCH,
+    );
+    let names = workflow_job_names(&out.doc, "main");
+    for gone in [
+        "approve_build_app_image",
+        "approve_build_app_image_after_approve_deploy_staging",
+    ] {
+        assert!(!names.contains(&gone.to_string()), "{gone} in {names:?}");
+    }
+    for stays in [
+        "approve_deploy_staging",
+        "approve_deploy_eu",
+        "approve_deploy_us",
+    ] {
+        assert!(names.contains(&stays.to_string()), "{stays} missing");
+    }
+    // The stand-in image no longer waits for its own gate; nothing else changed.
+    let mut image = requires(&out.main, "main", "build_app_image_amd64");
+    image.retain(|r| r != "approve_build_app_image");
+    assert_eq!(requires(&out.doc, "main", "build_app_image_amd64"), image);
+    assert!(is_no_op(&out.doc, "build_app_image_amd64"));
+    // rspec runs and attaches the workspace install_gems persists: un-skipped.
+    let working = working_jobs(&out.doc, "main");
+    assert!(working.contains(&"install_gems".to_string()), "{working:?}");
+    assert!(is_no_op(&out.doc, "test_jest"));
+    assert!(
+        out.table
+            .contains("un-skipped: workspace producer for test_jest")
+            || out
+                .table
+                .contains("un-skipped: workspace producer for test_rspec_amd64"),
+        "{}",
+        out.table
+    );
+    // The manifest runs and finds both skipped images by their hashes.
+    let env = &out.doc["jobs"]["build_app_manifest"]["environment"];
+    for arch in ["amd64", "arm64"] {
+        let variant = format!("build_app_image_{arch}");
+        assert_eq!(
+            env[format!("CIGEN_HASH_{variant}").as_str()],
+            out.hashes[&variant].as_str().expect("hash")
+        );
+    }
+    assert_eq!(
+        out.doc["jobs"]["deploy_staging_deploy"]["environment"]["CIGEN_HASH_build_app_manifest"],
+        out.hashes["build_app_manifest"].as_str().expect("hash")
+    );
+}
+
+#[test]
+fn the_required_check_is_in_main_yml_and_every_continuation() {
+    let repo = Repo::seed();
+    let out = continued(&repo, &[], BRANCH);
+    assert!(is_no_op(&out.main, "ci_passed"));
+    assert_eq!(requires(&out.main, "main", "ci_passed"), SEED_CHECKED);
+    assert_eq!(requires(&out.doc, "main", "ci_passed"), SEED_CHECKED);
+    assert!(is_no_op(&out.doc, "ci_passed"));
+    // Everything passed, stand-ins: the same requirements, all no-op.
+    let all: Vec<String> = hash_json(&repo, &[]).keys().cloned().collect();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let out = continued(&repo, &all, BRANCH);
+    assert_eq!(requires(&out.doc, "main", "ci_passed"), SEED_CHECKED);
+    assert!(!workflow_job_names(&out.doc, "main").contains(&"cigen_all_skipped".to_string()));
+    // On a tag the summary job is added, and the check requires it.
+    let out = continued(&repo, &all, &[("CIRCLE_TAG", "v1.0.0")]);
+    let mut expected: Vec<&str> = SEED_CHECKED.to_vec();
+    expected.push("cigen_all_skipped");
+    assert_eq!(requires(&out.doc, "main", "ci_passed"), expected);
+    // The tag promotes the tested image: the release job runs, the builds are stand-ins.
+    let working = working_jobs(&out.doc, "main");
+    assert!(
+        working.contains(&"release_image".to_string()),
+        "{working:?}"
+    );
+    assert!(is_no_op(&out.doc, "build_app_manifest"));
+    assert_eq!(
+        out.doc["jobs"]["release_image"]["environment"]["CIGEN_HASH_build_app_manifest"],
+        out.hashes["build_app_manifest"].as_str().expect("hash")
+    );
+    // Removed instead: the check's requirements are rewired to what is kept
+    // (the docs deploy reads the workspace of the docs and install jobs, so
+    // they run again); on a tag it requires the summary job too.
+    let removing = Repo::seed().file(
+        ".cigen/config/zz_remove.yml",
+        "setup: {skipped_jobs: remove}\n",
+    );
+    let out = continued(&removing, &all, BRANCH);
+    assert_eq!(
+        requires(&out.doc, "main", "ci_passed"),
+        ["install_gems", "install_node_modules", "build_docs"]
+    );
+    let out = continued(&removing, &all, &[("CIRCLE_TAG", "v1.0.0")]);
+    let checked = requires(&out.doc, "main", "ci_passed");
+    assert_eq!(
+        checked.last().map(String::as_str),
+        Some("cigen_all_skipped")
+    );
+    let out = continued(&removing, &["install_gems", "test_jest"], BRANCH);
+    let checked = requires(&out.doc, "main", "ci_passed");
+    assert!(
+        !checked.contains(&"test_jest".to_string())
+            && checked.contains(&"install_gems".to_string()),
+        "{checked:?}"
+    );
+}
+
+#[test]
+fn required_check_and_skipped_jobs_settings_are_checked() {
+    let repo = minimal(&[("build.yml", "image: x\nsteps: [{run: make}]\n")]);
+    let fails = |config: &str, expected: &str| {
+        repo.write(".cigen/config.yml", config);
+        repo.fails_with(&["validate"], 2, expected);
+    };
+    fails(
+        "setup: {skipped_jobs: no-op}\n",
+        "error: .cigen/config.yml:1: `setup.skipped_jobs`: unknown value `no-op`: expected `no_op` \
+         (skipped jobs become no-op stand-ins) or `remove` (removed, dependents rewired)\n  \
+         hint: did you mean `no_op`?\n",
+    );
+    fails(
+        "setup: {required_check: build}\n",
+        "error: .cigen/workflows/main/jobs/build.yml: `(job id)`: job id `build` is reserved by cigen\n  \
+         hint: `setup.required_check` names cigen's required-check job so: rename one\n",
+    );
+    fails(
+        "setup: {required_check: cigen_all_skipped}\n",
+        "error: .cigen/config.yml:1: `setup.required_check`: `cigen_all_skipped` is already the name \
+         of a job cigen adds: pick another name\n",
+    );
+    fails(
+        "setup: {required_check: 'ci passed'}\n",
+        "error: .cigen/config.yml:1: `setup.required_check`: `ci passed` is not a valid CircleCI job \
+         name: a letter, then letters, digits, `_` or `-`\n",
+    );
+    let run = |config: &str| {
+        repo.write(".cigen/config.yml", config);
+        let output = repo.cigen().arg("validate").output().expect("runs");
+        (output.status.code(), stderr(&output))
+    };
+    assert_eq!(
+        run("setup: {required_check: ci, skipped_jobs: remove}\n").0,
+        Some(0)
+    );
+}
+
+/// `build` persists a workspace that `deploy` (filtered by `filters`) reads.
+fn producer_and_filtered_consumer(filters: &str) -> Repo {
+    Repo::new().file("src.txt", "v1\n").file(
+        "cigen.yml",
+        &format!(
+            r#"workflows:
+  main:
+    jobs:
+      build:
+        image: cimg/base:current
+        source_files: [src.txt]
+        steps:
+          - {{run: make}}
+          - persist_to_workspace: {{root: ., paths: [out]}}
+      deploy:
+        image: cimg/base:current
+        requires: [build]
+        filters: {filters}
+        steps:
+          - attach_workspace: {{at: .}}
+          - {{run: ./deploy out}}
+"#
+        ),
+    )
+}
+
+#[test]
+fn r_a_lookahead_under_ignore_made_the_config_all_skipped() {
+    // Java's regexes have lookaheads, Rust's did not compile them: the
+    // deploy counted as filtered out and its build stayed skipped.
+    let repo = producer_and_filtered_consumer("{branches: {ignore: '/^(?!main).*/'}}");
+    let out = continued(&repo, &["build"], BRANCH);
+    assert_eq!(working_jobs(&out.doc, "main"), ["build", "deploy"]);
+    assert!(
+        out.table
+            .contains("un-skipped: workspace producer for deploy")
+            && out.table.contains("may not run here (filters)"),
+        "{}",
+        out.table
+    );
+    // A plain name settles it: on another branch the deploy keeps no build alive.
+    let repo = producer_and_filtered_consumer("{branches: {only: main}}");
+    let out = continued(&repo, &["build"], &[("CIRCLE_BRANCH", "feature")]);
+    assert_eq!(working_jobs(&out.doc, "main"), ["deploy"]);
+    assert!(is_no_op(&out.doc, "build"));
+}
+
+#[test]
+fn r_a_job_whose_requirements_were_all_filtered_counted_as_running() {
+    // `notify` has no filters, but all it requires is filtered out on this
+    // branch: CircleCI runs neither, so nothing is certain to run.
+    let repo = Repo::new().file(
+        "cigen.yml",
+        r#"workflows:
+  main:
+    jobs:
+      release:
+        image: cimg/base:current
+        filters: pipeline.git.branch == "main"
+        steps: [{run: ./release}]
+      notify:
+        image: cimg/base:current
+        requires: [release]
+        steps: [{run: ./notify}]
+"#,
+    );
+    let out = continued(&repo, &[], &[("CIRCLE_BRANCH", "feature")]);
+    assert_eq!(
+        workflow_job_names(&out.doc, "main"),
+        ["notify", "release", "cigen_all_skipped"]
+    );
+    let summary = out.doc["jobs"]["cigen_all_skipped"]["steps"][0]["run"]["command"]
+        .as_str()
+        .expect("summary");
+    assert!(
+        summary.contains("May not run here (their filters, or those of every job they require):\n  notify\n  release\n")
+            && !summary.contains("inputs already passed"),
+        "{summary}"
+    );
+    assert!(
+        out.table
+            .contains("\nno job left is certain to run here (filters): added cigen_all_skipped\n"),
+        "{}",
+        out.table
+    );
+    // The expression passes through unchanged.
+    assert_eq!(
+        job(&out.doc, "release")["filters"],
+        "pipeline.git.branch == \"main\""
+    );
+}
+
+#[test]
+fn the_setup_job_allows_tags_when_an_expression_reads_the_tag() {
+    let config_with = |filters: &str| {
+        let repo = minimal(&[(
+            "release.yml",
+            &format!("image: x\nfilters: '{filters}'\nsteps: [{{run: make}}]\n"),
+        )]);
+        let output = repo.cigen().arg("generate").output().expect("runs");
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_circleci_schema(&[repo.path().join(".circleci/config.yml")]);
+        let config = repo.yaml(".circleci/config.yml");
+        let (_, params) = workflow_jobs(&config, "setup").pop().expect("setup job");
+        params.get("filters").cloned()
+    };
+    let tags = config_with("pipeline.git.tag matches /^v.*/").expect("filters");
+    assert_eq!(tags["tags"]["only"], "/.*/");
+    assert!(config_with("pipeline.git.branch == \"main\"").is_none());
+}

@@ -1,0 +1,255 @@
+//! Everyday use: a closed stdout, running in a subdirectory, `config.yaml`,
+//! `plan --workflow`, `hash --job`. Each test drives the real binary in a
+//! temporary repository and checks exit code, whole messages and files.
+
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+
+use crate::common::*;
+
+const JOB: &str = "image: a\nsource_files: [\"src/**\"]\nsteps: [{run: make}]\n";
+
+fn repo() -> Repo {
+    minimal(&[
+        ("test/unit.yml", JOB),
+        ("build.yml", "image: a\nsteps: [{run: make}]\n"),
+    ])
+    .file(
+        ".cigen/workflows/main/config.yml",
+        "stages: [{name: test}]\n",
+    )
+    .file("src/lib.rs", "fn main() {}\n")
+}
+
+/// Runs cigen with `args` writing into a pipe whose reader has already
+/// exited (a handshake through a flag file makes the order certain), and
+/// returns cigen's exit code and stderr.
+fn with_closed_stdout(repo: &Repo, args: &str, rt: &std::path::Path) -> (i32, String) {
+    let script = format!(
+        "rm -f flag; {{ while [ ! -e flag ]; do sleep 0.01; done; exec \"$CIGEN\" {args}; }} 2>stderr.txt \
+         | sh -c 'exec 0<&-; touch flag'; echo \"${{PIPESTATUS[0]}}\""
+    );
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(repo.path())
+        .env("CIGEN", cargo_bin("cigen"))
+        .env("CIGEN_TMP", rt)
+        .output()
+        .expect("bash runs");
+    let code = stdout(&output).trim().parse().expect("exit code");
+    (code, repo.read("stderr.txt"))
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_in_every_command() {
+    let repo = repo();
+    repo.commit_all();
+    let rt = tempfile::tempdir().expect("tmp");
+    let setup = repo
+        .cigen()
+        .args(["setup"])
+        .env("CIGEN_TMP", rt.path())
+        .output()
+        .expect("runs");
+    assert_eq!(setup.status.code(), Some(0), "{}", stderr(&setup));
+    for args in [
+        "plan",
+        "plan --format dot",
+        "hash",
+        "hash --json",
+        "generate --workflow main",
+        "validate",
+        "setup",
+        "continue --dry-run",
+        "--help",
+        "generate",
+    ] {
+        let (code, err) = with_closed_stdout(&repo, args, rt.path());
+        assert_eq!((code, err.as_str()), (0, ""), "cigen {args}");
+    }
+    // The work after the lost output still happened.
+    assert!(rt.path().join("cigen/continue-request.json").exists());
+    assert!(repo.exists(".circleci/main.yml"));
+}
+
+fn run(repo: &Repo, dir: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = repo
+        .cigen()
+        .current_dir(repo.path().join(dir))
+        .args(args)
+        .output()
+        .expect("runs");
+    (output.status.code(), stdout(&output), stderr(&output))
+}
+
+#[test]
+fn run_in_a_subdirectory_finds_the_configuration_above() {
+    let repo = repo();
+    repo.commit_all();
+    repo.write("src/deep/er/x.rs", "");
+    let (code, out, err) = run(&repo, "src/deep/er", &["generate"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            Some(0),
+            "wrote ../../../.circleci/config.yml\nwrote ../../../.circleci/main.yml\n",
+            ""
+        )
+    );
+    assert!(repo.exists(".circleci/main.yml"));
+    assert!(!repo.exists("src/deep/er/.circleci"));
+    // The single-file form is found the same way.
+    repo.remove(".cigen");
+    repo.write(
+        "cigen.yml",
+        "workflows:\n  main:\n    jobs:\n      lint: {image: a, steps: [{run: make}]}\n",
+    );
+    let (code, out, _) = run(&repo, "src", &["validate"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "configuration is valid: 1 job in 1 workflow\n")
+    );
+}
+
+#[test]
+fn the_search_stops_at_the_repository_root_and_says_where_it_looked() {
+    let outer = Repo::new().file(".cigen/config.yml", "provider: circleci\n");
+    let inner = outer.path().join("project");
+    std::fs::create_dir_all(inner.join(".git")).expect("mkdir");
+    std::fs::create_dir_all(inner.join("src")).expect("mkdir");
+    let root = std::fs::canonicalize(&inner).expect("canonical");
+    let (code, out, err) = run(&outer, "project/src", &["validate"]);
+    assert_eq!(
+        (code, out.as_str(), err),
+        (
+            Some(2),
+            "",
+            format!(
+                "error: no configuration found: no `.cigen/` directory or `cigen.yml` in {}/src or its parents up to the repository root {}; pass --config PATH to use another\n",
+                root.display(),
+                root.display()
+            )
+        )
+    );
+    let (_, _, err) = run(&outer, "project", &["validate"]);
+    assert_eq!(
+        err,
+        format!(
+            "error: no configuration found: no `.cigen/` directory or `cigen.yml` in {} (the repository root); pass --config PATH to use another\n",
+            root.display()
+        )
+    );
+}
+
+#[test]
+fn config_yaml_works_like_config_yml() {
+    let repo = repo();
+    let settings = "setup: {resource_class: large}\n";
+    repo.remove(".cigen/config.yml");
+    repo.write(".cigen/config.yaml", settings);
+    repo.remove(".cigen/workflows/main/config.yml");
+    repo.write(
+        ".cigen/workflows/main/config.yaml",
+        "stages: [{name: test}]\n",
+    );
+    let (code, _, err) = run(&repo, ".", &["generate"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert!(
+        repo.read(".circleci/config.yml")
+            .contains("resource_class: large")
+    );
+
+    repo.remove(".circleci");
+    repo.write(".cigen/config.yml", settings);
+    let (code, out, err) = run(&repo, ".", &["generate"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            Some(2),
+            "",
+            "error: .cigen/config.yaml: `(file)`: both .cigen/config.yml and .cigen/config.yaml exist: keep one of them\n"
+        )
+    );
+    repo.remove(".cigen/config.yml");
+    repo.write(
+        ".cigen/workflows/main/config.yml",
+        "stages: [{name: test}]\n",
+    );
+    let (code, _, err) = run(&repo, ".", &["generate"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            Some(2),
+            "error: .cigen/workflows/main/config.yaml: `(file)`: both .cigen/workflows/main/config.yml and .cigen/workflows/main/config.yaml exist: keep one of them\n"
+        )
+    );
+    assert!(!repo.exists(".circleci"));
+}
+
+#[test]
+fn plan_workflow_shows_only_that_workflow_and_unknown_names_list_the_valid_ones() {
+    let repo = Repo::seed();
+    let (code, out, err) = run(&repo, ".", &["plan", "--workflow", "package_updates"]);
+    // The seed is warning-free: its image jobs tag by input hash, not by commit.
+    let warnings = "";
+    assert_eq!((code, err.as_str()), (Some(0), warnings));
+    assert!(
+        out.starts_with(
+            "workflow package_updates (config.yml, when `check_package_versions` is true)\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("workflow main"), "{out}");
+    let unknown = "error: unknown workflow `mian`: expected one of `main`, `package_updates`, `staging_postman_tests`\n  hint: did you mean `main`?\n";
+    for args in [
+        &["plan", "--workflow", "mian"][..],
+        &["plan", "--format", "dot", "--workflow", "mian"],
+        &["generate", "--workflow", "mian"],
+    ] {
+        let (code, out, err) = run(&repo, ".", args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(2), "", format!("{warnings}{unknown}").as_str()),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn hash_job_takes_several_jobs_and_explains_an_unhashed_one() {
+    let repo = repo();
+    repo.commit_all();
+    let (code, all, _) = run(&repo, ".", &["hash"]);
+    assert_eq!(code, Some(0));
+    let (code, one, err) = run(
+        &repo,
+        ".",
+        &["hash", "--job", "test_unit", "--job", "test_unit"],
+    );
+    assert_eq!(
+        (code, one.as_str(), err.as_str()),
+        (Some(0), all.as_str(), "")
+    );
+    let (code, out, err) = run(
+        &repo,
+        ".",
+        &["hash", "--job", "test_unit", "--job", "build"],
+    );
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            Some(2),
+            "",
+            "error: job `build` has no `source_files`, so it has no hash (hashed: `test_unit`)\n"
+        )
+    );
+    let (code, _, err) = run(&repo, ".", &["hash", "--job", "test_unti"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            Some(2),
+            "error: no job or variant `test_unti` in workflow `main` (hashed: `test_unit`)\n  hint: did you mean `test_unit`?\n"
+        )
+    );
+}

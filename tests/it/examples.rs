@@ -1,0 +1,71 @@
+//! The bundled examples are golden files: their committed `.circleci/`
+//! output must be exactly what `cigen generate` renders today (refresh with
+//! `scripts/update-golden.sh`), and must pass CircleCI's schema and a
+//! reference check.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+
+use crate::common::*;
+
+fn examples() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .expect("examples")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 2, "expected the seed and minimal examples");
+    dirs
+}
+
+#[test]
+fn committed_example_output_is_fresh() {
+    for dir in examples() {
+        let output = Command::cargo_bin("cigen")
+            .expect("bin")
+            .args(["generate", "--check"])
+            .current_dir(&dir)
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{} is stale; run scripts/update-golden.sh\n{}{}",
+            dir.display(),
+            stdout(&output),
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn example_output_passes_circleci_schema_and_references() {
+    for dir in examples() {
+        let files = [
+            dir.join(".circleci/config.yml"),
+            dir.join(".circleci/main.yml"),
+        ];
+        assert_circleci_schema(&files);
+        for file in &files {
+            let doc: serde_yaml::Value =
+                serde_yaml::from_str(&std::fs::read_to_string(file).expect("read")).expect("yaml");
+            assert_references_resolve(&doc);
+        }
+    }
+}
+
+#[test]
+fn reference_check_catches_a_dangling_requires() {
+    let doc: serde_yaml::Value = serde_yaml::from_str(
+        "jobs: {a: {}}\nworkflows:\n  w:\n    jobs:\n      - a:\n          requires: [ghost]\n",
+    )
+    .expect("yaml");
+    let caught = std::panic::catch_unwind(|| assert_references_resolve(&doc));
+    assert!(
+        caught.is_err(),
+        "the reference check must reject an unknown requires"
+    );
+}
