@@ -23,7 +23,7 @@ use crate::error::{ConfigError, Result};
 pub(crate) use crate::model::record_id;
 use crate::model::{Job, Project, Workflow};
 
-/// What a hashed variant's hash takes from upstream (`WorkflowPlan::upstream_inputs`).
+/// What a hashed variant's hash takes from upstream (`WorkflowPlan::upstreams`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Upstream {
     /// The nearest hashed ancestors: their hashes.
@@ -101,21 +101,26 @@ impl WorkflowPlan {
 
     /// Every pipeline value a hash of this workflow covers, sorted: those
     /// its hashed jobs reference and those of the unhashed jobs they walk
-    /// through (`upstream_inputs`) — what `cigen setup` needs from the entrypoint.
+    /// through (`upstreams`) — what `cigen setup` needs from the entrypoint.
     pub fn hash_pipeline_values(&self, workflow: &Workflow) -> Vec<String> {
         let mut names = BTreeSet::new();
-        for node in self.variants() {
-            if !matches!(node.kind, NodeKind::Variant { hashed: true, .. }) {
-                continue;
-            }
-            let walked = self.upstream_inputs(&node.id).unhashed;
-            for id in std::iter::once(&node.id).chain(&walked) {
-                if let Some((job, _)) = self.variant_job(workflow, id) {
-                    names.extend(job.refs.pipeline.iter().cloned());
-                }
+        for id in self.hash_covered() {
+            if let Some((job, _)) = self.variant_job(workflow, &id) {
+                names.extend(job.refs.pipeline.iter().cloned());
             }
         }
         names.into_iter().collect()
+    }
+
+    /// The variants whose definitions some hash covers: every hashed one
+    /// and every unhashed one a hashed one walks through, sorted.
+    pub(crate) fn hash_covered(&self) -> BTreeSet<String> {
+        let mut covered = BTreeSet::new();
+        for (id, upstream) in self.upstreams() {
+            covered.insert(id.to_string());
+            covered.extend(upstream.unhashed);
+        }
+        covered
     }
 
     /// The job and arch of variant `id`.
@@ -136,36 +141,63 @@ impl WorkflowPlan {
             .filter(|node| matches!(node.kind, NodeKind::Variant { .. }))
     }
 
-    /// What `id`'s hash takes from upstream (DESIGN §3): its nearest hashed
-    /// ancestors, and the unhashed job variants on the way to them (their
-    /// definitions: an unhashed job runs every time, but a change to what
-    /// it does can change what `id` receives from it). Both sorted.
-    pub(crate) fn upstream_inputs(&self, id: &str) -> Upstream {
-        let index: HashMap<&str, &Node> = self.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    /// What each hashed variant's hash takes from upstream (DESIGN §3),
+    /// in plan order: its nearest hashed ancestors, and the unhashed job
+    /// variants on the way to them (their definitions: an unhashed job runs
+    /// every time, but a change to what it does can change what the hashed
+    /// one receives from it). Both sorted. One index serves every walk.
+    pub(crate) fn upstreams(&self) -> Vec<(&str, Upstream)> {
+        let position: HashMap<&str, usize> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(at, n)| (n.id.as_str(), at))
+            .collect();
+        // Requirements as node positions, once; unknown targets dropped.
+        let requires: Vec<Vec<usize>> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                n.requires
+                    .iter()
+                    .filter_map(|e| position.get(e.target.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        let mut seen = vec![usize::MAX; self.nodes.len()];
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, node)| matches!(node.kind, NodeKind::Variant { hashed: true, .. }))
+            .map(|(at, node)| {
+                let upstream = self.walk_upstream(&requires, &mut seen, at);
+                (node.id.as_str(), upstream)
+            })
+            .collect()
+    }
+
+    /// The walk behind `upstreams` for the node at `from`: up its
+    /// requirements, stopping at hashed variants, passing through unhashed
+    /// variants (collected), approvals and shims. `seen[i] == from` marks
+    /// a node visited by this walk, so one buffer serves every walk.
+    fn walk_upstream(&self, requires: &[Vec<usize>], seen: &mut [usize], from: usize) -> Upstream {
         let mut upstream = Upstream::default();
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<&str> = index
-            .get(id)
-            .map(|n| n.requires.iter().map(|e| e.target.as_str()).collect())
-            .unwrap_or_default();
-        while let Some(current) = stack.pop() {
-            if !seen.insert(current) {
+        let mut stack: Vec<usize> = requires[from].clone();
+        while let Some(at) = stack.pop() {
+            if seen[at] == from {
                 continue;
             }
-            let Some(node) = index.get(current) else {
-                continue;
-            };
+            seen[at] = from;
+            let node = &self.nodes[at];
             match node.kind {
                 NodeKind::Variant { hashed: true, .. } => {
-                    upstream.hashed.push(current.to_string());
+                    upstream.hashed.push(node.id.clone());
                     continue;
                 }
-                NodeKind::Variant { hashed: false, .. } => {
-                    upstream.unhashed.push(current.to_string());
-                }
+                NodeKind::Variant { hashed: false, .. } => upstream.unhashed.push(node.id.clone()),
                 _ => {}
             }
-            stack.extend(node.requires.iter().map(|e| e.target.as_str()));
+            stack.extend_from_slice(&requires[at]);
         }
         upstream.hashed.sort();
         upstream.unhashed.sort();

@@ -4,7 +4,7 @@
 //! `cigen setup` and `cigen continue` all come through here; `generate`
 //! checks through `canonical_job` that every hashed job has a canonical form.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::config::Source;
 use crate::emit;
@@ -23,31 +23,29 @@ pub fn compute(
     values: &BTreeMap<String, String>,
 ) -> Result<HashReport> {
     let mut inputs = vec![];
-    for node in plan.variants() {
-        let NodeKind::Variant {
-            job,
-            arch,
-            hashed: true,
-            ..
-        } = &node.kind
-        else {
+    // Each unhashed job walked through: its canonical form, once however many hashed jobs walk it.
+    let mut unhashed_jobs: HashMap<String, (Vec<u8>, &Job)> = HashMap::new();
+    for (id, upstream) in plan.upstreams() {
+        let Some((job, arch)) = plan.variant_job(workflow, id) else {
             continue;
         };
-        let Some(job) = workflow.job(job) else {
-            continue;
-        };
-        let upstream = plan.upstream_inputs(&node.id);
         let mut walked = vec![];
         let mut referenced: BTreeSet<&String> = job.refs.pipeline.iter().collect();
-        for id in &upstream.unhashed {
-            if let Some((unhashed, arch)) = plan.variant_job(workflow, id) {
-                walked.push((id.clone(), canonical_job(project, unhashed, arch)?));
+        for walked_id in &upstream.unhashed {
+            if !unhashed_jobs.contains_key(walked_id)
+                && let Some((unhashed, unhashed_arch)) = plan.variant_job(workflow, walked_id)
+            {
+                let canonical = canonical_job(project, unhashed, unhashed_arch)?;
+                unhashed_jobs.insert(walked_id.clone(), (canonical, unhashed));
+            }
+            if let Some((canonical, unhashed)) = unhashed_jobs.get(walked_id) {
+                walked.push((walked_id.clone(), canonical.clone()));
                 referenced.extend(&unhashed.refs.pipeline);
             }
         }
         inputs.push(HashInput {
-            variant_id: node.id.clone(),
-            arch: arch.clone(),
+            variant_id: id.to_string(),
+            arch: arch.to_string(),
             canonical_job: canonical_job(project, job, arch)?,
             patterns: job.source_files.clone(),
             upstream: upstream.hashed,
@@ -98,16 +96,9 @@ pub(crate) fn check_canonical(
     workflow: &Workflow,
     plan: &WorkflowPlan,
 ) -> Result<()> {
-    let mut covered = BTreeSet::new();
-    for node in plan.variants() {
-        if matches!(node.kind, NodeKind::Variant { hashed: true, .. }) {
-            covered.insert(node.id.clone());
-            covered.extend(plan.upstream_inputs(&node.id).unhashed);
-        }
-    }
     // The arch adds only strings: one variant per job tells for all.
     let mut checked = BTreeSet::new();
-    for id in &covered {
+    for id in &plan.hash_covered() {
         if let Some((job, arch)) = plan.variant_job(workflow, id)
             && checked.insert(&job.id)
         {
