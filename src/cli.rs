@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::provider::Provider;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cigen",
@@ -43,24 +45,35 @@ pub(crate) enum Command {
         /// A JSON map variant -> hash.
         #[arg(long)]
         json: bool,
+        /// Hash the jobs as this provider renders them (default: circleci when configured, else github).
+        #[arg(long, value_enum)]
+        provider: Option<Provider>,
     },
     /// Phase 1 in the setup job: self-check, job hashes, key files for the cache probes.
     Setup {
         /// Fail with a diff when .circleci/config.yml is stale.
         #[arg(long)]
         self_check: bool,
-        /// With drift: commit and push the regenerated config.yml, then fail.
+        /// With drift: commit and push the regenerated config.yml, then fail (CircleCI only).
         #[arg(long)]
         commit_on_diff: bool,
+        /// The provider whose setup job this is (default: circleci when configured, else github).
+        #[arg(long, value_enum)]
+        provider: Option<Provider>,
     },
-    /// Phase 2 in the setup job: skip list, pruned continuation config, POST to CircleCI.
+    /// Phase 2 in the setup job: which jobs skip; CircleCI: pruned continuation config, POSTed;
+    /// GitHub: job outputs run_<variant> and hash_<variant> to $GITHUB_OUTPUT.
     Continue {
-        /// Write the request body (key redacted) instead of sending it.
+        /// Write the request body (key redacted) instead of sending it (CircleCI only).
         #[arg(long)]
         dry_run: bool,
-        /// CircleCI base URL (default: $CIRCLECI_API_URL, else https://circleci.com).
+        /// API base URL (default: CircleCI $CIRCLECI_API_URL, else https://circleci.com;
+        /// GitHub $GITHUB_API_URL, else https://api.github.com).
         #[arg(long, value_name = "URL")]
         api_url: Option<String>,
+        /// The provider whose setup job this is (default: circleci when configured, else github).
+        #[arg(long, value_enum)]
+        provider: Option<Provider>,
     },
     /// Approve an approval job of the running workflow through CircleCI's API (needs CIRCLE_TOKEN, CIRCLE_WORKFLOW_ID).
     Approve {

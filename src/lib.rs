@@ -66,5 +66,6 @@ pub mod hash;
 mod circleci;
 mod drift;
 mod fsutil;
+mod provider;
 mod source_glob;
 mod value;

@@ -9,7 +9,7 @@ use std::fmt;
 
 use super::client::ApiClient;
 use super::error::ApiError;
-use super::exchange::{Call, Method};
+use super::exchange::{Api, Call, Method};
 use super::jobs::{JobListing, WorkflowJob, is_path_safe_id, token_hint};
 use super::message::{normalized_words, server_message};
 use super::secret::Secret;
@@ -95,6 +95,7 @@ impl ApiClient {
         }
         let path = format!("/api/v2/workflow/{workflow_id}/approve/{approval_id}");
         let call = Call {
+            api: Api::CircleCi,
             method: Method::Post,
             path,
             query: Vec::new(),

@@ -1,9 +1,10 @@
 //! `ApiClient` owns the HTTP agent (timeouts, system-CA TLS, no redirects,
 //! statuses returned rather than raised) and the retry loop every CircleCI
-//! call goes through: connect failures, attempts without an answer, 429 and
+//! and GitHub call goes through: connect failures, attempts without an answer, 429 and
 //! 5xx are retried with bounded backoff; anything else ends the loop and is
-//! handed back for the endpoint code (`continuation.rs`, `approval.rs`) to
-//! interpret. Failed attempts are reported to the optional observer.
+//! handed back for the endpoint code to
+//! interpret (`continuation.rs`, `approval.rs`, `jobs.rs`, `caches.rs`).
+//! Failed attempts are reported to the optional observer.
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,12 +21,13 @@ use super::retry::RetryPolicy;
 use super::secret::Secret;
 use super::tls::system_tls_config;
 
-/// A CircleCI API client. Cheap to share by reference; holds no secret.
+/// A CircleCI or GitHub API client. Cheap to share by reference; holds no secret.
 pub struct ApiClient {
     agent: Agent,
     base: String,
     retry: RetryPolicy,
     max_job_pages: u32,
+    max_cache_pages: u32,
     observer: Option<Observer>,
 }
 
@@ -57,6 +59,7 @@ impl ApiClient {
             base,
             retry: config.retry,
             max_job_pages: config.max_job_pages.max(1),
+            max_cache_pages: config.max_cache_pages.max(1),
             observer: None,
         })
     }
@@ -72,6 +75,19 @@ impl ApiClient {
 
     pub(crate) fn max_job_pages(&self) -> u32 {
         self.max_job_pages
+    }
+
+    pub(crate) fn max_cache_pages(&self) -> u32 {
+        self.max_cache_pages
+    }
+
+    /// The path and query of `url` below the base URL (`/…`), or `None`
+    /// when `url` is not under it: the only absolute URLs cigen follows
+    /// (page links) must not carry the token to another host.
+    pub(crate) fn below_base(&self, url: &str) -> Option<String> {
+        let prefix = url.get(..self.base.len())?;
+        let rest = &url[self.base.len()..];
+        (prefix.eq_ignore_ascii_case(&self.base) && rest.starts_with('/')).then(|| rest.to_owned())
     }
 
     /// Runs `call` until it gets an answer retrying cannot improve, or the
@@ -138,6 +154,7 @@ impl fmt::Debug for ApiClient {
             .field("base", &self.base)
             .field("retry", &self.retry)
             .field("max_job_pages", &self.max_job_pages)
+            .field("max_cache_pages", &self.max_cache_pages)
             .finish_non_exhaustive()
     }
 }

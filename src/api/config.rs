@@ -1,7 +1,8 @@
 //! `ApiConfig` holds what an `ApiClient` is built from: the API base URL,
-//! per-request timeouts, the retry policy, the user agent and the page limit
-//! for job listings. It validates and normalises the base URL; it does not
-//! read the environment (the CLI resolves `--api-url` / `CIRCLECI_API_URL`).
+//! per-request timeouts, the retry policy, the user agent and the page
+//! limits for job and cache listings. It validates and normalises the base
+//! URL; it does not read the environment (the CLI resolves `--api-url` /
+//! `CIRCLECI_API_URL` / `GITHUB_API_URL`).
 
 use std::time::Duration;
 
@@ -12,6 +13,11 @@ use super::retry::RetryPolicy;
 pub(crate) const DEFAULT_API_URL: &str = "https://circleci.com";
 /// The environment variable the CLI reads for the base URL.
 pub(crate) const API_URL_ENV: &str = "CIRCLECI_API_URL";
+/// github.com's REST API.
+pub(crate) const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+/// Set by GitHub Actions to the REST API of the run's GitHub
+/// (https://docs.github.com/en/actions/reference/workflows-and-actions/variables).
+pub(crate) const GITHUB_API_URL_ENV: &str = "GITHUB_API_URL";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {
@@ -25,6 +31,8 @@ pub struct ApiConfig {
     pub user_agent: String,
     /// Most pages read when listing a workflow's jobs.
     pub max_job_pages: u32,
+    /// Most pages (of 100 caches) read when listing GitHub Actions caches.
+    pub max_cache_pages: u32,
 }
 
 impl Default for ApiConfig {
@@ -36,6 +44,7 @@ impl Default for ApiConfig {
             retry: RetryPolicy::default(),
             user_agent: concat!("cigen/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_job_pages: 50,
+            max_cache_pages: 50,
         }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::client::ApiClient;
 use super::error::ApiError;
-use super::exchange::{Call, Method};
+use super::exchange::{Api, Call, Method};
 use super::message::{normalized_words, server_message};
 use super::note::attempts_phrase;
 use super::secret::Secret;
@@ -109,6 +109,7 @@ impl ApiClient {
         }
         let body = body_json(key, configuration, parameters);
         let call = Call {
+            api: Api::CircleCi,
             method: Method::Post,
             path: CONTINUE_PATH.to_owned(),
             query: Vec::new(),

@@ -1,4 +1,4 @@
-//! `ApiError` is every way a CircleCI API call can fail, with lowercase
+//! `ApiError` is every way a CircleCI or GitHub API call can fail, with lowercase
 //! messages that say what was asked, how many attempts were made and what the
 //! server said. Every string in it was scrubbed of secrets before it got here;
 //! nothing in this file ever sees a key or token.
@@ -15,6 +15,8 @@ pub enum ApiError {
     MissingSecret { what: &'static str },
     /// The workflow id is not a CircleCI id (letters, digits, `-`).
     InvalidWorkflowId { workflow_id: String },
+    /// The GitHub repository is not `owner/name`.
+    InvalidRepository { repository: String },
     /// No CA certificate could be loaded from the system store.
     CaStore { reason: String },
     /// Every attempt failed with a retryable problem (connect failure,
@@ -92,6 +94,10 @@ impl fmt::Display for ApiError {
             Self::InvalidWorkflowId { workflow_id } => write!(
                 f,
                 "invalid workflow id `{workflow_id}`: expected letters, digits and `-` (a uuid)"
+            ),
+            Self::InvalidRepository { repository } => write!(
+                f,
+                "invalid github repository `{repository}`: expected `owner/name` (GITHUB_REPOSITORY)"
             ),
             Self::CaStore { reason } => write!(
                 f,

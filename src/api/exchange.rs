@@ -2,8 +2,9 @@
 //! `client.rs`: an answer (status, `Retry-After`, body), or no answer, with
 //! whether retrying can help and whether the request may have reached the
 //! server anyway. This is the only file that talks to ureq per request and
-//! the only place a secret is put on the wire (`Circle-Token`, or the body
-//! the caller built). It never retries and never sleeps.
+//! the only place a secret is put on the wire (`Circle-Token` or GitHub's
+//! `Authorization: Bearer`, or the body the caller built). It never retries
+//! and never sleeps.
 
 use std::io;
 use std::time::Duration;
@@ -16,6 +17,20 @@ use super::secret::Secret;
 /// Largest response body read (job listings are the big ones).
 const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
 
+/// The REST API version every GitHub request pins
+/// (https://docs.github.com/en/rest/about-the-rest-api/api-versions).
+const GITHUB_API_VERSION: &str = "2022-11-28";
+
+/// Which API a call goes to: it decides the headers and how the token is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Api {
+    /// `Accept: application/json`, token as `Circle-Token`.
+    CircleCi,
+    /// `Accept: application/vnd.github+json`, `X-GitHub-Api-Version`, token
+    /// as `Authorization: Bearer` (https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api).
+    GitHub,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Method {
     Get,
@@ -24,11 +39,13 @@ pub(crate) enum Method {
 
 /// One request to make, possibly several times.
 pub(crate) struct Call<'a> {
+    pub api: Api,
     pub method: Method,
-    /// Path below the base URL, starting with `/`; never holds a secret.
+    /// Path below the base URL, starting with `/` (a followed page link may
+    /// carry its own query); never holds a secret.
     pub path: String,
     pub query: Vec<(&'static str, String)>,
-    /// Sent as the `Circle-Token` header.
+    /// Sent as the `Circle-Token` header (CircleCI) or bearer token (GitHub).
     pub token: Option<&'a Secret>,
     /// JSON request body (POST only).
     pub json_body: Option<&'a [u8]>,
@@ -43,7 +60,8 @@ impl Call<'_> {
             Method::Get => "GET",
             Method::Post => "POST",
         };
-        format!("{method} {}", self.path)
+        let path = self.path.split('?').next().unwrap_or_default();
+        format!("{method} {path}")
     }
 }
 
@@ -51,6 +69,10 @@ impl Call<'_> {
 pub(crate) struct Answer {
     pub status: u16,
     pub retry_after: Option<Duration>,
+    /// The `Link` header (GitHub's pagination), raw.
+    pub link: Option<String>,
+    /// `x-ratelimit-remaining` is `0`: GitHub refused for the rate limit.
+    pub rate_limited: bool,
     pub body: Vec<u8>,
 }
 
@@ -85,11 +107,16 @@ pub(crate) fn attempt(agent: &Agent, base: &str, call: &Call<'_>, secret: &Secre
         Err(err) => return Attempt::Unanswered(classify(&err, secret)),
     };
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|value| value.to_str().ok())
-        .and_then(parse_retry_after);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
+    let link = header("link");
+    let rate_limited = header("x-ratelimit-remaining").is_some_and(|left| left.trim() == "0");
     match response
         .body_mut()
         .with_config()
@@ -99,6 +126,8 @@ pub(crate) fn attempt(agent: &Agent, base: &str, call: &Call<'_>, secret: &Secre
         Ok(body) => Attempt::Answered(Answer {
             status,
             retry_after,
+            link,
+            rate_limited,
             body,
         }),
         Err(err) if call.needs_body && (200..300).contains(&status) => {
@@ -110,18 +139,28 @@ pub(crate) fn attempt(agent: &Agent, base: &str, call: &Call<'_>, secret: &Secre
         Err(_) => Attempt::Answered(Answer {
             status,
             retry_after,
+            link,
+            rate_limited,
             body: Vec::new(),
         }),
     }
 }
 
 fn decorate<B>(mut request: RequestBuilder<B>, call: &Call<'_>) -> RequestBuilder<B> {
-    request = request.header("Accept", "application/json");
+    request = match call.api {
+        Api::CircleCi => request.header("Accept", "application/json"),
+        Api::GitHub => request
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", GITHUB_API_VERSION),
+    };
     for (key, value) in &call.query {
         request = request.query(*key, value);
     }
     if let Some(token) = call.token {
-        request = request.header("Circle-Token", token.expose());
+        request = match call.api {
+            Api::CircleCi => request.header("Circle-Token", token.expose()),
+            Api::GitHub => request.header("Authorization", format!("Bearer {}", token.expose())),
+        };
     }
     request
 }

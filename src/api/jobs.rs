@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::client::{ApiClient, status_problem};
 use super::error::ApiError;
-use super::exchange::{Call, Method};
+use super::exchange::{Api, Call, Method};
 use super::message::server_message;
 use super::secret::Secret;
 
@@ -52,6 +52,7 @@ impl ApiClient {
         let mut page_token: Option<String> = None;
         for _ in 0..self.max_job_pages() {
             let call = Call {
+                api: Api::CircleCi,
                 method: Method::Get,
                 path: format!("/api/v2/workflow/{workflow_id}/job"),
                 query: page_token

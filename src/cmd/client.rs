@@ -1,23 +1,47 @@
-//! Not a subcommand: what the commands that talk to CircleCI (`continue`,
+//! Not a subcommand: what the commands that call an API (`continue`,
 //! `approve`) share. Builds the API client from `--api-url` /
-//! `CIRCLECI_API_URL` and the tuning environment, prints each retried
-//! attempt to stderr (never a secret), and reads required secrets from the
-//! environment.
+//! `CIRCLECI_API_URL` (CircleCI) or `GITHUB_API_URL` (GitHub) and the
+//! tuning environment, prints each retried attempt to stderr (never a
+//! secret), and reads required secrets from the environment.
 
 use std::time::Duration;
 
-use crate::api::{API_URL_ENV, ApiClient, ApiConfig, DEFAULT_API_URL, Secret};
+use crate::api::{
+    API_URL_ENV, ApiClient, ApiConfig, ApiError, DEFAULT_API_URL, DEFAULT_GITHUB_API_URL,
+    GITHUB_API_URL_ENV, Secret,
+};
 use crate::error::{Error, Result};
 
 /// Milliseconds of the first retry backoff (default 1000): lets tests and
 /// impatient users shorten the waits; the cap and attempt count stay.
 pub(super) const BACKOFF_ENV: &str = "CIGEN_API_BACKOFF_MS";
 
+/// The CircleCI client.
 pub(super) fn build(api_url: Option<&str>) -> Result<ApiClient> {
-    let base = match api_url {
+    build_for(base_url(api_url, API_URL_ENV, DEFAULT_API_URL))
+}
+
+/// The GitHub REST API client (`--api-url`, else `GITHUB_API_URL`, else github.com's).
+pub(super) fn build_github(api_url: Option<&str>) -> Result<ApiClient> {
+    build_for(base_url(api_url, GITHUB_API_URL_ENV, DEFAULT_GITHUB_API_URL)).map_err(|err| match err {
+        Error::Api {
+            source: ApiError::InvalidBaseUrl { url, reason },
+            ..
+        } => Error::Usage(format!(
+            "invalid github api url `{url}` (--api-url or GITHUB_API_URL): {reason} (expected something like https://api.github.com)"
+        )),
+        other => other,
+    })
+}
+
+fn base_url(flag: Option<&str>, env: &str, default: &str) -> String {
+    match flag {
         Some(url) => url.to_string(),
-        None => std::env::var(API_URL_ENV).unwrap_or_else(|_| DEFAULT_API_URL.to_string()),
-    };
+        None => std::env::var(env).unwrap_or_else(|_| default.to_string()),
+    }
+}
+
+fn build_for(base: String) -> Result<ApiClient> {
     let mut config = ApiConfig::new(base);
     if let Some(ms) = std::env::var(BACKOFF_ENV)
         .ok()

@@ -1,8 +1,11 @@
-//! `cigen continue [--dry-run]`: phase 2 in the setup job. Reads the state
-//! `cigen setup` left, looks for the markers the cache probes restored,
-//! writes the skip list, builds and validates the pruned continuation
-//! config, and POSTs it to CircleCI (or, dry run, writes the request body
-//! with the key redacted). Prints what runs, what is skipped, and why.
+//! `cigen continue [--dry-run] [--provider P]`: phase 2 in the setup job.
+//! Reads the state `cigen setup` left (refused when another provider's
+//! setup wrote it or it names other jobs); on GitHub hands over to
+//! `continue_github`. On CircleCI: looks for the markers the cache probes
+//! restored, writes the skip list, builds and validates the pruned
+//! continuation config, and POSTs it to CircleCI (or, dry run, writes the
+//! request body with the key redacted). Prints what runs, what is skipped,
+//! and why.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,7 +14,9 @@ use crate::api::{Secret, body_json};
 use crate::emit::Carry;
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
-use crate::plan::NodeKind;
+use crate::model::Workflow;
+use crate::plan::{NodeKind, WorkflowPlan};
+use crate::provider::Provider;
 use crate::setup::StateError;
 use crate::setup::continuation::{self, Continuation};
 use crate::setup::reference::Ref;
@@ -21,26 +26,26 @@ use crate::setup::{paths::Paths, state::State};
 /// Set (to `true`) from the `cigen_skip_cache` pipeline parameter: run everything.
 pub(super) const SKIP_CACHE_ENV: &str = "CIGEN_SKIP_CACHE";
 
-pub(super) fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -> Result<()> {
+pub(super) fn run(
+    config: Option<&Path>,
+    dry_run: bool,
+    api_url: Option<&str>,
+    provider: Option<Provider>,
+) -> Result<()> {
     let (project, plans) = super::load(config)?;
+    let provider = super::provider_for(&project, provider)?;
+    if provider == Provider::Github && dry_run {
+        return Err(Error::Usage(
+            "`--dry-run` is for CircleCI only: on GitHub `continue` sends nothing (it only lists caches)".into(),
+        ));
+    }
     let (workflow, plan) = super::dynamic(&project, &plans)?;
     let paths = Paths::from_env();
-    let state = State::read(&paths.state())?;
-    let expected: BTreeSet<&str> = plan
-        .variants()
-        .filter(|n| matches!(n.kind, NodeKind::Variant { hashed: true, .. }))
-        .map(|n| n.id.as_str())
-        .collect();
-    let recorded: BTreeSet<&str> = state.hashes.keys().map(String::as_str).collect();
-    let values: Vec<&String> = state.values.keys().collect();
-    let referenced = plan.hash_pipeline_values(workflow);
-    if state.workflow != workflow.name
-        || expected != recorded
-        || values != referenced.iter().collect::<Vec<_>>()
-    {
-        return Err(StateError::OtherJobs(paths.state()).into());
+    let state = checked_state(&paths, workflow, plan, provider)?;
+    if provider == Provider::Github {
+        return super::continue_github::run(plan, &state, api_url);
     }
-    let force = std::env::var(SKIP_CACHE_ENV).is_ok_and(|v| v == "true" || v == "1");
+    let force = skip_cache();
     let carry = Carry {
         hashes: &state.hashes,
         values: &state.values,
@@ -89,8 +94,40 @@ pub(super) fn run(config: Option<&Path>, dry_run: bool, api_url: Option<&str>) -
     Ok(())
 }
 
+/// `CIGEN_SKIP_CACHE` is `true` (or `1`): run everything.
+pub(super) fn skip_cache() -> bool {
+    std::env::var(SKIP_CACHE_ENV).is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The state `cigen setup --provider P` left for this workflow, refused
+/// when another provider's setup wrote it or it names other variants or
+/// pipeline values than this checkout hashes.
+fn checked_state(
+    paths: &Paths,
+    workflow: &Workflow,
+    plan: &WorkflowPlan,
+    provider: Provider,
+) -> Result<State> {
+    let state = State::read(&paths.state())?.for_provider(provider, &paths.state())?;
+    let expected: BTreeSet<&str> = plan
+        .variants()
+        .filter(|n| matches!(n.kind, NodeKind::Variant { hashed: true, .. }))
+        .map(|n| n.id.as_str())
+        .collect();
+    let recorded: BTreeSet<&str> = state.hashes.keys().map(String::as_str).collect();
+    let values: Vec<&String> = state.values.keys().collect();
+    let referenced = plan.hash_pipeline_values(workflow);
+    if state.workflow != workflow.name
+        || expected != recorded
+        || values != referenced.iter().collect::<Vec<_>>()
+    {
+        return Err(StateError::OtherJobs(paths.state()).into());
+    }
+    Ok(state)
+}
+
 /// The first 12 hex digits of a variant's hash, or `-` when it has none.
-fn short_hash(state: &State, variant: &str) -> String {
+pub(super) fn short_hash(state: &State, variant: &str) -> String {
     state
         .hashes
         .get(variant)
@@ -126,12 +163,7 @@ fn decide(id: &str, hash: &str, result: &Continuation, force: bool) -> (&'static
     }
 }
 
-fn table(
-    plan: &crate::plan::WorkflowPlan,
-    state: &State,
-    result: &Continuation,
-    force: bool,
-) -> String {
+fn table(plan: &WorkflowPlan, state: &State, result: &Continuation, force: bool) -> String {
     let pruned = &result.shape.pruned;
     let mut rows: Vec<(String, &str, String, String)> = vec![];
     for node in &plan.nodes {

@@ -1,7 +1,8 @@
-//! `cigen hash`: prints the hash of every hashed variant of the dynamic
-//! workflow (or one, `--job`), as text or a JSON map. Same code path as
-//! `setup`, pipeline values read from the same variables (unset: the
-//! declared default), so what it prints is what the setup job probes.
+//! `cigen hash [--provider P]`: prints the hash of every hashed variant of
+//! the dynamic workflow (or one, `--job`), as text or a JSON map, for the
+//! provider's rendered jobs. Same code path as `setup`, pipeline values
+//! read from the same variables (unset: the declared default), so what it
+//! prints is what the setup job looks for.
 
 use std::path::Path;
 
@@ -9,13 +10,20 @@ use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
 use crate::plan::{NodeKind, WorkflowPlan};
-use crate::setup::{hashes, values};
+use crate::provider::Provider;
+use crate::setup::values;
 
-pub(super) fn run(config: Option<&Path>, jobs: &[String], json: bool) -> Result<()> {
+pub(super) fn run(
+    config: Option<&Path>,
+    jobs: &[String],
+    json: bool,
+    provider: Option<Provider>,
+) -> Result<()> {
     let (project, plans) = super::load(config)?;
+    let provider = super::provider_for(&project, provider)?;
     let (workflow, plan) = super::dynamic(&project, &plans)?;
     let values = values::from_env(&project, workflow, plan)?;
-    let report = hashes::compute(&project, workflow, plan, &values)?;
+    let report = super::hashes_for(&project, workflow, plan, &values, provider)?;
     let mut selected = report.hashes.clone();
     if !jobs.is_empty() {
         for job in jobs {

@@ -1,22 +1,27 @@
 //! One file per subcommand: each turns parsed flags into calls down the
 //! pipeline (config → model → plan → emit) and prints the result. `client`
-//! is the API client setup the CircleCI-facing commands share.
+//! is the API client setup the commands that call an API share;
+//! `continue_github` is `continue` for GitHub Actions.
 
 mod approve;
 mod client;
 mod continue_;
+mod continue_github;
 mod generate;
 mod hash;
 mod plan;
 mod setup;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
-use crate::model::Project;
+use crate::hash::HashReport;
+use crate::model::{Project, Workflow};
 use crate::plan::WorkflowPlan;
+use crate::provider::{self, Provider};
 
 /// Runs the command `cli` names.
 pub fn run(cli: &Cli) -> Result<()> {
@@ -28,14 +33,21 @@ pub fn run(cli: &Cli) -> Result<()> {
             output,
         } => generate::run(config, *check, workflow.as_deref(), output.as_deref()),
         Command::Validate => validate::run(config),
-        Command::Hash { job, json } => hash::run(config, job, *json),
+        Command::Hash {
+            job,
+            json,
+            provider,
+        } => hash::run(config, job, *json, *provider),
         Command::Setup {
             self_check,
             commit_on_diff,
-        } => setup::run(config, *self_check, *commit_on_diff),
-        Command::Continue { dry_run, api_url } => {
-            continue_::run(config, *dry_run, api_url.as_deref())
-        }
+            provider,
+        } => setup::run(config, *self_check, *commit_on_diff, *provider),
+        Command::Continue {
+            dry_run,
+            api_url,
+            provider,
+        } => continue_::run(config, *dry_run, api_url.as_deref(), *provider),
         Command::Approve { job, api_url } => approve::run(job, api_url.as_deref()),
         Command::Plan { format, workflow } => plan::run(config, *format, workflow.as_deref()),
     }
@@ -64,11 +76,31 @@ pub(crate) fn load_and_warn(config: Option<&Path>) -> Result<(Project, Vec<Workf
     Ok((project, plans))
 }
 
+/// The provider a runtime command works for (`--provider`, else the default).
+pub(crate) fn provider_for(project: &Project, asked: Option<Provider>) -> Result<Provider> {
+    provider::resolve(asked, &provider::configured(project))
+}
+
+/// Job hashes of the dynamic workflow as `provider` renders its jobs.
+///
+/// TODO-for-merge(13a): `hashes::compute` takes the provider (the canonical
+/// job document is the provider's rendered job); pass `provider` to it.
+pub(crate) fn hashes_for(
+    project: &Project,
+    workflow: &Workflow,
+    plan: &WorkflowPlan,
+    values: &BTreeMap<String, String>,
+    provider: Provider,
+) -> Result<HashReport> {
+    let _ = provider;
+    crate::setup::hashes::compute(project, workflow, plan, values)
+}
+
 /// The dynamic workflow and its plan.
 pub fn dynamic<'a>(
     project: &'a Project,
     plans: &'a [WorkflowPlan],
-) -> Result<(&'a crate::model::Workflow, &'a WorkflowPlan)> {
+) -> Result<(&'a Workflow, &'a WorkflowPlan)> {
     project
         .workflows
         .iter()
@@ -87,7 +119,7 @@ pub(crate) fn workflow_named<'a>(
     project: &'a Project,
     plans: &'a [WorkflowPlan],
     name: &str,
-) -> Result<(&'a crate::model::Workflow, &'a WorkflowPlan)> {
+) -> Result<(&'a Workflow, &'a WorkflowPlan)> {
     if let Some(found) = project
         .workflows
         .iter()

@@ -1,39 +1,46 @@
-//! `cigen setup [--self-check] [--commit-on-diff]`: phase 1 in the setup
-//! job. Optionally self-checks the committed entrypoint, then hashes every
-//! hashed variant of the dynamic workflow (with the pipeline values the
-//! entrypoint hands it), writes each variant's key file for its
-//! `restore_cache` probe, and leaves the state — hashes and the values
-//! they cover — for `cigen continue`.
+//! `cigen setup [--self-check] [--commit-on-diff] [--provider P]`: phase 1
+//! in the setup job. Optionally self-checks the committed entrypoint, then
+//! hashes every hashed variant of the dynamic workflow (with the pipeline
+//! values the entrypoint hands it) as the provider renders it, on CircleCI
+//! writes each variant's key file for its `restore_cache` probe (GitHub
+//! needs none: `continue` lists the markers), and leaves the state — the
+//! provider, hashes and the values they cover — for `cigen continue`.
 
 use std::path::Path;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
+use crate::model::Project;
+use crate::plan::WorkflowPlan;
+use crate::provider::Provider;
 use crate::setup::{hashes, paths::Paths, selfcheck, state::State, values};
 
-pub(super) fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool) -> Result<()> {
+pub(super) fn run(
+    config: Option<&Path>,
+    self_check: bool,
+    commit_on_diff: bool,
+    provider: Option<Provider>,
+) -> Result<()> {
     let started = Instant::now();
     let (project, plans) = super::load(config)?;
-    if commit_on_diff {
-        check_push_tokens()?;
-    }
-    if self_check || commit_on_diff {
-        selfcheck::run(&project, &plans, commit_on_diff)?;
-    }
+    let provider = super::provider_for(&project, provider)?;
+    check(&project, &plans, provider, self_check, commit_on_diff)?;
     let checked = started.elapsed();
     let (workflow, plan) = super::dynamic(&project, &plans)?;
     let values = values::from_env(&project, workflow, plan)?;
-    let report = hashes::compute(&project, workflow, plan, &values)?;
+    let report = super::hashes_for(&project, workflow, plan, &values, provider)?;
     let hashed = started.elapsed();
     let paths = Paths::from_env();
-    for (variant, hash) in &report.hashes {
-        let key = hashes::job_key(plan, variant, hash).ok_or_else(|| {
-            Error::Internal(format!("hashed variant `{variant}` is not in the plan"))
-        })?;
-        write_atomic(&paths.job_key(variant), key.as_bytes())?;
+    if provider == Provider::Circleci {
+        for (variant, hash) in &report.hashes {
+            let key = hashes::job_key(plan, variant, hash).ok_or_else(|| {
+                Error::Internal(format!("hashed variant `{variant}` is not in the plan"))
+            })?;
+            write_atomic(&paths.job_key(variant), key.as_bytes())?;
+        }
     }
-    State::new(&workflow.name, report.hashes.clone(), values).write(&paths.state())?;
+    State::new(provider, &workflow.name, report.hashes.clone(), values).write(&paths.state())?;
     let stats = &report.stats;
     crate::outln!(
         "cigen setup: {} hashed variants of `{}` ({} files: {} from the git index, {} hashed from content)",
@@ -43,14 +50,58 @@ pub(super) fn run(config: Option<&Path>, self_check: bool, commit_on_diff: bool)
         stats.files_from_index,
         stats.files_hashed_from_content
     );
+    let written = match provider {
+        Provider::Circleci => format!(
+            "key files under {}",
+            paths.root.join("setup_keys").display()
+        ),
+        Provider::Github => format!("state in {}", paths.state().display()),
+    };
     crate::outln!(
-        "  timings: load+self-check {:.0} ms, hashing {:.0} ms, total {:.0} ms; key files under {}",
+        "  timings: load+self-check {:.0} ms, hashing {:.0} ms, total {:.0} ms; {written}",
         checked.as_secs_f64() * 1e3,
         (hashed - checked).as_secs_f64() * 1e3,
         started.elapsed().as_secs_f64() * 1e3,
-        paths.root.join("setup_keys").display()
     );
     Ok(())
+}
+
+/// The self-check the flags ask for, as the provider has it.
+fn check(
+    project: &Project,
+    plans: &[WorkflowPlan],
+    provider: Provider,
+    self_check: bool,
+    commit_on_diff: bool,
+) -> Result<()> {
+    match provider {
+        Provider::Circleci => {
+            if commit_on_diff {
+                check_push_tokens()?;
+            }
+            if self_check || commit_on_diff {
+                selfcheck::run(project, plans, commit_on_diff)?;
+            }
+        }
+        Provider::Github if commit_on_diff => {
+            return Err(Error::Usage(
+                "`--commit-on-diff` is for CircleCI only: on GitHub the self-check reports drift and fails without committing (a push made with GITHUB_TOKEN starts no workflow run, and pull request checkouts are detached)".into(),
+            ));
+        }
+        Provider::Github if self_check => github_self_check(project, plans)?,
+        Provider::Github => {}
+    }
+    Ok(())
+}
+
+/// TODO-for-merge(13a): call 13a's GitHub self-check here (the committed
+/// `.github/workflows/*.yml` cigen owns against a fresh render: drift →
+/// diff and exit 1, never a commit).
+fn github_self_check(project: &Project, plans: &[WorkflowPlan]) -> Result<()> {
+    let _ = (project, plans);
+    Err(Error::Usage(
+        "`--self-check` with `--provider github` is not built into this cigen yet".into(),
+    ))
 }
 
 /// The HTTPS push tokens are masked in git's messages like API secrets, so

@@ -1,9 +1,10 @@
-//! The hand-over from `cigen setup` to `cigen continue`: which workflow was
-//! hashed, each hashed variant's hash, and the pipeline values the hashes
-//! cover (the continuation carries them to the jobs), as JSON under the
-//! runtime root. `continue` re-plans from the same checkout and refuses a
-//! state whose variants or values do not match, so the two steps can never
-//! disagree silently.
+//! The hand-over from `cigen setup` to `cigen continue`: the provider the
+//! jobs were hashed for, which workflow was hashed, each hashed variant's
+//! hash, and the pipeline values the hashes cover (the continuation carries
+//! them to the jobs), as JSON under the runtime root. `continue` re-plans
+//! from the same checkout and refuses a state of another provider or whose
+//! variants or values do not match, so the two steps can never disagree
+//! silently.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,13 +15,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
+use crate::provider::Provider;
 
-/// 2: `values` added.
-const FORMAT: u32 = 2;
+/// 2: `values` added. 3: `provider` added.
+const FORMAT: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) struct State {
     pub format: u32,
+    /// The provider whose rendered jobs were hashed. (Defaulted so an older
+    /// file is refused for its format, not for a missing field.)
+    #[serde(default = "older_state")]
+    pub provider: Provider,
     pub workflow: String,
     pub hashes: IndexMap<String, String>,
     /// Pipeline value name → the value the hashes cover. (Defaulted so an
@@ -29,14 +35,21 @@ pub(crate) struct State {
     pub values: BTreeMap<String, String>,
 }
 
+/// What a state written before format 3 was hashed for.
+fn older_state() -> Provider {
+    Provider::Circleci
+}
+
 impl State {
     pub(crate) fn new(
+        provider: Provider,
         workflow: &str,
         hashes: IndexMap<String, String>,
         values: BTreeMap<String, String>,
     ) -> State {
         State {
             format: FORMAT,
+            provider,
             workflow: workflow.to_string(),
             hashes,
             values,
@@ -59,6 +72,18 @@ impl State {
         }
         Ok(state)
     }
+
+    /// `self`, if `cigen setup` wrote it for `provider`.
+    pub(crate) fn for_provider(self, provider: Provider, path: &Path) -> Result<State, StateError> {
+        if self.provider == provider {
+            return Ok(self);
+        }
+        Err(StateError::OtherProvider {
+            path: path.to_path_buf(),
+            written: self.provider.name(),
+            asked: provider.name(),
+        })
+    }
 }
 
 /// Why `cigen continue` cannot use the state file at the path each holds.
@@ -73,6 +98,13 @@ pub enum StateError {
     /// It holds other variants or pipeline values than this configuration
     /// hashes: it was written for another checkout or configuration.
     OtherJobs(PathBuf),
+    /// `cigen setup` wrote it for another provider: its hashes are of that
+    /// provider's jobs.
+    OtherProvider {
+        path: PathBuf,
+        written: &'static str,
+        asked: &'static str,
+    },
 }
 
 impl fmt::Display for StateError {
@@ -94,6 +126,15 @@ impl fmt::Display for StateError {
                 "{} was written for other jobs than this configuration has: run `cigen setup` again",
                 path.display()
             ),
+            StateError::OtherProvider {
+                path,
+                written,
+                asked,
+            } => write!(
+                f,
+                "{} was written by `cigen setup --provider {written}`, not for {asked}: run `cigen setup --provider {asked}` first",
+                path.display()
+            ),
         }
     }
 }
@@ -103,7 +144,9 @@ impl std::error::Error for StateError {
         match self {
             StateError::Missing(_, err) => Some(err),
             StateError::Unreadable(_, err) => Some(err),
-            StateError::Format(..) | StateError::OtherJobs(_) => None,
+            StateError::Format(..)
+            | StateError::OtherJobs(_)
+            | StateError::OtherProvider { .. } => None,
         }
     }
 }
@@ -117,12 +160,26 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("state.json");
         let values = BTreeMap::from([("pipeline.git.branch".to_string(), "main".to_string())]);
-        let state = State::new("main", IndexMap::new(), values);
+        let state = State::new(Provider::Github, "main", IndexMap::new(), values);
         state.write(&path).expect("written");
         assert_eq!(State::read(&path).expect("read"), state);
 
         std::fs::write(&path, r#"{"format": 1, "workflow": "main", "hashes": {}}"#).expect("write");
         let err = State::read(&path).expect_err("refused");
-        assert!(err.to_string().contains("state format 1 is not 2"), "{err}");
+        assert!(err.to_string().contains("state format 1 is not 3"), "{err}");
+    }
+
+    #[test]
+    fn a_state_of_another_provider_is_refused() {
+        let path = Path::new("/tmp/cigen/state.json");
+        let state = State::new(Provider::Circleci, "main", IndexMap::new(), BTreeMap::new());
+        assert!(state.clone().for_provider(Provider::Circleci, path).is_ok());
+        let err = state
+            .for_provider(Provider::Github, path)
+            .expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "/tmp/cigen/state.json was written by `cigen setup --provider circleci`, not for github: run `cigen setup --provider github` first"
+        );
     }
 }

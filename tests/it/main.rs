@@ -23,6 +23,7 @@ mod support; // a scripted fake CircleCI API on loopback and throwaway TLS certi
 // Scenarios.
 mod api_approve;
 mod api_continue;
+mod api_github_caches;
 mod api_tls;
 mod approve_cli;
 mod continuation_property;

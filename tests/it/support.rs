@@ -1,5 +1,7 @@
 //! Test support shared by the integration tests: a scripted fake CircleCI
-//! API server on loopback, and throwaway TLS certificates for it.
+//! API server on loopback, a stand-in of GitHub's Actions cache listing,
+//! and throwaway TLS certificates.
 
 pub mod fake_circleci;
+pub mod fake_github;
 pub mod test_ca;

@@ -260,6 +260,11 @@ fn converse(mut io: impl Read + Write, reply: &Reply, log: &Mutex<Vec<Recorded>>
         return;
     };
     log.lock().expect("log lock").push(request);
+    answer(&mut io, reply);
+}
+
+/// Does what `reply` says with a connection whose request was read.
+pub fn answer(io: &mut impl Write, reply: &Reply) {
     match reply {
         Reply::Respond {
             status,
@@ -284,7 +289,8 @@ fn converse(mut io: impl Read + Write, reply: &Reply, log: &Mutex<Vec<Recorded>>
     }
 }
 
-fn read_request(io: &mut impl Read) -> Option<Recorded> {
+/// Reads one HTTP/1.1 request (head and `Content-Length` body).
+pub fn read_request(io: &mut impl Read) -> Option<Recorded> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -332,6 +338,7 @@ fn reason(status: u16) -> &'static str {
         202 => "Accepted",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         409 => "Conflict",
         429 => "Too Many Requests",
