@@ -66,7 +66,7 @@ fn list_and_decide(plan: &WorkflowPlan, state: &State, api_url: Option<&str>) ->
     Ok(decision)
 }
 
-/// `markers: 7 listed (2 pages, 3 requests); believed on refs/pull/7/merge, refs/heads/main`.
+/// `markers: 7 listed (2 pages, 3 requests), 5 on refs this run may restore from: refs/pull/7/merge, refs/heads/main`.
 fn listed(listing: &CacheListing, refs: &RunRefs) -> String {
     let readable = listing
         .entries
@@ -74,12 +74,21 @@ fn listed(listing: &CacheListing, refs: &RunRefs) -> String {
         .filter(|entry| refs.role(&entry.git_ref).is_some())
         .count();
     format!(
-        "markers: {} listed ({} pages, {} requests), {readable} on refs this run may restore from: {}",
+        "markers: {} listed ({}, {}), {readable} on refs this run may restore from: {}",
         listing.entries.len(),
-        listing.pages,
-        listing.requests,
+        counted(listing.pages, "page"),
+        counted(listing.requests, "request"),
         refs.list().join(", ")
     )
+}
+
+/// `1 page`, `2 pages`.
+fn counted(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Appends `outputs` to `$GITHUB_OUTPUT` in one write, so a reader never
