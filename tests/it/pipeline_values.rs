@@ -242,7 +242,8 @@ fn setup_stores_the_values_and_the_continuation_carries_them_to_each_job() {
         &std::fs::read_to_string(rt.path().join("cigen/state.json")).expect("state"),
     )
     .expect("json");
-    assert_eq!(state["format"], 2);
+    assert_eq!(state["format"], 3);
+    assert_eq!(state["provider"], "circleci");
     assert_eq!(
         state["values"],
         serde_json::json!({
