@@ -2,9 +2,10 @@
 # Installs the cigen binary from its GitHub release after verifying the archive's sha256.
 # The orb's `install` command runs this same file (orb/src/scripts/install.sh links here).
 #
-# usage: install.sh [-v VERSION] [-d DIR]
+# usage: install.sh [-v VERSION] [-d DIR] [-a ARCH]
 #   -v VERSION  version to install, e.g. 0.1.0 (default: $CIGEN_VERSION, else the latest release)
 #   -d DIR      directory to install into (default: $CIGEN_INSTALL_DIR, else /usr/local/bin)
+#   -a ARCH     amd64 or arm64 (default: $CIGEN_ARCH, else this machine's, from uname -m)
 #   CIGEN_DOWNLOAD_BASE  releases URL (default https://github.com/DocSpring/cigen/releases); assets are
 #     BASE/download/vV/cigen_V_linux_ARCH.tar.gz (+ .sha256), and BASE/latest redirects to BASE/tag/vV.
 # Does nothing when DIR/cigen already prints "cigen VERSION". Exits non-zero, installing nothing, on any
@@ -18,21 +19,24 @@ version=${CIGEN_VERSION:-latest}
 dir=${CIGEN_INSTALL_DIR:-/usr/local/bin}
 base=${CIGEN_DOWNLOAD_BASE:-https://github.com/DocSpring/cigen/releases}
 base=${base%/}
-while getopts v:d:h opt; do
+arch=${CIGEN_ARCH:-}
+while getopts v:d:a:h opt; do
   case $opt in
     v) version=$OPTARG ;;
     d) dir=$OPTARG ;;
-    h) echo "usage: install.sh [-v VERSION] [-d DIR]; env CIGEN_VERSION, CIGEN_INSTALL_DIR, CIGEN_DOWNLOAD_BASE"; exit 0 ;;
-    *) die "usage: install.sh [-v VERSION] [-d DIR]" ;;
+    a) arch=$OPTARG ;;
+    h) echo "usage: install.sh [-v VERSION] [-d DIR] [-a ARCH]; env CIGEN_VERSION, CIGEN_INSTALL_DIR, CIGEN_ARCH, CIGEN_DOWNLOAD_BASE"; exit 0 ;;
+    *) die "usage: install.sh [-v VERSION] [-d DIR] [-a ARCH]" ;;
   esac
 done
 
 os=$(uname -s)
 [ "$os" = Linux ] || die "unsupported OS '$os': cigen releases exist for Linux only"
-case $(uname -m) in
+[ -n "$arch" ] || arch=$(uname -m)
+case $arch in
   x86_64 | amd64) arch=amd64 ;;
   aarch64 | arm64) arch=arm64 ;;
-  *) die "unsupported architecture '$(uname -m)': cigen releases exist for amd64 and arm64" ;;
+  *) die "unsupported architecture '$arch': cigen releases exist for amd64 and arm64" ;;
 esac
 
 if command -v curl >/dev/null 2>&1; then

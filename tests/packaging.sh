@@ -360,6 +360,19 @@ test_install_platforms() {
 }
 t "install.sh: arch from uname -m; other OS/arch is a clear error" test_install_platforms
 
+test_install_arch_option() {
+  local out
+  # The GitHub Action passes the runner's arch: it wins over uname -m (x86_64 here, faked).
+  out=$(inst -v 0.1.0 -d "$WORK/i-a-arm" -a arm64)
+  contains "$out" "installed cigen 0.1.0 (linux/arm64"
+  out=$(CIGEN_ARCH=aarch64 inst -v 0.1.0 -d "$WORK/i-env-arm")
+  contains "$out" "installed cigen 0.1.0 (linux/arm64"
+  out=$(inst -v 0.1.0 -d "$WORK/i-a-bad" -a X86) && fail "arch X86 accepted"
+  contains "$out" "unsupported architecture 'X86'"
+  [ ! -e "$WORK/i-a-bad" ] || fail "something was created for a bad arch"
+}
+t "install.sh: -a ARCH / CIGEN_ARCH choose the asset; an unknown arch is refused" test_install_arch_option
+
 # ---------------------------------------------------------------- Dockerfile
 t "Dockerfile: hadolint" hadolint -c .hadolint.yaml Dockerfile
 

@@ -33,6 +33,7 @@ mod errors;
 mod everyday;
 mod examples;
 mod generate;
+mod github_action;
 mod github_continue;
 mod hash_git_ids;
 mod hash_inputs;
