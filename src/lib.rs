@@ -57,8 +57,8 @@ pub mod emit;
 // The engines at the edge, tested directly against real repositories and
 // loopback servers: the hash engine (`hash::compute` and its input, report
 // and error), the git push of the self-check (`git::commit_and_push`), and
-// the CircleCI API client (`api::ApiClient` and its configuration,
-// outcomes and error).
+// the API client (`api::ApiClient` and its configuration, outcomes and
+// error: CircleCI's continuation and approvals, GitHub's cache listing).
 pub mod api;
 pub mod git;
 pub mod hash;

@@ -1,11 +1,11 @@
 //! The CI providers' HTTP APIs at the edge of cigen: continuing a CircleCI
 //! pipeline from the setup job, approving approval jobs by name, and
 //! listing GitHub Actions caches (the markers of jobs that passed). It owns
-//! transport (ureq with
-//! rustls over the system CA store), timeouts, retries with bounded backoff,
-//! and the reading of CircleCI's answers. It never prints: failed attempts go
-//! to a caller-supplied observer as `AttemptNote`s, results come back as
-//! outcomes or `ApiError`s, and no key or token appears in any of them.
+//! transport (ureq with rustls over the system CA store), timeouts, retries
+//! with bounded backoff, and the reading of the providers' answers. It
+//! never prints: failed attempts go to a caller-supplied observer as
+//! `AttemptNote`s, results come back as outcomes or `ApiError`s, and no key
+//! or token appears in any of them.
 
 mod approval;
 mod caches;

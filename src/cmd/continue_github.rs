@@ -42,12 +42,13 @@ fn list_and_decide(plan: &WorkflowPlan, state: &State, api_url: Option<&str>) ->
         crate::errln!("warning: {warning}");
     }
     let repository = super::client::required_env("GITHUB_REPOSITORY")?;
-    let token = super::client::secret("GITHUB_TOKEN").map_err(|err| match err {
-        Error::Usage(why) => Error::Usage(format!(
-            "{why}: give the step the job's token (`env: GITHUB_TOKEN: ${{{{ github.token }}}}`), or set CIGEN_SKIP_CACHE=true to run every job"
-        )),
-        other => other,
-    })?;
+    let token_set = std::env::var("GITHUB_TOKEN").is_ok_and(|token| !token.trim().is_empty());
+    if !token_set {
+        return Err(Error::Usage(
+            "`GITHUB_TOKEN` is not set: give the step the job's token (`env: GITHUB_TOKEN: ${{ github.token }}`), or set CIGEN_SKIP_CACHE=true to run every job".into(),
+        ));
+    }
+    let token = super::client::secret("GITHUB_TOKEN")?;
     let client = super::client::build_github(api_url)?;
     let listing = client
         .list_caches(&token, &repository, MARKER_PREFIX)
