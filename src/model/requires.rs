@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::{Job, Stage};
-use crate::error::suggest;
+use crate::error::{ConfigError, suggest};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Target {
@@ -32,6 +32,49 @@ impl Target {
             Target::Gate(job) => format!("approve_{job}"),
         }
     }
+}
+
+/// Why a name in `requires` / `requires_any` does not resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Unresolved {
+    /// No job, variant or approval has the name; the nearest valid one.
+    Unknown { hint: Option<String> },
+    /// The name is the requiring job itself (or one of its variants, or its gate).
+    Itself,
+}
+
+impl Unresolved {
+    /// The error for `name` in the list `key` (`requires` or
+    /// `requires_any`) of `from`, at `at` (its file, line and key).
+    pub(super) fn at(self, at: ConfigError, name: &str, key: &str, from: &Job) -> ConfigError {
+        match self {
+            Unresolved::Unknown { hint } => at
+                .message(format!("unknown job `{name}` in {key}"))
+                .hint(hint),
+            Unresolved::Itself => at.message(itself(name, from)),
+        }
+    }
+}
+
+/// "job `a` cannot require itself", saying what `name` is when it is not the id.
+fn itself(name: &str, from: &Job) -> String {
+    if name == from.id {
+        return format!("job `{name}` cannot require itself");
+    }
+    let what = if name == from.gate_id() {
+        "its own approval".to_string()
+    } else if from.archs.iter().any(|arch| from.variant_id(arch) == name) {
+        "one of its variants".to_string()
+    } else {
+        format!(
+            "its name in stage `{}`",
+            from.stage.as_deref().unwrap_or_default()
+        )
+    };
+    format!(
+        "job `{}` cannot require itself: `{name}` is {what}",
+        from.id
+    )
 }
 
 pub(super) struct Resolver {
@@ -69,8 +112,8 @@ impl Resolver {
         Resolver { names }
     }
 
-    /// The target `name` means for `from`, or the "did you mean" hint.
-    pub(super) fn resolve(&self, name: &str, from: &Job) -> Result<Target, Option<String>> {
+    /// The target `name` means for `from`, or why there is none.
+    pub(super) fn resolve(&self, name: &str, from: &Job) -> Result<Target, Unresolved> {
         let target = self.lookup(name).or_else(|| {
             from.stage
                 .as_ref()
@@ -78,10 +121,12 @@ impl Resolver {
         });
         match target {
             Some(Target::Job { id, .. } | Target::Gate(id)) if id == from.id => {
-                Err(Some(format!("job `{}` cannot require itself", from.id)))
+                Err(Unresolved::Itself)
             }
             Some(target) => Ok(target),
-            None => Err(suggest(name, self.names().iter().map(String::as_str))),
+            None => Err(Unresolved::Unknown {
+                hint: suggest(name, self.names().iter().map(String::as_str)),
+            }),
         }
     }
 

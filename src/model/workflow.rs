@@ -195,11 +195,9 @@ fn requires(
                 return Err(error(&["requires"], None).message("each `requires` entry with statuses names one job: `- build: [success, failed]`").into());
             }
         };
-        let target = resolver.resolve(&name, job).map_err(|hint| {
-            error(&["requires"], Some(&name))
-                .message(format!("unknown job `{name}` in requires"))
-                .hint(hint)
-        })?;
+        let target = resolver
+            .resolve(&name, job)
+            .map_err(|why| why.at(error(&["requires"], Some(&name)), &name, "requires", job))?;
         requirements.push(Requirement { target, statuses });
     }
     Ok(requirements)
@@ -233,10 +231,13 @@ fn requires_any(
 ) -> Result<Vec<Trigger>> {
     let mut triggers = vec![];
     for name in raw.raw.requires_any.iter().flatten() {
-        let target = resolver.resolve(name, job).map_err(|hint| {
-            error(&["requires_any"], Some(name))
-                .message(format!("unknown job `{name}` in requires_any"))
-                .hint(hint)
+        let target = resolver.resolve(name, job).map_err(|why| {
+            why.at(
+                error(&["requires_any"], Some(name)),
+                name,
+                "requires_any",
+                job,
+            )
         })?;
         if let Some(why) = invalid_id(&job.shim_id(&target)) {
             return Err(error(&["requires_any"], Some(name)).message(why).into());

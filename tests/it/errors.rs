@@ -180,9 +180,37 @@ fn dependency_cycles_print_the_cycle() {
         &repo,
         "error: .cigen/workflows/main/jobs/a.yml: `requires`: dependency cycle: a -> b -> c -> a (each requires the next)\n",
     );
+}
+
+#[test]
+fn a_job_that_requires_itself_is_told_so_not_that_it_is_unknown() {
     fails(
         &minimal(&[("a.yml", "image: x\nrequires: [a]\nsteps: [{run: make}]\n")]),
-        "error: .cigen/workflows/main/jobs/a.yml:2: `requires: a`: unknown job `a` in requires\n  hint: job `a` cannot require itself\n",
+        "error: .cigen/workflows/main/jobs/a.yml:2: `requires: a`: job `a` cannot require itself\n",
+    );
+    fails(
+        &minimal(&[(
+            "a.yml",
+            "image: x\napproval: true\nrequires_any: [a]\nsteps: [{run: make}]\n",
+        )]),
+        "error: .cigen/workflows/main/jobs/a.yml:3: `requires_any: a`: job `a` cannot require itself\n",
+    );
+    // Its own gate, one of its variants, its name within its stage.
+    fails(
+        &minimal(&[(
+            "a.yml",
+            "image: x\napproval: true\nrequires: [approve_a]\nsteps: [{run: make}]\n",
+        )]),
+        "error: .cigen/workflows/main/jobs/a.yml:3: `requires: approve_a`: job `a` cannot require itself: `approve_a` is its own approval\n",
+    );
+    fails(
+        &minimal(&[("a.yml", "image: x\narchitectures: [amd64, arm64]\nrequires: [a_arm64]\nsteps: [{run: make}]\n")])
+            .file(".cigen/config.yml", "architectures:\n  amd64: {resource_class: medium}\n  arm64: {resource_class: arm.medium}\n"),
+        "error: .cigen/workflows/main/jobs/a.yml:3: `requires: a_arm64`: job `a` cannot require itself: `a_arm64` is one of its variants\n",
+    );
+    fails(
+        &job("image: x\nrequires: [rspec]\nsteps: [{run: make}]\n"),
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:2: `requires: rspec`: job `test_rspec` cannot require itself: `rspec` is its name in stage `test`\n",
     );
 }
 
