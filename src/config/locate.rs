@@ -161,7 +161,7 @@ impl Loaded {
         let mut full: Vec<Seg> = origin.keys.iter().map(|k| Seg::from(k.as_str())).collect();
         full.extend_from_slice(path);
         let key = if path.is_empty() {
-            origin.keys.join(".")
+            origin.key()
         } else {
             render(path)
         };

@@ -35,6 +35,18 @@ pub(crate) struct Origin {
     pub keys: Vec<String>,
 }
 
+impl Origin {
+    /// The key an error about the whole origin names: its key path, or
+    /// `(file)` for a file of its own.
+    pub(crate) fn key(&self) -> String {
+        if self.keys.is_empty() {
+            "(file)".to_string()
+        } else {
+            self.keys.join(".")
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Loaded {
     /// Repository root: `.circleci/` is written here.
@@ -90,7 +102,7 @@ impl Loaded {
             Some(needle) if !keys.is_empty() => format!("{}: {needle}", keys.join(".")),
             Some(needle) => needle.to_string(),
             None if !keys.is_empty() => keys.join("."),
-            None => origin.keys.join("."),
+            None => origin.key(),
         };
         ConfigError::new(&source.path, key, "").line(line)
     }

@@ -95,7 +95,7 @@ fn check_name_and_stage(
     error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
 ) -> Result<()> {
     if !is_valid_name(&raw.name) {
-        return Err(error(&[], None).message(format!("`{}` is not a valid job name: start with a letter, then letters, digits, `_` or `-`", raw.name)).into());
+        return Err(error(&[], None).key("(job name)").message(format!("`{}` is not a valid job name: start with a letter, then letters, digits, `_` or `-`", raw.name)).into());
     }
     if let Some(stage) = &raw.stage
         && !stages.iter().any(|s| &s.name == stage)

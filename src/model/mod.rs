@@ -272,17 +272,26 @@ fn commands(loaded: &Loaded, settings: &Settings) -> Result<IndexMap<String, Val
         orbs: &orbs,
     };
     let mut commands = IndexMap::new();
-    for command in &loaded.commands {
+    for (index, command) in loaded.commands.iter().enumerate() {
         let error = |message: &str| loaded.error(&command.origin, &[], None).message(message);
+        let name_error = |message: String| error(&message).key("(command name)");
         if !is_valid_name(&command.name) || steps::is_builtin(&command.name) {
-            return Err(error(&format!(
+            return Err(name_error(format!(
                 "`{}` cannot be a command name (reserved or not a valid name)",
                 command.name
             ))
             .into());
         }
-        if commands.contains_key(&command.name) {
-            return Err(error("command defined twice").into());
+        if let Some(first) = loaded.commands[..index]
+            .iter()
+            .find(|c| c.name == command.name)
+        {
+            return Err(name_error(format!(
+                "command `{}` is also defined in {}",
+                command.name,
+                loaded.sources[first.origin.source].path.display()
+            ))
+            .into());
         }
         let mut body = command.body.clone();
         let Some(map) = body.as_mapping_mut() else {

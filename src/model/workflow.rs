@@ -37,6 +37,7 @@ pub(super) fn build_workflow(
     let error = |keys: &[&str], needle: Option<&str>| loaded.error(&raw.origin, keys, needle);
     if !is_valid_name(&raw.name) {
         return Err(error(&[], None)
+            .key("(workflow name)")
             .message(format!("`{}` is not a valid workflow name", raw.name))
             .into());
     }

@@ -256,15 +256,50 @@ fn a_job_named_like_a_parallel_jobs_record_job_is_an_error_naming_both_files() {
 fn invalid_job_names_and_reserved_ids() {
     fails(
         &minimal(&[("9lives.yml", OK_JOB)]),
-        "error: .cigen/workflows/main/jobs/9lives.yml: ``: `9lives` is not a valid job name: start with a letter, then letters, digits, `_` or `-`\n",
+        "error: .cigen/workflows/main/jobs/9lives.yml: `(job name)`: `9lives` is not a valid job name: start with a letter, then letters, digits, `_` or `-`\n",
     );
     fails(
         &minimal(&[("bad job.yml", OK_JOB)]),
-        "error: .cigen/workflows/main/jobs/bad job.yml: ``: `bad job` is not a valid job name: start with a letter, then letters, digits, `_` or `-`\n",
+        "error: .cigen/workflows/main/jobs/bad job.yml: `(job name)`: `bad job` is not a valid job name: start with a letter, then letters, digits, `_` or `-`\n",
     );
     fails(
         &minimal(&[("cigen_setup.yml", OK_JOB)]),
         "error: .cigen/workflows/main/jobs/cigen_setup.yml: `(job id)`: job id `cigen_setup` is reserved by cigen\n",
+    );
+}
+
+#[test]
+fn whole_file_errors_name_what_is_wrong_not_an_empty_key() {
+    fails(
+        &job(OK_JOB).file(".cigen/workflows/9w/jobs/x.yml", OK_JOB),
+        "error: .cigen/workflows/9w/config.yml: `(workflow name)`: `9w` is not a valid workflow name\n",
+    );
+    let uses_foo = "image: a\nsteps: [foo]\n";
+    let command = "steps: [{run: make}]\n";
+    fails(
+        &job(uses_foo)
+            .file(".cigen/commands/foo.yml", command)
+            .file(".cigen/commands/foo.yaml", command),
+        "error: .cigen/commands/foo.yml: `(command name)`: command `foo` is also defined in .cigen/commands/foo.yaml\n",
+    );
+    fails(
+        &job(uses_foo).file(".cigen/commands/foo.yml", command).file(
+            ".cigen/config.yml",
+            "commands:\n  foo:\n    steps: [{run: make}]\n",
+        ),
+        "error: .cigen/config.yml:2: `(command name)`: command `foo` is also defined in .cigen/commands/foo.yml\n",
+    );
+    fails(
+        &job(OK_JOB).file(".cigen/commands/run.yml", command),
+        "error: .cigen/commands/run.yml: `(command name)`: `run` cannot be a command name (reserved or not a valid name)\n",
+    );
+    fails(
+        &job(uses_foo).file(".cigen/commands/foo.yml", "[{run: make}]\n"),
+        "error: .cigen/commands/foo.yml: `(file)`: a command is a map with `steps:`\n",
+    );
+    fails(
+        &job(uses_foo).file(".cigen/config.yml", "commands:\n  foo: [{run: make}]\n"),
+        "error: .cigen/config.yml:2: `commands.foo`: a command is a map with `steps:`\n",
     );
 }
 
