@@ -17,7 +17,6 @@ use crate::fsutil::write_atomic;
 use crate::model::Workflow;
 use crate::plan::{NodeKind, WorkflowPlan};
 use crate::provider::Provider;
-use crate::setup::StateError;
 use crate::setup::continuation::{self, Continuation};
 use crate::setup::reference::Ref;
 use crate::setup::shape::SummaryReason;
@@ -114,15 +113,12 @@ fn checked_state(
         .filter(|n| matches!(n.kind, NodeKind::Variant { hashed: true, .. }))
         .map(|n| n.id.as_str())
         .collect();
-    let recorded: BTreeSet<&str> = state.hashes.keys().map(String::as_str).collect();
-    let values: Vec<&String> = state.values.keys().collect();
-    let referenced = plan.hash_pipeline_values(workflow);
-    if state.workflow != workflow.name
-        || expected != recorded
-        || values != referenced.iter().collect::<Vec<_>>()
-    {
-        return Err(StateError::OtherJobs(paths.state()).into());
-    }
+    state.check(
+        &paths.state(),
+        &workflow.name,
+        &expected,
+        &plan.hash_pipeline_values(workflow),
+    )?;
     Ok(state)
 }
 

@@ -6,7 +6,7 @@
 //! variants or values do not match, so the two steps can never disagree
 //! silently.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -84,6 +84,84 @@ impl State {
             asked: provider.name(),
         })
     }
+
+    /// Refuses a state written for another workflow, other hashed variants
+    /// (`hashed`) or other pipeline values (`values`, the names this
+    /// configuration's hashes cover) than this configuration has.
+    pub(crate) fn check(
+        &self,
+        path: &Path,
+        workflow: &str,
+        hashed: &BTreeSet<&str>,
+        values: &[String],
+    ) -> Result<(), StateError> {
+        let at = || path.to_path_buf();
+        if self.workflow != workflow {
+            return Err(StateError::OtherWorkflow {
+                path: at(),
+                state: self.workflow.clone(),
+                config: workflow.to_string(),
+            });
+        }
+        let jobs = Difference::of(self.hashes.keys(), hashed.iter().copied());
+        if !jobs.is_empty() {
+            return Err(StateError::OtherJobs(at(), jobs));
+        }
+        let values = Difference::of(self.values.keys(), values);
+        if !values.is_empty() {
+            return Err(StateError::OtherValues(at(), values));
+        }
+        Ok(())
+    }
+}
+
+/// The names only the state has and those only the configuration has, sorted.
+#[derive(Debug)]
+pub struct Difference {
+    state_only: Vec<String>,
+    config_only: Vec<String>,
+}
+
+impl Difference {
+    fn of<'a>(
+        state: impl IntoIterator<Item = &'a String>,
+        config: impl IntoIterator<Item = impl AsRef<str>>,
+    ) -> Difference {
+        let state: BTreeSet<&str> = state.into_iter().map(String::as_str).collect();
+        let config: BTreeSet<String> = config.into_iter().map(|n| n.as_ref().to_string()).collect();
+        Difference {
+            state_only: state
+                .iter()
+                .filter(|n| !config.contains(**n))
+                .map(ToString::to_string)
+                .collect(),
+            config_only: config
+                .iter()
+                .filter(|n| !state.contains(n.as_str()))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.state_only.is_empty() && self.config_only.is_empty()
+    }
+}
+
+impl fmt::Display for Difference {
+    /// `only in the state: a, b; only in this configuration: c`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sides = [
+            ("only in the state", &self.state_only),
+            ("only in this configuration", &self.config_only),
+        ];
+        let shown: Vec<String> = sides
+            .iter()
+            .filter(|(_, names)| !names.is_empty())
+            .map(|(side, names)| format!("{side}: {}", names.join(", ")))
+            .collect();
+        f.write_str(&shown.join("; "))
+    }
 }
 
 /// Why `cigen continue` cannot use the state file at the path each holds.
@@ -95,9 +173,6 @@ pub enum StateError {
     Unreadable(PathBuf, serde_json::Error),
     /// An other cigen version wrote it, in this format.
     Format(PathBuf, u32),
-    /// It holds other variants or pipeline values than this configuration
-    /// hashes: it was written for another checkout or configuration.
-    OtherJobs(PathBuf),
     /// `cigen setup` wrote it for another provider: its hashes are of that
     /// provider's jobs.
     OtherProvider {
@@ -105,6 +180,18 @@ pub enum StateError {
         written: &'static str,
         asked: &'static str,
     },
+    /// It was written for another dynamic workflow than this configuration's.
+    OtherWorkflow {
+        path: PathBuf,
+        state: String,
+        config: String,
+    },
+    /// It holds other hashed variants than this configuration has: it was
+    /// written for another checkout or configuration.
+    OtherJobs(PathBuf, Difference),
+    /// It holds other pipeline values than this configuration's hashes
+    /// cover (same jobs, but their steps reference other values).
+    OtherValues(PathBuf, Difference),
 }
 
 impl fmt::Display for StateError {
@@ -121,9 +208,23 @@ impl fmt::Display for StateError {
                 "{}: state format {format} is not {FORMAT}: run `cigen setup` with this cigen version",
                 path.display()
             ),
-            StateError::OtherJobs(path) => write!(
+            StateError::OtherWorkflow {
+                path,
+                state,
+                config,
+            } => write!(
                 f,
-                "{} was written for other jobs than this configuration has: run `cigen setup` again",
+                "{} was written for workflow `{state}`, but this configuration's dynamic workflow is `{config}`: run `cigen setup` again",
+                path.display()
+            ),
+            StateError::OtherJobs(path, jobs) => write!(
+                f,
+                "{} was written for other hashed jobs than this configuration has ({jobs}): run `cigen setup` again",
+                path.display()
+            ),
+            StateError::OtherValues(path, values) => write!(
+                f,
+                "{} holds other pipeline values than this configuration's hashes cover ({values}): run `cigen setup` again",
                 path.display()
             ),
             StateError::OtherProvider {
@@ -145,8 +246,10 @@ impl std::error::Error for StateError {
             StateError::Missing(_, err) => Some(err),
             StateError::Unreadable(_, err) => Some(err),
             StateError::Format(..)
-            | StateError::OtherJobs(_)
-            | StateError::OtherProvider { .. } => None,
+            | StateError::OtherProvider { .. }
+            | StateError::OtherWorkflow { .. }
+            | StateError::OtherJobs(..)
+            | StateError::OtherValues(..) => None,
         }
     }
 }
@@ -180,6 +283,30 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "/tmp/cigen/state.json was written by `cigen setup --provider circleci`, not for github: run `cigen setup --provider github` first"
+        );
+    }
+
+    #[test]
+    fn check_names_the_jobs_or_values_only_one_side_has() {
+        let path = Path::new("state.json");
+        let hashes = IndexMap::from([("a".to_string(), "1".to_string())]);
+        let values = BTreeMap::from([("pipeline.git.branch".to_string(), "main".to_string())]);
+        let state = State::new(Provider::Circleci, "main", hashes, values);
+        let check = |hashed: &[&str], values: &[&str]| {
+            let values: Vec<String> = values.iter().map(ToString::to_string).collect();
+            match state.check(path, "main", &hashed.iter().copied().collect(), &values) {
+                Ok(()) => "ok".to_string(),
+                Err(err) => err.to_string(),
+            }
+        };
+        assert_eq!(check(&["a"], &["pipeline.git.branch"]), "ok");
+        assert_eq!(
+            check(&["b", "c"], &["pipeline.git.branch"]),
+            "state.json was written for other hashed jobs than this configuration has (only in the state: a; only in this configuration: b, c): run `cigen setup` again"
+        );
+        assert_eq!(
+            check(&["a"], &[]),
+            "state.json holds other pipeline values than this configuration's hashes cover (only in the state: pipeline.git.branch): run `cigen setup` again"
         );
     }
 }

@@ -403,7 +403,7 @@ fn continue_refuses_a_state_whose_values_are_not_the_configs() {
         &output,
         1,
         &format!(
-            "error: {}/cigen/state.json was written for other jobs than this configuration has: run `cigen setup` again\n",
+            "error: {}/cigen/state.json holds other pipeline values than this configuration's hashes cover (only in this configuration: pipeline.git.tag): run `cigen setup` again\n",
             rt.path().display()
         ),
     );

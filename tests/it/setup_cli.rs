@@ -384,7 +384,25 @@ fn continue_without_setup_or_with_stale_state_fails_clearly() {
         &output,
         1,
         &format!(
-            "error: {}/cigen/state.json was written for other jobs than this configuration has: run `cigen setup` again\n",
+            "error: {}/cigen/state.json was written for other hashed jobs than this configuration has (only in the state: test_jest): run `cigen setup` again\n",
+            run.rt.path().display()
+        ),
+    );
+}
+
+#[test]
+fn continue_refuses_a_state_written_for_another_workflow_and_says_so() {
+    let run = Run::seed();
+    let state = run.rt("cigen/state.json");
+    let text = std::fs::read_to_string(&state).expect("state");
+    let other = text.replace("\"workflow\": \"main\"", "\"workflow\": \"nightly\"");
+    assert_ne!(other, text, "the state names workflow main");
+    std::fs::write(&state, other).expect("write");
+    assert_failed(
+        &run.cigen(&["continue", "--dry-run"]),
+        1,
+        &format!(
+            "error: {}/cigen/state.json was written for workflow `nightly`, but this configuration's dynamic workflow is `main`: run `cigen setup` again\n",
             run.rt.path().display()
         ),
     );
