@@ -38,6 +38,13 @@ pub(super) fn run(
             "`--dry-run` is for CircleCI only: on GitHub `continue` sends nothing (it only lists caches)".into(),
         ));
     }
+    // Refused before anything is printed or written: a missing or unsafe key, a bad API URL.
+    let sender = if dry_run || provider == Provider::Github {
+        None
+    } else {
+        let key = super::client::secret("CIRCLE_CONTINUATION_KEY")?;
+        Some((key, super::client::build(api_url)?))
+    };
     let (workflow, plan) = super::dynamic(&project, &plans)?;
     let paths = Paths::from_env();
     let state = checked_state(&paths, workflow, plan, provider)?;
@@ -72,7 +79,7 @@ pub(super) fn run(
     continuation::validate(&result.config, &declared, &parameters)?;
     crate::out!("{}", table(plan, &state, &result, force));
 
-    if dry_run {
+    let Some((key, client)) = sender else {
         let body = body_json(&Secret::new("<redacted>"), &result.config, &parameters);
         write_atomic(&paths.request(), body.as_bytes())?;
         crate::outln!(
@@ -80,9 +87,7 @@ pub(super) fn run(
             paths.request().display()
         );
         return Ok(());
-    }
-    let key = super::client::secret("CIRCLE_CONTINUATION_KEY")?;
-    let client = super::client::build(api_url)?;
+    };
     let outcome = client
         .continue_pipeline(&key, &result.config, &parameters)
         .map_err(|source| Error::Api {

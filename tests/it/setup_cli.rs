@@ -320,22 +320,29 @@ fn continue_retries_and_never_prints_the_key() {
 }
 
 #[test]
-fn a_continuation_key_too_short_to_mask_is_refused_and_nothing_is_sent() {
+fn a_missing_or_too_short_continuation_key_is_refused_before_anything_is_printed_written_or_sent() {
     let run = Run::seed();
     let server = FakeCircleCi::start(vec![]);
-    let output = run
-        .repo
-        .cigen()
-        .args(["continue", "--api-url", server.url()])
-        .env("CIGEN_TMP", run.rt.path())
-        .env("CIRCLE_CONTINUATION_KEY", "k-1")
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        stderr(&output),
-        "error: `CIRCLE_CONTINUATION_KEY` is too short (3 characters): expected a real key or token of at least 8; cigen refuses it rather than mask every occurrence of it in its messages\n"
-    );
+    let before = files_under(run.rt.path());
+    let short = "error: `CIRCLE_CONTINUATION_KEY` is too short (3 characters): expected a real key or token of at least 8; cigen refuses it rather than mask every occurrence of it in its messages\n";
+    for (key, expected) in [
+        (None, "error: `CIRCLE_CONTINUATION_KEY` is not set\n"),
+        (Some("k-1"), short),
+    ] {
+        let mut command = run.repo.cigen();
+        command
+            .args(["continue", "--api-url", server.url()])
+            .env("CIGEN_TMP", run.rt.path())
+            .env_remove("CIRCLE_CONTINUATION_KEY");
+        if let Some(key) = key {
+            command.env("CIRCLE_CONTINUATION_KEY", key);
+        }
+        assert_failed(&command.output().expect("runs"), 2, expected);
+        assert!(
+            files_under(run.rt.path()) == before,
+            "continue wrote under CIGEN_TMP before refusing the key"
+        );
+    }
     assert!(server.finish().is_empty());
 }
 

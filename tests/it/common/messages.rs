@@ -29,10 +29,15 @@ impl Repo {
 
     /// Every file, directory and link under the repository but `.git/`.
     pub fn files(&self) -> BTreeMap<PathBuf, Entry> {
-        let mut files = BTreeMap::new();
-        collect_files(self.path(), self.path(), &mut files);
-        files
+        files_under(self.path())
     }
+}
+
+/// Every file, directory and link under `dir` but a `.git/` directory in it.
+pub fn files_under(dir: &Path) -> BTreeMap<PathBuf, Entry> {
+    let mut files = BTreeMap::new();
+    collect_files(dir, dir, &mut files);
+    files
 }
 
 /// One entry of `Repo::files`.
