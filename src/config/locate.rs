@@ -9,43 +9,9 @@
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-use super::{Loaded, Origin};
+use super::{Loaded, Origin, Source};
 use crate::error::ConfigError;
-
-/// One step of a path into a YAML document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-impl From<&str> for Seg {
-    fn from(key: &str) -> Seg {
-        Seg::Key(key.to_string())
-    }
-}
-
-impl From<usize> for Seg {
-    fn from(index: usize) -> Seg {
-        Seg::Index(index)
-    }
-}
-
-/// `steps[2].run.comand`: keys joined by dots, indexes in brackets.
-pub(crate) fn render(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(key) if out.is_empty() => out.push_str(key),
-            Seg::Key(key) => {
-                out.push('.');
-                out.push_str(key);
-            }
-            Seg::Index(index) => out.push_str(&format!("[{index}]")),
-        }
-    }
-    out
-}
+use crate::value::{Seg, render};
 
 /// Line (1-based) of the node at `path` in the first document of `text`: a
 /// key's own line for a key, an item's first line for a list index. When
@@ -150,6 +116,13 @@ impl MarkedEventReceiver for Walker<'_> {
             Event::DocumentEnd => self.done = true,
             _ => {}
         }
+    }
+}
+
+impl Source {
+    /// Line (1-based) of the node at `path` in this file (see `line_at`).
+    pub(crate) fn line_at(&self, path: &[Seg]) -> Option<usize> {
+        line_at(&self.text, path)
     }
 }
 

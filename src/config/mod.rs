@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
-pub(crate) use discover::locate;
-pub(crate) use locate::Seg;
+pub(crate) use crate::value::Seg;
 /// The model's unit tests show fault paths as the key of a message shows them.
 #[cfg(test)]
-pub(crate) use locate::render;
+pub(crate) use crate::value::render;
+pub(crate) use discover::locate;
 pub(crate) use raw::*;
 pub(crate) use source::Source;
 

@@ -9,23 +9,26 @@
 use serde_json::{Map, Number, Value as Json};
 use serde_yaml::Value;
 
+use crate::value::Seg;
+
 /// A value with no canonical form, and where it sits (`steps[2].run`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CanonicalError {
-    pub path: String,
+    pub path: Vec<Seg>,
     pub message: String,
 }
 
 /// The canonical JSON bytes of `value`.
 pub(crate) fn to_json(value: &Value) -> Result<Vec<u8>, CanonicalError> {
-    let json = convert(value, "")?;
+    let json = convert(value, &mut vec![])?;
     serde_json::to_vec(&json).map_err(|err| CanonicalError {
-        path: String::new(),
+        path: vec![],
         message: format!("serde_json could not write the canonical form: {err}"),
     })
 }
 
-fn convert(value: &Value, path: &str) -> Result<Json, CanonicalError> {
+/// `path` is where `value` sits; it is as it was when this returns.
+fn convert(value: &Value, path: &mut Vec<Seg>) -> Result<Json, CanonicalError> {
     match value {
         Value::Null => Ok(Json::Null),
         Value::Bool(b) => Ok(Json::Bool(*b)),
@@ -34,7 +37,7 @@ fn convert(value: &Value, path: &str) -> Result<Json, CanonicalError> {
         Value::Sequence(items) => items
             .iter()
             .enumerate()
-            .map(|(at, item)| convert(item, &format!("{path}[{at}]")))
+            .map(|(at, item)| within(path, Seg::Index(at), |path| convert(item, path)))
             .collect::<Result<Vec<_>, _>>()
             .map(Json::Array),
         Value::Mapping(map) => {
@@ -49,12 +52,8 @@ fn convert(value: &Value, path: &str) -> Result<Json, CanonicalError> {
                         ),
                     ));
                 };
-                let inner = if path.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{path}.{name}")
-                };
-                entries.push((name.to_string(), convert(item, &inner)?));
+                let item = within(path, Seg::from(name), |path| convert(item, path))?;
+                entries.push((name.to_string(), item));
             }
             // Sorted here, so the order holds whatever map type serde_json uses.
             entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -77,7 +76,15 @@ fn convert(value: &Value, path: &str) -> Result<Json, CanonicalError> {
 /// Integers stay integers (`1` and `1.0` differ, as they do in YAML);
 /// finite floats are written by serde_json (shortest form that reads back
 /// the same); infinities and NaN have no JSON form.
-fn number(n: &serde_yaml::Number, path: &str) -> Result<Json, CanonicalError> {
+/// `f` run with `seg` pushed onto `path`, which it pops again.
+fn within<T>(path: &mut Vec<Seg>, seg: Seg, f: impl FnOnce(&mut Vec<Seg>) -> T) -> T {
+    path.push(seg);
+    let result = f(path);
+    path.pop();
+    result
+}
+
+fn number(n: &serde_yaml::Number, path: &[Seg]) -> Result<Json, CanonicalError> {
     if let Some(i) = n.as_i64() {
         return Ok(Json::Number(i.into()));
     }
@@ -96,9 +103,9 @@ fn key_text(key: &Value) -> String {
         .unwrap_or_else(|_| format!("{key:?}"))
 }
 
-fn refused(path: &str, message: &str) -> CanonicalError {
+fn refused(path: &[Seg], message: &str) -> CanonicalError {
     CanonicalError {
-        path: path.to_string(),
+        path: path.to_vec(),
         message: format!("{message}; the job hash needs a canonical form of every value"),
     }
 }
@@ -106,6 +113,7 @@ fn refused(path: &str, message: &str) -> CanonicalError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::render;
 
     fn json(yaml: &str) -> String {
         let value: Value = serde_yaml::from_str(yaml).expect("test yaml");
@@ -159,17 +167,17 @@ mod tests {
     #[test]
     fn values_without_a_canonical_form_are_refused_with_their_path() {
         let err = refused_at("steps:\n  - run: {command: x, 1: y}\n");
-        assert_eq!(err.path, "steps[0].run");
+        assert_eq!(render(&err.path), "steps[0].run");
         assert!(err.message.contains("key `1` is not a string"), "{err:?}");
         let err = refused_at("steps:\n  - {true: x}\n");
-        assert_eq!(err.path, "steps[0]");
+        assert_eq!(render(&err.path), "steps[0]");
         let err = refused_at("a: {b: [1, !Ref x]}\n");
-        assert_eq!(err.path, "a.b[1]");
+        assert_eq!(render(&err.path), "a.b[1]");
         assert!(err.message.contains("tag `!Ref`"), "{err:?}");
         for inf in ["a: .inf\n", "a: -.inf\n", "a: .nan\n"] {
-            assert_eq!(refused_at(inf).path, "a", "{inf}");
+            assert_eq!(render(&refused_at(inf).path), "a", "{inf}");
         }
         let err = refused_at("? [1]\n: x\n");
-        assert_eq!(err.path, "");
+        assert_eq!(err.path, vec![]);
     }
 }

@@ -60,6 +60,7 @@ pub(super) fn build_job(
         id: job_id(raw.stage.as_ref(), &raw.name),
         stage: raw.stage.clone(),
         file: source.path.clone(),
+        keys: raw.origin.keys.clone(),
         line: (!raw.origin.keys.is_empty())
             .then(|| {
                 let keys: Vec<&str> = raw.origin.keys.iter().map(String::as_str).collect();

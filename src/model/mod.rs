@@ -83,8 +83,11 @@ pub(crate) struct Job {
     /// `<stage>_<name>`, or `<name>` in the default stage.
     pub id: String,
     pub stage: Option<String>,
-    /// Where the job was written, for errors raised downstream.
+    /// Where the job was written, for errors raised downstream: its file,
+    /// its key path in it (`workflows.main.jobs.lint` in `cigen.yml`, none
+    /// for a job file of its own) and that key's line.
     pub file: PathBuf,
+    pub keys: Vec<String>,
     pub line: Option<usize>,
     /// The job's architectures; one entry unless it is a multi-arch job.
     pub archs: Vec<String>,

@@ -16,6 +16,7 @@ fn job(id: &str) -> Job {
         id: id.into(),
         stage: None,
         file: PathBuf::from(format!("jobs/{id}.yml")),
+        keys: vec![],
         line: Some(1),
         archs: vec!["amd64".into()],
         arch_declared: false,

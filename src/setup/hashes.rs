@@ -6,13 +6,16 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::config::Source;
+use serde_yaml::Value;
+
+use crate::config::{Seg, Source};
 use crate::emit;
 use crate::error::{ConfigError, Error, Result};
 use crate::hash::canonical::{self, CanonicalError};
 use crate::hash::{self, HashError, HashInput, HashOptions, HashReport};
 use crate::model::{Job, Project, Workflow};
 use crate::plan::{NodeKind, WorkflowPlan};
+use crate::value::render;
 
 /// Hashes of every hashed variant of the workflow, in plan order. `values`
 /// holds every pipeline value a hashed job references (`values::from_env`).
@@ -116,19 +119,55 @@ pub(crate) fn job_key(plan: &WorkflowPlan, variant: &str, hash: &str) -> Option<
     }
 }
 
-/// The path is one of the job document's (`job.steps[1].run`, or
-/// `commands.<name>…` for a command the job uses); it is shown relative to
-/// the job file where it points into it.
+/// A fault in the rendered job (`job.steps[1].when.condition`, counting
+/// the `checkout` cigen adds) is shown as written: the same value refused
+/// again in the job's own file gives the user's path (`steps[0].when.condition`)
+/// and its exact line. A fault elsewhere (`commands.<name>…`, a command the
+/// job uses) keeps the document's path and the job's line.
 fn canonical_error(project: &Project, job: &Job, err: &CanonicalError) -> Error {
-    let key = err.path.strip_prefix("job.").unwrap_or(&err.path);
-    let top = key.split(['.', '[']).next().unwrap_or_default();
-    let line = std::fs::read_to_string(project.root.join(&job.file))
-        .ok()
-        .and_then(|text| Source::inline(job.file.clone(), text).line_of(&[top], None))
-        .or(job.line);
-    ConfigError::new(&job.file, key, err.message.clone())
+    let (path, line) = written_fault(project, job, &err.path).unwrap_or_else(|| {
+        let path = match err.path.split_first() {
+            Some((Seg::Key(doc), rest)) if doc == "job" => rest.to_vec(),
+            _ => err.path.clone(),
+        };
+        (path, job.line)
+    });
+    ConfigError::new(&job.file, render(&path), err.message.clone())
         .line(line)
         .into()
+}
+
+/// The fault at `path` of the rendered document found again in the job's
+/// file: its path from the job (the rendered job's `docker` list is the
+/// user's `services` when the job names its `image`) and its line.
+fn written_fault(project: &Project, job: &Job, path: &[Seg]) -> Option<(Vec<Seg>, Option<usize>)> {
+    let [Seg::Key(doc), Seg::Key(top), ..] = path else {
+        return None;
+    };
+    if doc != "job" {
+        return None;
+    }
+    let text = std::fs::read_to_string(project.root.join(&job.file)).ok()?;
+    let document: Value = serde_yaml::from_str(&text).ok()?;
+    let written = job
+        .keys
+        .iter()
+        .try_fold(&document, |value, key| value.get(key))?;
+    let top = match top.as_str() {
+        "docker" if written.get("docker").is_none() => "services",
+        top => top,
+    };
+    let fault = canonical::to_json(written.get(top)?).err()?;
+    let mut found = vec![Seg::from(top)];
+    found.extend(fault.path);
+    let full: Vec<Seg> = job
+        .keys
+        .iter()
+        .map(|key| Seg::from(key.as_str()))
+        .chain(found.iter().cloned())
+        .collect();
+    let line = Source::inline(job.file.clone(), text).line_at(&full);
+    Some((found, line))
 }
 
 fn to_error(project: &Project, workflow: &Workflow, plan: &WorkflowPlan, err: &HashError) -> Error {

@@ -19,10 +19,55 @@ fn a_value_without_canonical_form_is_a_config_error_naming_file_line_and_path() 
         assert_failed(
             &output,
             2,
-            "error: .cigen/workflows/main/jobs/lint.yml:3: `steps[1].when.condition`: the mapping key `1` is not a string: \
+            "error: .cigen/workflows/main/jobs/lint.yml:5: `steps[0].when.condition`: the mapping key `1` is not a string: \
              CircleCI keys are names (quote it); the job hash needs a canonical form of every value\n",
         );
     }
+}
+
+/// The canonical-form error names the path and line the user wrote, not
+/// the rendered job's (with `checkout` added, a `{name, run}` shorthand
+/// expanded, `image` and `services` made one `docker` list), in a job file
+/// and in `cigen.yml`.
+#[test]
+fn the_canonical_form_error_names_the_written_path_not_the_rendered_one() {
+    let tagged = "the YAML tag `!t` has no meaning to CircleCI: remove it; the job hash needs a canonical form of every value";
+    let cases = [
+        (
+            "steps:\n  - {name: T, run: make, environment: {1: x}}\n",
+            "4: `steps[0].environment`: the mapping key `1` is not a string: CircleCI keys are names (quote it); the job hash needs a canonical form of every value"
+                .to_string(),
+        ),
+        (
+            "services:\n  - image: b\n    command: [!t x]\nsteps: [{run: make}]\n",
+            format!("5: `services[0].command[0]`: {tagged}"),
+        ),
+    ];
+    for (rest, expected) in cases {
+        let repo = minimal(&[(
+            "lint.yml",
+            &format!("image: a\nsource_files: [\"src/**\"]\n{rest}"),
+        )])
+        .file("src/a.rs", "a\n");
+        repo.commit_all();
+        repo.fails_with(
+            &["generate"],
+            2,
+            &format!("error: .cigen/workflows/main/jobs/lint.yml:{expected}\n"),
+        );
+    }
+    let repo = Repo::new()
+        .file(
+            "cigen.yml",
+            "provider: circleci\nworkflows:\n  main:\n    jobs:\n      lint:\n        image: a\n        source_files: [\"src/**\"]\n        steps:\n          - run: {command: make, shell: !t bash}\n",
+        )
+        .file("src/a.rs", "a\n");
+    repo.commit_all();
+    repo.fails_with(
+        &["generate"],
+        2,
+        &format!("error: cigen.yml:9: `steps[0].run.shell`: {tagged}\n"),
+    );
 }
 
 /// Jobs: `direct` uses `node/install`; `nested` uses it inside `when`;
