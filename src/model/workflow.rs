@@ -41,6 +41,7 @@ pub(super) fn build_workflow(
             .message(format!("`{}` is not a valid workflow name", raw.name))
             .into());
     }
+    check_when(raw, &error)?;
     let mut stages = stages(raw, &error)?;
     let mut jobs = vec![];
     for (index, loaded_job) in raw.jobs.iter().enumerate() {
@@ -70,6 +71,20 @@ pub(super) fn build_workflow(
         stages,
         jobs,
     ))
+}
+
+/// The workflow's `when`, passed through to CircleCI, is not an empty
+/// string: CircleCI reads a string as an expression, and "" is none.
+fn check_when(
+    raw: &LoadedWorkflow,
+    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> Result<()> {
+    match &raw.raw.when {
+        Some(Value::String(expression)) if expression.trim().is_empty() => Err(error(&["when"], None)
+            .message("an empty string is not a condition: write a logic statement or an expression (`pipeline.git.branch == \"main\"`), or remove `when`")
+            .into()),
+        _ => Ok(()),
+    }
 }
 
 /// The declared stages: valid names, each once, its approval id valid,

@@ -360,6 +360,25 @@ fn dynamic_workflow_must_exist_and_others_need_a_trigger() {
 }
 
 #[test]
+fn an_empty_workflow_when_is_an_error_not_an_invalid_expression() {
+    let empty = "an empty string is not a condition: write a logic statement or an expression (`pipeline.git.branch == \"main\"`), or remove `when`";
+    fails(
+        &job(OK_JOB).file(
+            ".cigen/workflows/main/config.yml",
+            "stages: [{name: test}]\nwhen: \"\"\n",
+        ),
+        &format!("error: .cigen/workflows/main/config.yml:2: `when`: {empty}\n"),
+    );
+    fails(
+        &Repo::new().file(
+            "cigen.yml",
+            "workflows:\n  main:\n    when: '  '\n    jobs:\n      a: {image: a, steps: [{run: make}]}\n",
+        ),
+        &format!("error: cigen.yml:3: `when`: {empty}\n"),
+    );
+}
+
+#[test]
 fn stale_check_of_an_invalid_config_is_still_exit_2() {
     let repo = job("image: a\nsteps: [{run: make}]\nrequires: [nope]\n");
     repo.fails_with(&["generate", "--check"], 2, "error: .cigen/workflows/main/jobs/test/rspec.yml:3: `requires: nope`: unknown job `nope` in requires\n");
