@@ -376,7 +376,11 @@ fn serde_error(file: &Path, err: &serde_yaml::Error, source: Option<&Source>) ->
         let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
         suggest(field, names)
     });
-    let mut line = err.location().map(|location| location.line());
+    // At the end of the input the parser stands on the line after the last one.
+    let last = source.map(|source| source.text.lines().count().max(1));
+    let mut line = err
+        .location()
+        .map(|location| last.map_or(location.line(), |last| location.line().min(last)));
     if line.is_none()
         && let (Some(source), Some(field)) = (source, &unknown)
     {

@@ -20,9 +20,19 @@ const OK_JOB: &str = "image: a\nsteps: [{run: make}]\n";
 
 #[test]
 fn yaml_syntax_error_names_file_and_line() {
+    // The parser stops past the last line; the error names the last line.
     fails(
         &job("image: a\nsteps:\n  - run: [unclosed\n"),
-        "error: .cigen/workflows/main/jobs/test/rspec.yml:4: `(document)`: did not find expected ',' or ']'\n",
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:3: `(document)`: did not find expected ',' or ']'\n",
+    );
+    fails(
+        &job("image: a\nsteps:\n  - run: [unclosed"),
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:3: `(document)`: did not find expected ',' or ']'\n",
+    );
+    // Within the file, the parser's own line.
+    fails(
+        &job("image: a\nsteps: [{run: make}\nparallelism: 2\nshell: bash\n"),
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:3: `(document)`: did not find expected ',' or ']'\n",
     );
 }
 
