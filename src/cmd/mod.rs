@@ -78,7 +78,7 @@ pub(crate) fn load_and_warn(config: Option<&Path>) -> Result<(Project, Vec<Workf
 
 /// The provider a runtime command works for (`--provider`, else the default).
 pub(crate) fn provider_for(project: &Project, asked: Option<Provider>) -> Result<Provider> {
-    provider::resolve(asked, &provider::configured(project))
+    provider::resolve(asked, provider::configured(project))
 }
 
 /// Job hashes of the dynamic workflow as `provider` renders its jobs.

@@ -11,6 +11,8 @@ use serde_yaml::Value;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawProject {
     pub provider: Option<String>,
+    /// `providers: [circleci, github]`: several at once (instead of `provider`).
+    pub providers: Option<Vec<String>>,
     pub dynamic: Option<bool>,
     pub dynamic_workflow: Option<String>,
     pub setup: Option<RawSetup>,

@@ -12,9 +12,13 @@ use crate::circleci::{
 };
 use crate::config::{Loaded, StringOrList};
 use crate::error::{Result, suggest};
+use crate::provider::Provider;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
+    /// The providers cigen writes configuration for (`provider:` or
+    /// `providers:`), in a fixed order (circleci, github), never empty.
+    pub providers: Vec<Provider>,
     pub dynamic_workflow: String,
     pub setup: Setup,
     /// Parameter name -> CircleCI parameter definition, declared order.
@@ -66,6 +70,7 @@ impl Settings {
 
 pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     let raw = &loaded.project;
+    let providers = providers(loaded)?;
     check_mode(loaded)?;
     let setup = setup(loaded)?;
     check_orb(loaded, &setup)?;
@@ -73,6 +78,7 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     check_architecture_names(loaded)?;
     check_source_file_groups(loaded)?;
     Ok(Settings {
+        providers,
         dynamic_workflow: raw
             .dynamic_workflow
             .clone()
@@ -91,19 +97,47 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     })
 }
 
-/// `provider: circleci` and `dynamic: true`, the only ones there are.
-fn check_mode(loaded: &Loaded) -> Result<()> {
+/// `provider: P` or `providers: [P, …]` (one of the two), each `circleci`
+/// or `github`; neither means circleci. Sorted and deduplicated.
+fn providers(loaded: &Loaded) -> Result<Vec<Provider>> {
     let raw = &loaded.project;
-    if let Some(provider) = &raw.provider
-        && provider != "circleci"
-    {
+    let (key, names): (&str, Vec<&String>) = match (&raw.provider, &raw.providers) {
+        (Some(_), Some(_)) => {
+            return Err(loaded
+                .project_error(&["providers"], None)
+                .message("set `provider` or `providers`, not both")
+                .into());
+        }
+        (Some(one), None) => ("provider", vec![one]),
+        (None, Some(list)) => ("providers", list.iter().collect()),
+        (None, None) => return Ok(vec![Provider::Circleci]),
+    };
+    let mut providers = vec![];
+    for name in names {
+        let provider = Provider::from_name(name).ok_or_else(|| {
+            loaded
+                .project_error(&[key], Some(name))
+                .message(format!(
+                    "unsupported provider `{name}`: expected `circleci` or `github`"
+                ))
+                .hint(suggest(name, ["circleci", "github"]))
+        })?;
+        providers.push(provider);
+    }
+    if providers.is_empty() {
         return Err(loaded
-            .project_error(&["provider"], None)
-            .message(format!(
-                "unsupported provider `{provider}`: expected `circleci`"
-            ))
+            .project_error(&["providers"], None)
+            .message("`providers` lists no provider: expected `circleci`, `github` or both")
             .into());
     }
+    providers.sort();
+    providers.dedup();
+    Ok(providers)
+}
+
+/// `dynamic: true`, the only mode there is.
+fn check_mode(loaded: &Loaded) -> Result<()> {
+    let raw = &loaded.project;
     if raw.dynamic == Some(false) {
         return Err(loaded
             .project_error(&["dynamic"], None)

@@ -13,7 +13,7 @@ use crate::model::Project;
 use crate::plan::WorkflowPlan;
 
 pub(crate) fn run(project: &Project, plans: &[WorkflowPlan], commit_on_diff: bool) -> Result<()> {
-    let rendered = emit::render(project, plans)?;
+    let rendered = emit::circleci::render(project, plans)?;
     let path = project.root.join(".circleci").join("config.yml");
     let committed = read_optional(&path)?.unwrap_or_default();
     let shown = ".circleci/config.yml";

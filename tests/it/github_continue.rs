@@ -16,8 +16,7 @@ use crate::support::fake_github::{Cache, FakeGitHub, Repository};
 const TOKEN: &str = "ghs_s3cret-token-0123456789abcdef";
 
 /// The project line that makes github a provider.
-/// TODO-for-merge(13a): `providers: [circleci, github]` once the model has it.
-const PROVIDERS: &str = "provider: circleci\n";
+const PROVIDERS: &str = "providers: [circleci, github]\n";
 
 /// build (hashed) persists a workspace that test (hashed) attaches; lint
 /// is hashed and stands alone; docs is not hashed.

@@ -35,6 +35,7 @@ mod examples;
 mod generate;
 mod github_action;
 mod github_continue;
+mod github_emit;
 mod hash_git_ids;
 mod hash_inputs;
 mod hash_variants;
