@@ -5,9 +5,8 @@
 //!
 //! SKELETON: the jobs carry `runs-on`, `needs` and translated steps only.
 
+pub(crate) mod job;
 mod steps;
-
-pub(crate) use steps::StepContext;
 
 use serde_yaml::{Mapping, Value};
 
@@ -51,14 +50,7 @@ fn render_workflow(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) 
         let Some(job) = workflow.job(job) else {
             continue;
         };
-        let translated = steps::steps(&StepContext {
-            project,
-            job,
-            arch,
-            variant: &node.id,
-        })?;
-        let mut body = Mapping::new();
-        body.insert("runs-on".into(), runs_on(arch).into());
+        let mut body = job::render(project, workflow, job, arch, &node.id)?;
         let needs: Vec<Value> = node
             .requires
             .iter()
@@ -67,7 +59,6 @@ fn render_workflow(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) 
         if !needs.is_empty() {
             body.insert("needs".into(), Value::Sequence(needs));
         }
-        body.insert("steps".into(), Value::Sequence(translated.steps));
         jobs.insert(node.id.clone().into(), Value::Mapping(body));
     }
     let mut doc = Mapping::new();
@@ -82,13 +73,4 @@ fn render_workflow(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) 
         ))
     })?;
     Ok(format!("{HEADER}{body}"))
-}
-
-/// SKELETON: the runner label of an architecture.
-fn runs_on(arch: &str) -> &'static str {
-    if arch == "arm64" {
-        "ubuntu-24.04-arm"
-    } else {
-        "ubuntu-24.04"
-    }
 }
