@@ -45,7 +45,8 @@ pub(super) fn checked(config: Option<&Path>) -> Result<Checked> {
     {
         // Only which files match matters here: the declared defaults will do.
         let defaults = values::read(&project, &plan.hash_pipeline_values(workflow), |_| Ok(None))?;
-        hashes::compute(&project, workflow, plan, &defaults)?;
+        let provider = super::provider_for(&project, None)?;
+        hashes::compute(&project, workflow, plan, &defaults, provider)?;
     }
     Ok(Checked {
         project,

@@ -36,6 +36,8 @@ mod generate;
 mod github_action;
 mod github_continue;
 mod github_emit;
+mod github_hash;
+mod github_job;
 mod hash_git_ids;
 mod hash_inputs;
 mod hash_variants;
