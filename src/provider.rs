@@ -13,14 +13,23 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::Project;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Provider {
+pub enum Provider {
     Circleci,
     Github,
 }
 
 impl Provider {
+    /// The provider called `name` in the configuration.
+    pub(crate) fn from_name(name: &str) -> Option<Provider> {
+        match name {
+            "circleci" => Some(Provider::Circleci),
+            "github" => Some(Provider::Github),
+            _ => None,
+        }
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Provider::Circleci => "circleci",
@@ -36,13 +45,8 @@ impl fmt::Display for Provider {
 }
 
 /// The providers the project configures (`provider:` / `providers:`).
-///
-/// TODO-for-merge(13a): return `project.settings.providers` once the model
-/// has it. Until then the model accepts only `provider: circleci`, so both
-/// are listed: circleci stays the default and `--provider github` works.
-pub(crate) fn configured(project: &Project) -> Vec<Provider> {
-    let _ = project;
-    vec![Provider::Circleci, Provider::Github]
+pub(crate) fn configured(project: &Project) -> &[Provider] {
+    &project.settings.providers
 }
 
 /// The provider a command works for: the one asked for, which must be

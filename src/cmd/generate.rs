@@ -13,14 +13,15 @@ use crate::error::{Error, Result};
 use crate::fsutil::{read_optional, write_atomic};
 use crate::model::Project;
 use crate::plan::WorkflowPlan;
+use crate::provider::Provider;
 use crate::setup::reference::Ref;
 use crate::setup::{hashes, values};
 
-/// A checked configuration and the two files it renders to.
+/// A checked configuration and the files it renders to (relative path, text).
 pub(super) struct Checked {
     pub project: Project,
     pub plans: Vec<WorkflowPlan>,
-    pub rendered: emit::Output,
+    pub files: Vec<(String, String)>,
 }
 
 /// Every check of `generate`: load, model and plan (printing warnings),
@@ -33,18 +34,24 @@ pub(super) fn checked(config: Option<&Path>) -> Result<Checked> {
     if let Ok((workflow, plan)) = super::dynamic(&project, &plans) {
         hashes::check_canonical(&project, workflow, plan)?;
     }
-    let rendered = emit::render(&project, &plans)?;
+    let files = emit::files(&project, &plans)?;
+    if project.settings.providers.contains(&Provider::Github) {
+        for note in emit::github::job::notes(&project, &plans) {
+            crate::errln!("{note}");
+        }
+    }
     if project.root.join(".git").exists()
         && let Ok((workflow, plan)) = super::dynamic(&project, &plans)
     {
         // Only which files match matters here: the declared defaults will do.
         let defaults = values::read(&project, &plan.hash_pipeline_values(workflow), |_| Ok(None))?;
-        hashes::compute(&project, workflow, plan, &defaults)?;
+        let provider = super::provider_for(&project, None)?;
+        hashes::compute(&project, workflow, plan, &defaults, provider)?;
     }
     Ok(Checked {
         project,
         plans,
-        rendered,
+        files,
     })
 }
 
@@ -57,16 +64,15 @@ pub(super) fn run(
     let Checked {
         project,
         plans,
-        rendered,
+        files,
     } = checked(config)?;
     if let Some(name) = workflow {
         return render_workflow(&project, &plans, name, output);
     }
-    let dir = project.root.join(".circleci");
-    let files = [
-        (dir.join("config.yml"), rendered.config),
-        (dir.join("main.yml"), rendered.main),
-    ];
+    let files: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .map(|(path, text)| (project.root.join(path), text))
+        .collect();
     if check {
         let mut diff = String::new();
         for (path, text) in &files {

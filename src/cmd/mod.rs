@@ -78,13 +78,10 @@ pub(crate) fn load_and_warn(config: Option<&Path>) -> Result<(Project, Vec<Workf
 
 /// The provider a runtime command works for (`--provider`, else the default).
 pub(crate) fn provider_for(project: &Project, asked: Option<Provider>) -> Result<Provider> {
-    provider::resolve(asked, &provider::configured(project))
+    provider::resolve(asked, provider::configured(project))
 }
 
 /// Job hashes of the dynamic workflow as `provider` renders its jobs.
-///
-/// TODO-for-merge(13a): `hashes::compute` takes the provider (the canonical
-/// job document is the provider's rendered job); pass `provider` to it.
 pub(crate) fn hashes_for(
     project: &Project,
     workflow: &Workflow,
@@ -92,8 +89,7 @@ pub(crate) fn hashes_for(
     values: &BTreeMap<String, String>,
     provider: Provider,
 ) -> Result<HashReport> {
-    let _ = provider;
-    crate::setup::hashes::compute(project, workflow, plan, values)
+    crate::setup::hashes::compute(project, workflow, plan, values, provider)
 }
 
 /// The dynamic workflow and its plan.

