@@ -6,6 +6,10 @@
 //! SKELETON: the jobs carry `runs-on`, `needs` and translated steps only.
 
 mod steps;
+#[cfg(test)]
+mod test_support;
+#[allow(dead_code, reason = "used by the step translation and the setup job (13A2)")]
+pub(crate) mod values;
 
 pub(crate) use steps::StepContext;
 
