@@ -8,7 +8,6 @@
 mod steps;
 #[cfg(test)]
 mod test_support;
-#[allow(dead_code, reason = "used by the step translation and the setup job (13A2)")]
 pub(crate) mod values;
 
 pub(crate) use steps::StepContext;

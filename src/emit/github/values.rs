@@ -32,6 +32,7 @@ pub(crate) const SUPPORTED: &str = "GitHub Actions has equivalents for pipeline.
 
 /// The `${{ … }}` text standing for pipeline value `name` (its full name,
 /// `pipeline.git.branch`), e.g. for an environment value of the setup job.
+#[allow(dead_code, reason = "the setup job's env (13A2) uses it")]
 pub(crate) fn expression(project: &Project, name: &str) -> Result<String> {
     match inner(project, name, Use::Text) {
         Some(expression) => Ok(format!("${{{{ {expression} }}}}")),
