@@ -36,6 +36,7 @@ mod generate;
 mod github_action;
 mod github_continue;
 mod github_emit;
+mod github_steps;
 mod hash_git_ids;
 mod hash_inputs;
 mod hash_variants;

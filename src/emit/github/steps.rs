@@ -81,6 +81,14 @@ pub(crate) fn steps(ctx: &StepContext<'_>) -> Result<Translated> {
         };
         walk.step(step, &at, None, 0)?;
     }
+    if walk.out.is_empty() {
+        // GitHub requires a job to have steps; CircleCI's may all fold away
+        // (`setup_remote_docker` alone, a `when` known false).
+        walk.out.push(crate::value::mapping(&[
+            ("name", "No step runs on GitHub".into()),
+            ("run", "true".into()),
+        ]));
+    }
     Ok(Translated {
         steps: walk.out,
         on_runner: walk.on_runner,
@@ -415,7 +423,7 @@ fn run(body: &Value) -> Result<Vec<Value>, Refused> {
         step.insert("shell".into(), shell_of(shell).into());
     }
     if let Some(Value::Mapping(environment)) = run.get("environment") {
-        step.insert("env".into(), Value::Mapping(environment.clone()));
+        step.insert("env".into(), Value::Mapping(env_strings(environment)));
     }
     for (key, value) in run {
         run_key(key.as_str().unwrap_or_default(), value)?;
@@ -425,6 +433,23 @@ fn run(body: &Value) -> Result<Vec<Value>, Refused> {
         run.get("command").cloned().unwrap_or(Value::Null),
     );
     Ok(vec![Value::Mapping(step)])
+}
+
+/// Environment values as GitHub's schema wants them: strings (`null`
+/// is the empty string, as CircleCI sets it).
+fn env_strings(environment: &Mapping) -> Mapping {
+    environment
+        .iter()
+        .map(|(name, value)| {
+            let text = match value {
+                Value::Null => Value::from(""),
+                Value::Bool(flag) => Value::from(flag.to_string()),
+                Value::Number(number) => Value::from(number.to_string()),
+                other => other.clone(),
+            };
+            (name.clone(), text)
+        })
+        .collect()
 }
 
 /// Refuses a `run` key GitHub cannot express; the translated keys pass.
