@@ -38,6 +38,7 @@ mod github_continue;
 mod github_emit;
 mod github_hash;
 mod github_job;
+mod github_steps;
 mod hash_git_ids;
 mod hash_inputs;
 mod hash_variants;

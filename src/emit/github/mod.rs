@@ -7,6 +7,9 @@
 
 pub(crate) mod job;
 mod steps;
+#[cfg(test)]
+mod test_support;
+pub(crate) mod values;
 
 use serde_yaml::{Mapping, Value};
 
