@@ -19,20 +19,17 @@ const TOKEN: &str = "ghs_s3cret-token-0123456789abcdef";
 const PROVIDERS: &str = "providers: [circleci, github]\n";
 
 /// build (hashed) persists a workspace that test (hashed) attaches; lint
-/// is hashed and stands alone; docs is not hashed. The workspace jobs
-/// give their GitHub steps (`github.steps`) so this runtime test does not
-/// hang on the step translation; the workspace links the prune reads come
-/// from their CircleCI steps either way.
+/// is hashed and stands alone; docs is not hashed.
 fn project() -> Repo {
     let repo = Repo::new()
         .file(".cigen/config.yml", PROVIDERS)
         .file(
             ".cigen/workflows/main/jobs/build.yml",
-            "image: x\nsource_files: [src/**]\nsteps:\n  - run: make\n  - persist_to_workspace: {root: ., paths: [out]}\ngithub: {steps: [{run: make}]}\n",
+            "image: x\nsource_files: [src/**]\nsteps:\n  - run: make\n  - persist_to_workspace: {root: ., paths: [out]}\n",
         )
         .file(
             ".cigen/workflows/main/jobs/test.yml",
-            "image: x\nrequires: [build]\nsource_files: [test/**]\nsteps:\n  - attach_workspace: {at: .}\n  - run: make test\ngithub: {steps: [{run: make test}]}\n",
+            "image: x\nrequires: [build]\nsource_files: [test/**]\nsteps:\n  - attach_workspace: {at: .}\n  - run: make test\n",
         )
         .file(
             ".cigen/workflows/main/jobs/lint.yml",
