@@ -21,7 +21,7 @@ steps:
   - setup_remote_docker
   - run:
       name: Build
-      command: make build REV=<< pipeline.git.revision >>
+      command: make build REV=<< pipeline.git.revision >> TAG="<< pipeline.git.tag >>" BRANCH_AGAIN=<< pipeline.git.branch >>
       environment: {BRANCH: << pipeline.git.branch >>}
       working_directory: src
       shell: /bin/bash -eo pipefail
@@ -61,7 +61,8 @@ fn every_translated_step_form_makes_a_valid_workflow() {
         "- uses: actions/cache/restore@v4\n  with:\n    path: vendor\n    key: \"deps-${{ runner.arch }}-${{ hashFiles('deps.lock') }}\"\n    restore-keys: deps-\n",
         "- uses: actions/download-artifact@v4\n  with: {pattern: cigen-workspace-*, merge-multiple: true, path: '${{ runner.temp }}/cigen-workspace'}\n",
         "- name: Attach workspace\n  run: \"mkdir -p 'ws'\\nfor archive in \\\"$RUNNER_TEMP\\\"/cigen-workspace/*.tar; do\\n  [ -e \\\"$archive\\\" ] || continue\\n  tar -C 'ws' -xf \\\"$archive\\\"\\ndone\\n\"\n",
-        "- name: Build\n  working-directory: src\n  shell: /bin/bash -eo pipefail {0}\n  env: {BRANCH: '${{ github.head_ref || github.ref_name }}'}\n  run: make build REV=${{ github.sha }}\n",
+        // Pipeline values reach a script through its env, never pasted into it.
+        "- name: Build\n  working-directory: src\n  shell: /bin/bash -eo pipefail {0}\n  env: {BRANCH: '${{ github.head_ref || github.ref_name }}', CIGEN_PIPELINE_git_revision: '${{ github.sha }}', CIGEN_PIPELINE_git_tag: \"${{ github.ref_type == 'tag' && github.ref_name || '' }}\", CIGEN_PIPELINE_git_branch: '${{ github.head_ref || github.ref_name }}'}\n  run: make build REV=${CIGEN_PIPELINE_git_revision} TAG=\"${CIGEN_PIPELINE_git_tag}\" BRANCH_AGAIN=${CIGEN_PIPELINE_git_branch}\n",
         "- run: echo hello CI\n",
         "- if: \"'main' == (github.head_ref || github.ref_name)\"\n  run: make release\n",
         "- if: \"${{ !(github.ref_type == 'tag' && github.ref_name || '') }}\"\n  run: make snapshot\n",

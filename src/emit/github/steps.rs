@@ -247,10 +247,17 @@ impl Walk<'_, '_> {
     fn builtin(&mut self, name: &str, body: &Value, at: &At, guard: Option<&str>) -> Result<()> {
         let ctx = self.ctx;
         let written = body.clone();
+        let (body, values) = if name == "run" {
+            templates::run_values(ctx.project, body).map_err(|refusal| self.refuse(at, refusal))?
+        } else {
+            (body.clone(), vec![])
+        };
         let body =
-            templates::value(ctx.project, body).map_err(|refusal| self.refuse(at, refusal))?;
+            templates::value(ctx.project, &body).map_err(|refusal| self.refuse(at, refusal))?;
         let translated = match name {
-            "run" => run(&body).map_err(|(key, refusal)| self.refuse(&at.child(key), refusal))?,
+            "run" => run(&body)
+                .map(|steps| with_env(steps, &values))
+                .map_err(|(key, refusal)| self.refuse(&at.child(key), refusal))?,
             "checkout" => {
                 checkout(&body).map_err(|(key, refusal)| self.refuse(&at.child(key), refusal))?
             }
@@ -433,6 +440,29 @@ fn run(body: &Value) -> Result<Vec<Value>, Refused> {
         run.get("command").cloned().unwrap_or(Value::Null),
     );
     Ok(vec![Value::Mapping(step)])
+}
+
+/// `steps` with `values` (variable, expression) added to each step's `env`.
+fn with_env(steps: Vec<Value>, values: &[(String, String)]) -> Vec<Value> {
+    if values.is_empty() {
+        return steps;
+    }
+    steps
+        .into_iter()
+        .map(|mut step| {
+            if let Value::Mapping(map) = &mut step {
+                let env = map
+                    .entry("env".into())
+                    .or_insert_with(|| Value::Mapping(Mapping::new()));
+                if let Value::Mapping(env) = env {
+                    for (name, expression) in values {
+                        env.insert(name.clone().into(), expression.clone().into());
+                    }
+                }
+            }
+            step
+        })
+        .collect()
 }
 
 /// Environment values as GitHub's schema wants them: strings (`null`

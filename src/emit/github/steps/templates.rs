@@ -50,6 +50,55 @@ pub(crate) fn text(project: &Project, text: &str) -> Result<String, Refusal> {
     Ok(out)
 }
 
+/// A `run` step's command with each `<< pipeline.X >>` as `${NAME}`, and
+/// the (NAME, `${{ <expression> }}`) pairs its `env` must set. A branch or
+/// tag name is chosen by whoever pushes it: pasted into the script as
+/// `${{ … }}` it would run as shell, GitHub's script-injection pattern
+/// (https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks),
+/// so values reach the script through the environment. NAME is the one
+/// `cigen setup` reads the value from (`CIGEN_PARAM_P`, `CIGEN_PIPELINE_…`).
+/// Inside single quotes the shell does not expand it, where CircleCI's
+/// templating would have pasted the value: the README says so.
+pub(crate) fn run_values(
+    project: &Project,
+    body: &Value,
+) -> Result<(Value, Vec<(String, String)>), Refusal> {
+    let command = match body {
+        Value::String(command) => command,
+        Value::Mapping(map) => match map.get("command").and_then(Value::as_str) {
+            Some(command) => command,
+            None => return Ok((body.clone(), vec![])),
+        },
+        _ => return Ok((body.clone(), vec![])),
+    };
+    let mut out = String::new();
+    let mut values: Vec<(String, String)> = vec![];
+    let mut last = 0;
+    for (range, inside) in templates(command) {
+        if !inside.starts_with("pipeline.") {
+            continue; // `parameters.…` outside a command: `value` refuses it
+        }
+        let name = crate::model::refs::env_name(inside);
+        let expression = format!("${{{{ {} }}}}", pipeline(project, inside, Use::Text)?);
+        out.push_str(&command[last..range.start]);
+        out.push_str(&format!("${{{name}}}"));
+        last = range.end;
+        if !values.iter().any(|(known, _)| *known == name) {
+            values.push((name, expression));
+        }
+    }
+    out.push_str(&command[last..]);
+    let body = match body {
+        Value::Mapping(map) => {
+            let mut map = map.clone();
+            map.insert("command".into(), out.into());
+            Value::Mapping(map)
+        }
+        _ => Value::String(out),
+    };
+    Ok((body, values))
+}
+
 /// Every string inside `value` (keys too) through `text`.
 pub(crate) fn value(project: &Project, value: &Value) -> Result<Value, Refusal> {
     Ok(match value {
