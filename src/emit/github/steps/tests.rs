@@ -230,7 +230,10 @@ fn pipeline_values_in_steps_become_expressions() {
             "",
             "image: a\ncheckout: false\nsteps:\n  - run: {command: 'echo << pipeline.git.revision >>', environment: {N: << pipeline.number >>}}\n"
         ),
-        yaml("- env: {N: '${{ github.run_number }}'}\n  run: echo ${{ github.sha }}\n")
+        // In a script the value comes through the environment, never pasted in.
+        yaml(
+            "- env: {N: '${{ github.run_number }}', CIGEN_PIPELINE_git_revision: '${{ github.sha }}'}\n  run: echo ${CIGEN_PIPELINE_git_revision}\n"
+        )
     );
     let err = translate(
         "",
