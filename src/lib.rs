@@ -48,6 +48,8 @@ pub mod config;
 pub mod model;
 pub mod plan;
 pub mod setup;
+// The provider a hash is computed for (`setup::hashes::compute` takes it).
+pub mod provider;
 
 // The reference check of a generated CircleCI document
 // (`emit::check_references`), which the tests run on every file cigen
@@ -66,6 +68,5 @@ pub mod hash;
 mod circleci;
 mod drift;
 mod fsutil;
-mod provider;
 mod source_glob;
 mod value;

@@ -15,7 +15,7 @@ use crate::model::Project;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Provider {
+pub enum Provider {
     Circleci,
     Github,
 }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{read_optional, write_atomic};
 use crate::model::Project;
 use crate::plan::WorkflowPlan;
+use crate::provider::Provider;
 use crate::setup::reference::Ref;
 use crate::setup::{hashes, values};
 
@@ -34,12 +35,18 @@ pub(super) fn checked(config: Option<&Path>) -> Result<Checked> {
         hashes::check_canonical(&project, workflow, plan)?;
     }
     let files = emit::files(&project, &plans)?;
+    if project.settings.providers.contains(&Provider::Github) {
+        for note in emit::github::job::notes(&project, &plans) {
+            crate::errln!("{note}");
+        }
+    }
     if project.root.join(".git").exists()
         && let Ok((workflow, plan)) = super::dynamic(&project, &plans)
     {
         // Only which files match matters here: the declared defaults will do.
         let defaults = values::read(&project, &plan.hash_pipeline_values(workflow), |_| Ok(None))?;
-        hashes::compute(&project, workflow, plan, &defaults)?;
+        let provider = super::provider_for(&project, None)?;
+        hashes::compute(&project, workflow, plan, &defaults, provider)?;
     }
     Ok(Checked {
         project,

@@ -82,9 +82,6 @@ pub(crate) fn provider_for(project: &Project, asked: Option<Provider>) -> Result
 }
 
 /// Job hashes of the dynamic workflow as `provider` renders its jobs.
-///
-/// TODO-for-merge(13a): `hashes::compute` takes the provider (the canonical
-/// job document is the provider's rendered job); pass `provider` to it.
 pub(crate) fn hashes_for(
     project: &Project,
     workflow: &Workflow,
@@ -92,8 +89,7 @@ pub(crate) fn hashes_for(
     values: &BTreeMap<String, String>,
     provider: Provider,
 ) -> Result<HashReport> {
-    let _ = provider;
-    crate::setup::hashes::compute(project, workflow, plan, values)
+    crate::setup::hashes::compute(project, workflow, plan, values, provider)
 }
 
 /// The dynamic workflow and its plan.

@@ -88,20 +88,10 @@ fn check(
                 "`--commit-on-diff` is for CircleCI only: on GitHub the self-check reports drift and fails without committing (a push made with GITHUB_TOKEN starts no workflow run, and pull request checkouts are detached)".into(),
             ));
         }
-        Provider::Github if self_check => github_self_check(project, plans)?,
+        Provider::Github if self_check => selfcheck::run_github(project, plans)?,
         Provider::Github => {}
     }
     Ok(())
-}
-
-/// TODO-for-merge(13a): call 13a's GitHub self-check here (the committed
-/// `.github/workflows/*.yml` cigen owns against a fresh render: drift →
-/// diff and exit 1, never a commit).
-fn github_self_check(project: &Project, plans: &[WorkflowPlan]) -> Result<()> {
-    let _ = (project, plans);
-    Err(Error::Usage(
-        "`--self-check` with `--provider github` is not built into this cigen yet".into(),
-    ))
 }
 
 /// The HTTPS push tokens are masked in git's messages like API secrets, so

@@ -309,6 +309,7 @@ impl Loader {
                 trigger: inline.trigger,
                 stages: inline.stages,
                 when: inline.when,
+                github: inline.github,
             };
             workflows.push(LoadedWorkflow {
                 name,

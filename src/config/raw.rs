@@ -80,7 +80,21 @@ pub(crate) struct RawParameter {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawArch {
-    pub resource_class: String,
+    /// CircleCI's resource class: required when circleci is a provider.
+    pub resource_class: Option<String>,
+    /// GitHub's `runs-on` (a label or a list of labels).
+    pub runs_on: Option<StringOrList>,
+}
+
+/// A workflow's `github:` settings (GitHub Actions only).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWorkflowGithub {
+    /// GitHub's `on:` map, replacing cigen's default events.
+    pub on: Option<Value>,
+    /// Events whose runs skip nothing (the marker cache is not read).
+    #[serde(default)]
+    pub full_run_on: Vec<String>,
 }
 
 /// `.cigen/workflows/<wf>/config.yml`.
@@ -91,6 +105,7 @@ pub(crate) struct RawWorkflow {
     #[serde(default)]
     pub stages: Vec<RawStage>,
     pub when: Option<Value>,
+    pub github: Option<RawWorkflowGithub>,
 }
 
 /// A workflow written inline in `cigen.yml`: the workflow config plus its
@@ -102,6 +117,7 @@ pub(crate) struct RawInlineWorkflow {
     #[serde(default)]
     pub stages: Vec<RawStage>,
     pub when: Option<Value>,
+    pub github: Option<RawWorkflowGithub>,
     #[serde(default)]
     pub jobs: IndexMap<String, RawJob>,
 }
@@ -165,6 +181,8 @@ pub(crate) struct RawJob {
     /// Silences the warning about a job name repeating a word of its stage.
     #[serde(default)]
     pub allow_stage_noun: bool,
+    /// GitHub Actions keys merged last into the job's GitHub job.
+    pub github: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]

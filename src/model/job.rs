@@ -44,6 +44,7 @@ pub(super) fn build_job(
     let (archs, arch_declared) = architectures(job, settings, &error)?;
     let environment = environment(job, arch_declared, &error)?;
     let steps = steps(loaded, raw, settings, commands, &error)?;
+    let github = super::github::job(job.github.as_ref(), &|keys| error(keys, None))?;
     let (used_commands, invoked) = used(&steps, commands);
     let context = job
         .context
@@ -84,6 +85,8 @@ pub(super) fn build_job(
         approval: job.approval,
         persists_workspace: invoked.iter().any(|s| s == "persist_to_workspace"),
         attaches_workspace: invoked.iter().any(|s| s == "attach_workspace"),
+        github,
+        written: written(job, &error),
     };
     check_ids(&built, error)?;
     Ok(built)
@@ -202,6 +205,32 @@ fn executor(
         }
     }
     Ok(executor)
+}
+
+/// Where the job wrote the keys its GitHub job is made from.
+fn written(
+    job: &RawJob,
+    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+) -> super::github::Written {
+    let present = [
+        ("image", job.image.is_some()),
+        ("docker", job.docker.is_some()),
+        ("services", !job.services.is_empty()),
+        ("machine", job.machine.is_some()),
+        ("macos", job.macos.is_some()),
+        ("parallelism", job.parallelism.is_some()),
+        ("context", job.context.is_some()),
+        ("github", job.github.is_some()),
+    ];
+    super::github::Written {
+        image: job.image.is_some(),
+        services_from: job.docker.as_ref().map_or(1, Vec::len),
+        lines: present
+            .into_iter()
+            .filter(|(_, set)| *set)
+            .map(|(key, _)| (key.to_string(), error(&[key], None).line))
+            .collect(),
+    }
 }
 
 /// The job's architectures, each declared in the project settings and

@@ -5,6 +5,7 @@
 //! raised here, each naming file, line and key.
 
 mod empty_stage;
+pub(crate) mod github;
 mod hash_checks;
 mod ids;
 mod job;
@@ -55,6 +56,8 @@ pub struct Workflow {
     /// workflows whose parameters are both true, the first declared runs.
     pub(crate) declared: usize,
     pub(crate) when: Option<Value>,
+    /// `github: {on, full_run_on}` (GitHub Actions only).
+    pub(crate) github: github::WorkflowGithub,
     /// Declared order; the default stage (jobs directly in `jobs/`) is not listed.
     pub(crate) stages: Vec<Stage>,
     /// In stage order (default stage first), then by id.
@@ -115,6 +118,10 @@ pub(crate) struct Job {
     pub approval: bool,
     pub persists_workspace: bool,
     pub attaches_workspace: bool,
+    /// `github:`: GitHub job keys merged last into the job's GitHub job.
+    pub github: Option<github::GithubJob>,
+    /// Where the job wrote its executor keys (for the GitHub job's errors).
+    pub written: github::Written,
 }
 
 #[derive(Debug, Clone)]
@@ -202,6 +209,7 @@ impl Workflow {
             trigger,
             declared: 0,
             when,
+            github: github::WorkflowGithub::default(),
             stages,
             jobs,
             index,

@@ -24,11 +24,21 @@ pub(crate) struct Settings {
     /// Parameter name -> CircleCI parameter definition, declared order.
     pub parameters: IndexMap<String, Value>,
     pub boolean_parameters: Vec<String>,
-    /// Architecture -> resource class, declared order (the first is the default arch).
-    pub architectures: IndexMap<String, String>,
+    /// Architecture -> its runners, declared order (the first is the default arch).
+    pub architectures: IndexMap<String, Arch>,
     pub groups: IndexMap<String, Vec<String>>,
     pub hash_salt: Option<String>,
     pub orbs: IndexMap<String, String>,
+}
+
+/// One declared architecture: where its jobs run on each provider.
+#[derive(Debug, Clone)]
+pub(crate) struct Arch {
+    /// CircleCI's `resource_class` (always set when circleci is a provider).
+    pub resource_class: Option<String>,
+    /// GitHub's `runs-on`: a label or a list of labels (always set when
+    /// github is a provider).
+    pub runs_on: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +76,26 @@ impl Settings {
             .cloned()
             .unwrap_or_else(|| "amd64".to_string())
     }
+
+    /// GitHub's `runs-on` for `arch`: the declared one, else the default
+    /// of amd64 or arm64 (an undeclared arch is the default `amd64`).
+    pub(crate) fn runs_on(&self, arch: &str) -> Option<Value> {
+        match self.architectures.get(arch) {
+            Some(declared) => declared.runs_on.clone(),
+            None => default_runs_on(arch),
+        }
+    }
+}
+
+/// GitHub-hosted runners for the architectures everyone has: the x64 and
+/// arm64 Ubuntu 24.04 images
+/// (<https://docs.github.com/en/actions/reference/runners/github-hosted-runners>).
+fn default_runs_on(arch: &str) -> Option<Value> {
+    match arch {
+        "amd64" => Some("ubuntu-24.04".into()),
+        "arm64" => Some("ubuntu-24.04-arm".into()),
+        _ => None,
+    }
 }
 
 pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
@@ -76,6 +106,7 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     check_orb(loaded, &setup)?;
     let (parameters, boolean_parameters) = super::parameters::build(loaded)?;
     check_architecture_names(loaded)?;
+    let architectures = architectures(loaded, &providers)?;
     check_source_file_groups(loaded)?;
     Ok(Settings {
         providers,
@@ -86,11 +117,7 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
         setup,
         parameters,
         boolean_parameters,
-        architectures: raw
-            .architectures
-            .iter()
-            .map(|(name, arch)| (name.clone(), arch.resource_class.clone()))
-            .collect(),
+        architectures,
         groups: raw.source_file_groups.clone(),
         hash_salt: raw.hash_salt.clone(),
         orbs: raw.orbs.clone(),
@@ -204,6 +231,57 @@ fn check_architecture_names(loaded: &Loaded) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Each architecture's runner per provider: `resource_class` is required
+/// when circleci is a provider, `runs_on` (defaulted for amd64 and arm64)
+/// when github is.
+fn architectures(loaded: &Loaded, providers: &[Provider]) -> Result<IndexMap<String, Arch>> {
+    let mut architectures = IndexMap::new();
+    for (name, raw) in &loaded.project.architectures {
+        if raw.resource_class.is_none() && providers.contains(&Provider::Circleci) {
+            return Err(loaded
+                .project_error(&["architectures", name], None)
+                .message(format!(
+                    "architecture `{name}` has no `resource_class`: CircleCI needs one for each architecture"
+                ))
+                .into());
+        }
+        let runs_on = match &raw.runs_on {
+            Some(StringOrList::One(label)) => Some(Value::from(label.clone())),
+            Some(StringOrList::Many(labels)) => {
+                if labels.is_empty() {
+                    return Err(loaded
+                        .project_error(&["architectures", name, "runs_on"], None)
+                        .message("`runs_on` lists no runner label")
+                        .into());
+                }
+                Some(Value::Sequence(
+                    labels.iter().map(|l| Value::from(l.clone())).collect(),
+                ))
+            }
+            None => default_runs_on(name),
+        };
+        if runs_on.is_none() && providers.contains(&Provider::Github) {
+            return Err(loaded
+                .project_error(&["architectures", name], None)
+                .message(format!(
+                    "architecture `{name}` has no `runs_on`: GitHub needs the runner label(s) of each architecture (cigen knows only amd64's and arm64's)"
+                ))
+                .hint(Some(format!(
+                    "add `runs_on: <label>` under `architectures.{name}`"
+                )))
+                .into());
+        }
+        architectures.insert(
+            name.clone(),
+            Arch {
+                resource_class: raw.resource_class.clone(),
+                runs_on,
+            },
+        );
+    }
+    Ok(architectures)
 }
 
 /// `source_file_groups` hold valid glob patterns, never another group.

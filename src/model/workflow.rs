@@ -64,13 +64,15 @@ pub(super) fn build_workflow(
     }
     let jobs: Vec<Job> = jobs.into_iter().map(|(job, _)| job).collect();
     super::empty_stage::settle(&mut stages, &jobs, warnings);
-    Ok(Workflow::new(
+    let mut workflow = Workflow::new(
         raw.name.clone(),
         raw.raw.trigger.as_ref().map(|t| t.parameter.clone()),
         raw.raw.when.clone(),
         stages,
         jobs,
-    ))
+    );
+    workflow.github = super::github::workflow(raw.raw.github.as_ref(), &error)?;
+    Ok(workflow)
 }
 
 /// The workflow's `when`, passed through to CircleCI, is not an empty

@@ -35,6 +35,8 @@ fn job(id: &str) -> Job {
         approval: false,
         persists_workspace: false,
         attaches_workspace: false,
+        github: None,
+        written: Default::default(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! The one code path from a plan to job hashes: builds a `HashInput` per
-//! hashed variant (canonical rendered job, expanded source globs, nearest
-//! hashed upstream variants, referenced pipeline values) and runs the hash engine. `cigen hash`,
-//! `cigen setup` and `cigen continue` all come through here; `generate`
-//! checks through `canonical_job` that every hashed job has a canonical form.
+//! hashed variant (the provider's canonical rendered job, expanded source
+//! globs, nearest hashed upstream variants, referenced pipeline values) and
+//! runs the hash engine. `cigen hash`, `cigen setup` and `cigen continue`
+//! all come through here; `generate` checks through `canonical_job` that
+//! every hashed job has a canonical form for every configured provider.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -15,16 +16,22 @@ use crate::hash::canonical::{self, CanonicalError};
 use crate::hash::{self, HashError, HashInput, HashOptions, HashReport};
 use crate::model::{Job, Project, Workflow};
 use crate::plan::{NodeKind, WorkflowPlan};
+use crate::provider::Provider;
 use crate::value::render;
 
-/// Hashes of every hashed variant of the workflow, in plan order. `values`
-/// holds every pipeline value a hashed job references (`values::from_env`).
+/// Hashes of every hashed variant of the workflow as `provider` renders
+/// its jobs, in plan order. `values` holds every pipeline value a hashed
+/// job references (`values::from_env`).
 pub fn compute(
     project: &Project,
     workflow: &Workflow,
     plan: &WorkflowPlan,
     values: &BTreeMap<String, String>,
+    provider: Provider,
 ) -> Result<HashReport> {
+    let canonical = |job: &Job, arch: &str, variant: &str| {
+        canonical_job(project, workflow, job, arch, variant, provider)
+    };
     let mut inputs = vec![];
     // Each unhashed job walked through: its canonical form, once however many hashed jobs walk it.
     let mut unhashed_jobs: HashMap<String, (Vec<u8>, &Job)> = HashMap::new();
@@ -38,8 +45,8 @@ pub fn compute(
             if !unhashed_jobs.contains_key(walked_id)
                 && let Some((unhashed, unhashed_arch)) = plan.variant_job(workflow, walked_id)
             {
-                let canonical = canonical_job(project, unhashed, unhashed_arch)?;
-                unhashed_jobs.insert(walked_id.clone(), (canonical, unhashed));
+                let document = canonical(unhashed, unhashed_arch, walked_id)?;
+                unhashed_jobs.insert(walked_id.clone(), (document, unhashed));
             }
             if let Some((canonical, unhashed)) = unhashed_jobs.get(walked_id) {
                 walked.push((walked_id.clone(), canonical.clone()));
@@ -49,7 +56,7 @@ pub fn compute(
         inputs.push(HashInput {
             variant_id: id.to_string(),
             arch: arch.to_string(),
-            canonical_job: canonical_job(project, job, arch)?,
+            canonical_job: canonical(job, arch, id)?,
             patterns: job.source_files.clone(),
             upstream: upstream.hashed,
             walked,
@@ -84,28 +91,75 @@ fn hash_values(
         .collect()
 }
 
-/// Field `J` of a variant's hash: the canonical JSON of its job document. A
-/// value with no canonical form is a config error naming the job's file.
-pub(crate) fn canonical_job(project: &Project, job: &Job, arch: &str) -> Result<Vec<u8>> {
-    let document = emit::job::canonical_document(project, job, arch);
-    canonical::to_json(&document).map_err(|err| canonical_error(project, job, &err))
+/// Field `J` of a variant's hash: the canonical JSON of its job document as
+/// `provider` renders it. A value with no canonical form is a config error
+/// naming the job's file.
+///
+/// CircleCI's document is unchanged from before there were providers (no
+/// provider field), so existing CircleCI markers stay valid; GitHub's is
+/// `{"provider": "github", "job": <GitHub job body>}` — a different
+/// document, so the two never share a hash. The GitHub body is
+/// `emit::github::job::render`: everything the job runs (runner,
+/// container, env, matrix, translated steps with commands inlined, the
+/// `github:` map), none of the per-run wiring (`needs`, `if`, the hash
+/// env, the record steps), so the hash does not depend on itself.
+pub(crate) fn canonical_job(
+    project: &Project,
+    workflow: &Workflow,
+    job: &Job,
+    arch: &str,
+    variant: &str,
+    provider: Provider,
+) -> Result<Vec<u8>> {
+    match provider {
+        Provider::Circleci => {
+            let document = emit::job::canonical_document(project, job, arch);
+            canonical::to_json(&document).map_err(|err| canonical_error(project, job, &err))
+        }
+        Provider::Github => {
+            let body = emit::github::job::render(project, workflow, job, arch, variant)?;
+            let mut document = serde_yaml::Mapping::new();
+            document.insert("provider".into(), Provider::Github.name().into());
+            document.insert("job".into(), Value::Mapping(body));
+            canonical::to_json(&Value::Mapping(document))
+                .map_err(|err| github_canonical_error(job, &err))
+        }
+    }
+}
+
+/// A value of the GitHub job with no canonical form: the job's file and
+/// line, the path in the rendered GitHub job.
+fn github_canonical_error(job: &Job, err: &CanonicalError) -> Error {
+    let path = match err.path.split_first() {
+        Some((Seg::Key(doc), rest)) if doc == "job" => rest.to_vec(),
+        _ => err.path.clone(),
+    };
+    ConfigError::new(
+        &job.file,
+        format!("(GitHub job) {}", render(&path)),
+        err.message.clone(),
+    )
+    .line(job.line)
+    .into()
 }
 
 /// Checks that every job a hash of the dynamic workflow covers (hashed
-/// jobs, and the unhashed jobs they walk through) has a canonical form, so
-/// `generate` refuses what `setup` would refuse.
+/// jobs, and the unhashed jobs they walk through) has a canonical form for
+/// every configured provider, so `generate` refuses what `setup` would refuse.
 pub(crate) fn check_canonical(
     project: &Project,
     workflow: &Workflow,
     plan: &WorkflowPlan,
 ) -> Result<()> {
-    // The arch adds only strings: one variant per job tells for all.
-    let mut checked = BTreeSet::new();
-    for id in &plan.hash_covered() {
-        if let Some((job, arch)) = plan.variant_job(workflow, id)
-            && checked.insert(&job.id)
-        {
-            canonical_job(project, job, arch)?;
+    for provider in &project.settings.providers {
+        // The arch adds only strings: one variant per job tells for all.
+        let mut checked = BTreeSet::new();
+        for id in &plan.hash_covered() {
+            if let Some((job, arch)) = plan.variant_job(workflow, id)
+                && checked.insert(&job.id)
+            {
+                canonical_job(project, workflow, job, arch, id, *provider)?;
+            }
         }
     }
     Ok(())

@@ -1,8 +1,9 @@
-//! Self-check (DESIGN §7): regenerates `.circleci/config.yml` in memory and
-//! compares it with the committed bytes. Drift prints a unified diff and
-//! fails; with commit-on-diff the fix is committed and pushed through the
-//! git edge first, and the run still fails so the new commit's pipeline is
-//! the one that continues.
+//! Self-check (DESIGN §7): regenerates `.circleci/config.yml` (CircleCI) or
+//! every `.github/workflows/<workflow>.yml` cigen writes (GitHub) in memory
+//! and compares it with the committed bytes. Drift prints a unified diff
+//! and fails; on CircleCI with commit-on-diff the fix is committed and
+//! pushed through the git edge first, and the run still fails so the new
+//! commit's pipeline is the one that continues. GitHub never commits.
 
 use crate::drift;
 use crate::emit;
@@ -53,4 +54,31 @@ pub(crate) fn run(project: &Project, plans: &[WorkflowPlan], commit_on_diff: boo
             source,
         }),
     }
+}
+
+/// The GitHub self-check: each workflow file cigen writes against the
+/// committed one. Drift prints a unified diff per file and fails
+/// (`Error::Drift`, exit 1); it never commits (a push made with
+/// `GITHUB_TOKEN` starts no workflow run, and pull request checkouts are
+/// detached).
+pub(crate) fn run_github(project: &Project, plans: &[WorkflowPlan]) -> Result<()> {
+    let mut stale = vec![];
+    for file in emit::github::render(project, plans)? {
+        let committed = read_optional(&project.root.join(&file.path))?.unwrap_or_default();
+        match drift::unified(&file.path, "committed", &committed, &file.text) {
+            Some(diff) => {
+                crate::out!("{diff}");
+                stale.push(file.path);
+            }
+            None => crate::outln!("self-check: {} is up to date", file.path),
+        }
+    }
+    if stale.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Drift(format!(
+        "self-check: {} {} stale: run `cigen generate` and commit the result",
+        stale.join(", "),
+        if stale.len() == 1 { "is" } else { "are" }
+    )))
 }

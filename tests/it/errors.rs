@@ -55,14 +55,14 @@ fn non_utf8_is_an_error_with_its_line() {
 fn unknown_field_suggests_the_near_match() {
     fails(
         &job("image: a\nsteps: [{run: make}]\nsource_file: [\"x\"]\n"),
-        "error: .cigen/workflows/main/jobs/test/rspec.yml:3: `source_file`: unknown field `source_file`, expected one of `description`, `image`, `docker`, `machine`, `macos`, `services`, `resource_class`, `architectures`, `environment`, `context`, `parallelism`, `working_directory`, `shell`, `checkout`, `steps`, `source_files`, `requires`, `requires_any`, `approval`, `filters`, `allow_stage_noun`\n  hint: did you mean `source_files`?\n",
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:3: `source_file`: unknown field `source_file`, expected one of `description`, `image`, `docker`, `machine`, `macos`, `services`, `resource_class`, `architectures`, `environment`, `context`, `parallelism`, `working_directory`, `shell`, `checkout`, `steps`, `source_files`, `requires`, `requires_any`, `approval`, `filters`, `allow_stage_noun`, `github`\n  hint: did you mean `source_files`?\n",
     );
     fails(
         &job(OK_JOB).file(
             ".cigen/config.yml",
             "architecture:\n  amd64: {resource_class: medium}\n",
         ),
-        "error: .cigen/config.yml:1: `architecture`: unknown field `architecture`, expected one of `provider`, `dynamic`, `dynamic_workflow`, `setup`, `parameters`, `architectures`, `source_file_groups`, `hash_salt`, `orbs`, `commands`, `workflows`\n  hint: did you mean `architectures`?\n",
+        "error: .cigen/config.yml:1: `architecture`: unknown field `architecture`, expected one of `provider`, `providers`, `dynamic`, `dynamic_workflow`, `setup`, `parameters`, `architectures`, `source_file_groups`, `hash_salt`, `orbs`, `commands`, `workflows`\n  hint: did you mean `architectures`?\n",
     );
 }
 
@@ -350,7 +350,7 @@ fn yaml_alias_bomb_is_refused_without_hanging() {
     let started = std::time::Instant::now();
     fails(
         &repo,
-        "error: .cigen/config/bomb.yml:1: `a`: unknown field `a`, expected one of `provider`, `dynamic`, `dynamic_workflow`, `setup`, `parameters`, `architectures`, `source_file_groups`, `hash_salt`, `orbs`, `commands`, `workflows`\n",
+        "error: .cigen/config/bomb.yml:1: `a`: unknown field `a`, expected one of `provider`, `providers`, `dynamic`, `dynamic_workflow`, `setup`, `parameters`, `architectures`, `source_file_groups`, `hash_salt`, `orbs`, `commands`, `workflows`\n",
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }

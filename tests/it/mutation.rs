@@ -27,6 +27,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use cigen::provider::Provider;
+
 use crate::mutationsupport::Project;
 use crate::mutationsupport::edits::{Case, Env, KINDS, mutate, random_env};
 use crate::seedsupport::{Seed, env_number, report};
@@ -360,7 +362,8 @@ fn hashes(root: &Path, env: &Env) -> Result<(Hashes, cigen::hash::HashStats), St
             cigen::setup::values::read(&project, &plan.hash_pipeline_values(workflow), |name| {
                 Ok(env.get(name).cloned())
             })?;
-        let report = cigen::setup::hashes::compute(&project, workflow, plan, &values)?;
+        let report =
+            cigen::setup::hashes::compute(&project, workflow, plan, &values, Provider::Circleci)?;
         Ok((report.hashes.into_iter().collect(), report.stats))
     };
     run().map_err(|err| err.to_string())

@@ -9,6 +9,8 @@ use std::path::Path;
 use serde_json::{Map, Value as Json};
 use serde_yaml::Value;
 
+use cigen::provider::Provider;
+
 use crate::common::*;
 
 /// How many steps of a job save a cigen job-status marker.
@@ -327,10 +329,22 @@ fn record_jobs_change_no_hash() {
     without
         .nodes
         .retain(|n| !matches!(n.kind, cigen::plan::NodeKind::Record { .. }));
-    let with = cigen::setup::hashes::compute(&project, workflow, plan, &Default::default())
-        .expect("hashes");
-    let bare = cigen::setup::hashes::compute(&project, workflow, &without, &Default::default())
-        .expect("hashes");
+    let with = cigen::setup::hashes::compute(
+        &project,
+        workflow,
+        plan,
+        &Default::default(),
+        Provider::Circleci,
+    )
+    .expect("hashes");
+    let bare = cigen::setup::hashes::compute(
+        &project,
+        workflow,
+        &without,
+        &Default::default(),
+        Provider::Circleci,
+    )
+    .expect("hashes");
     assert_eq!(with.hashes, bare.hashes);
     assert!(!with.hashes.keys().any(|id| id.ends_with("_record")));
     assert_eq!(with.hashes.len(), 10);

@@ -23,8 +23,9 @@ pub(crate) fn render(project: &Project, job: &Job, arch: &str, record: bool) -> 
     }
     let resource_class = job.resource_class.clone().or_else(|| {
         job.arch_declared
-            .then(|| project.settings.architectures.get(arch).cloned())
+            .then(|| project.settings.architectures.get(arch))
             .flatten()
+            .and_then(|declared| declared.resource_class.clone())
     });
     if let Some(class) = resource_class {
         body.insert("resource_class".into(), class.into());

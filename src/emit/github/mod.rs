@@ -10,17 +10,19 @@
 //! (`workflow_dispatch` with that input) or by the workflow's `github.on`,
 //! with no `cigen_setup` and nothing hashed.
 //!
-//! SKELETON: a job's body is `runs-on` and the translated steps (the
-//! 13A1 branch's `job::render` replaces `body`).
+//! A user job's body (runs-on, container, env, matrix, steps, `github:`)
+//! is `job::render`'s; this module adds the per-run wiring on top.
 
 mod conditions;
 mod graph;
+pub(crate) mod job;
 mod record;
 mod required;
 mod setup_job;
 mod steps;
-
-pub(crate) use steps::StepContext;
+#[cfg(test)]
+mod test_support;
+pub(crate) mod values;
 
 use serde_yaml::{Mapping, Value};
 
@@ -88,7 +90,15 @@ fn dynamic(
         SETUP.into(),
         setup_job::job(project, workflow, plan, full_run_on(workflow))?,
     );
-    add_jobs(&mut jobs, project, plan, &wired)?;
+    add_jobs(
+        &mut jobs,
+        &Scope {
+            project,
+            workflow,
+            plan,
+        },
+        &wired,
+    )?;
     let on = setup_job::on(
         github_on(workflow),
         &["push", "pull_request"],
@@ -109,7 +119,15 @@ fn immediate(
     let clause = format!("(inputs.{parameter} || github.event_name != 'workflow_dispatch')");
     let wired = graph::wire(workflow, plan, false, Some(&clause))?;
     let mut jobs = Mapping::new();
-    add_jobs(&mut jobs, project, plan, &wired)?;
+    add_jobs(
+        &mut jobs,
+        &Scope {
+            project,
+            workflow,
+            plan,
+        },
+        &wired,
+    )?;
     let mut inputs = setup_job::inputs(project);
     inputs.remove(crate::circleci::SKIP_CACHE_PARAMETER);
     if let Some(Value::Mapping(input)) = inputs.get_mut(parameter) {
@@ -119,12 +137,15 @@ fn immediate(
     Ok((on, jobs))
 }
 
-fn add_jobs(
-    jobs: &mut Mapping,
-    project: &Project,
-    plan: &WorkflowPlan,
-    wired: &[Wired],
-) -> Result<()> {
+/// What the jobs of one workflow are rendered from.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    project: &'a Project,
+    workflow: &'a Workflow,
+    plan: &'a WorkflowPlan,
+}
+
+fn add_jobs(jobs: &mut Mapping, scope: &Scope, wired: &[Wired]) -> Result<()> {
     for w in wired {
         let job = match w.role {
             Role::Variant {
@@ -132,7 +153,7 @@ fn add_jobs(
                 arch,
                 hashed,
                 records,
-            } => variant(project, plan, w, job, arch, hashed, records)?,
+            } => variant(scope, w, job, arch, (hashed, records))?,
             Role::Approval => approval(w),
             Role::Record { of } => record::job(of, &w.needs, &w.condition),
             Role::Check => required::job(&w.needs, &w.condition),
@@ -144,20 +165,18 @@ fn add_jobs(
 
 /// A user job variant: `needs` and `if`, its body, the hash variables and
 /// (hashed, not parallel) the record steps.
-#[allow(clippy::too_many_arguments)]
+/// `(hashed, records)`: the variant is hashed; it ends with the record steps.
 fn variant(
-    project: &Project,
-    plan: &WorkflowPlan,
+    scope: &Scope,
     w: &Wired,
     job: &Job,
     arch: &str,
-    hashed: bool,
-    records: bool,
+    (hashed, records): (bool, bool),
 ) -> Result<Value> {
     let mut out = wiring(w);
-    let mut body = body(project, job, arch, w.id)?;
+    let mut body = job::render(scope.project, scope.workflow, job, arch, w.id)?;
     if hashed {
-        let env = hash_variables(plan, w.id);
+        let env = hash_variables(scope.plan, w.id);
         let slot = body
             .entry("env".into())
             .or_insert_with(|| Value::Mapping(Mapping::new()));
@@ -222,37 +241,12 @@ fn wiring(w: &Wired) -> Mapping {
     out
 }
 
-/// The workflow's `github.on`. STUB until the 13A1 branch adds
-/// `workflow.github`: read it only here.
-fn github_on(_workflow: &Workflow) -> Option<&Value> {
-    None
+/// The workflow's `github.on`: replaces the default events.
+fn github_on(workflow: &Workflow) -> Option<&Mapping> {
+    workflow.github.on.as_ref()
 }
 
-/// The workflow's `github.full_run_on`. STUB until the 13A1 branch adds
-/// `workflow.github`: read it only here.
-fn full_run_on(_workflow: &Workflow) -> &[String] {
-    &[]
-}
-
-/// SKELETON: the job body without per-run wiring (13A1's `job::render`).
-fn body(project: &Project, job: &Job, arch: &str, variant: &str) -> Result<Mapping> {
-    let translated = steps::steps(&StepContext {
-        project,
-        job,
-        arch,
-        variant,
-    })?;
-    let mut body = Mapping::new();
-    body.insert("runs-on".into(), runs_on(arch).into());
-    body.insert("steps".into(), Value::Sequence(translated.steps));
-    Ok(body)
-}
-
-/// SKELETON: the runner label of an architecture.
-fn runs_on(arch: &str) -> &'static str {
-    if arch == "arm64" {
-        "ubuntu-24.04-arm"
-    } else {
-        "ubuntu-24.04"
-    }
+/// The workflow's `github.full_run_on`: events whose runs skip nothing.
+fn full_run_on(workflow: &Workflow) -> &[String] {
+    &workflow.github.full_run_on
 }

@@ -7,7 +7,7 @@
 
 use serde_yaml::{Mapping, Value};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::refs::env_name;
 use crate::model::{Project, Workflow};
 use crate::plan::{NodeKind, WorkflowPlan};
@@ -22,10 +22,10 @@ const ACTION: &str = concat!("DocSpring/cigen@v", env!("CARGO_PKG_VERSION"));
 /// `on:`: the `defaults` events unless the workflow's `github.on`
 /// replaces them, always with `workflow_dispatch` and its `inputs`
 /// (merged into a `workflow_dispatch` the user wrote).
-pub(super) fn on(user_on: Option<&Value>, defaults: &[&str], inputs: Mapping) -> Value {
+pub(super) fn on(user_on: Option<&Mapping>, defaults: &[&str], inputs: Mapping) -> Value {
     let mut on = match user_on {
-        Some(Value::Mapping(map)) => map.clone(),
-        _ => defaults
+        Some(map) => map.clone(),
+        None => defaults
             .iter()
             .map(|event| (Value::from(*event), Value::Mapping(Mapping::new())))
             .collect(),
@@ -167,50 +167,10 @@ fn outputs(plan: &WorkflowPlan) -> Mapping {
 fn values_env(project: &Project, workflow: &Workflow, plan: &WorkflowPlan) -> Result<Mapping> {
     let mut env = Mapping::new();
     for name in plan.hash_pipeline_values(workflow) {
-        env.insert(env_name(&name).into(), expression(project, &name)?.into());
+        env.insert(
+            env_name(&name).into(),
+            super::values::expression(project, &name)?.into(),
+        );
     }
     Ok(env)
-}
-
-/// The GitHub expression of pipeline value `name`.
-/// PRIVATE COPY until the 13B branch's `values::expression` is merged (then
-/// this function calls it): the same rules, text form.
-fn expression(project: &Project, name: &str) -> Result<String> {
-    let inner = if let Some(parameter) = name.strip_prefix("pipeline.parameters.") {
-        let input = format!("inputs.{parameter}");
-        match project
-            .settings
-            .parameters
-            .get(parameter)
-            .and_then(|d| d.get("default"))
-        {
-            Some(default) => {
-                let text = match default {
-                    Value::String(text) => text.clone(),
-                    Value::Bool(flag) => flag.to_string(),
-                    Value::Number(number) => number.to_string(),
-                    _ => String::new(),
-                };
-                format!(
-                    "github.event_name != 'workflow_dispatch' && '{}' || {input}",
-                    text.replace('\'', "''")
-                )
-            }
-            None => input,
-        }
-    } else {
-        match name {
-            "pipeline.git.branch" => "github.head_ref || github.ref_name".into(),
-            "pipeline.git.tag" => "github.ref_type == 'tag' && github.ref_name || ''".into(),
-            "pipeline.git.revision" => "github.sha".into(),
-            "pipeline.number" => "github.run_number".into(),
-            "pipeline.id" => "github.run_id".into(),
-            _ => {
-                return Err(Error::Usage(format!(
-                    "pipeline value `{name}` has no GitHub Actions equivalent"
-                )));
-            }
-        }
-    };
-    Ok(format!("${{{{ {inner} }}}}"))
 }
