@@ -443,3 +443,43 @@ fn an_immediate_workflow_gets_its_own_file_started_by_its_input() {
         "${{ !cancelled() && (inputs.nightly || github.event_name != 'workflow_dispatch') && needs.scan.result == 'success' }}"
     );
 }
+
+#[test]
+fn github_on_replaces_the_default_events_and_full_run_on_skips_nothing_on_its_events() {
+    let repo = project(
+        "parameters:\n  nightly: {type: boolean, default: false}\n",
+        &[
+            ("main/jobs/build", "source_files: [src/**]\nsteps: [{run: make}]\n"),
+            ("nightly/jobs/scan", "steps: [{run: make scan}]\n"),
+        ],
+    )
+    .file(
+        ".cigen/workflows/main/config.yml",
+        "github:\n  on:\n    push: {branches: [main]}\n    schedule: [{cron: '0 3 * * *'}]\n  full_run_on: [schedule, merge_group]\n",
+    )
+    .file(
+        ".cigen/workflows/nightly/config.yml",
+        "trigger: {parameter: nightly}\ngithub:\n  on:\n    schedule: [{cron: '0 4 * * *'}]\n",
+    );
+    let (_, doc) = generate(&repo);
+    assert_eq!(doc["on"]["push"], yaml("{branches: [main]}"));
+    assert!(
+        doc["on"]["pull_request"].is_null(),
+        "github.on replaces the defaults"
+    );
+    assert_eq!(doc["on"]["schedule"], yaml("[{cron: '0 3 * * *'}]"));
+    assert!(doc["on"]["workflow_dispatch"]["inputs"]["cigen_skip_cache"].is_mapping());
+    assert_eq!(
+        doc["jobs"]["cigen_setup"]["steps"][3]["env"]["CIGEN_SKIP_CACHE"],
+        Value::from(
+            "${{ inputs.cigen_skip_cache || github.event_name == 'schedule' || github.event_name == 'merge_group' }}"
+        )
+    );
+    let nightly = repo.yaml(".github/workflows/nightly.yml");
+    assert_eq!(
+        nightly["on"],
+        yaml(
+            "schedule: [{cron: '0 4 * * *'}]\nworkflow_dispatch:\n  inputs:\n    nightly: {description: pipeline parameter `nightly`, type: boolean, default: false}\n"
+        )
+    );
+}
