@@ -1,7 +1,9 @@
 //! Checks of `requires_any` that need the settings: an empty list is an
 //! error; a single trigger on a job without `approval: true` is a plain
 //! `requires` and only warns; and without `setup.approve_context` the shims
-//! get no `CIRCLE_TOKEN`, so they could never approve the gate (warning).
+//! get no `CIRCLE_TOKEN`, so they could never approve the gate (warning);
+//! with github a provider, a hand gate next to triggers is left out there
+//! (warning).
 //! Resolving the names is `requires.rs`'s job.
 
 use super::settings::Settings;
@@ -32,6 +34,15 @@ pub(super) fn check(
     {
         warnings.push(format!(
             "{place}: `requires_any` has one job: write `requires: [{only}]` (one trigger is an OR of one), or add `approval: true` to also allow starting the job by hand"
+        ));
+    }
+    if job.raw.approval
+        && settings
+            .providers
+            .contains(&crate::provider::Provider::Github)
+    {
+        warnings.push(format!(
+            "{place}: `approval: true` next to `requires_any` is left out on GitHub Actions: a job starts only once all it needs finished, so a gate nobody approves would hold every trigger; the job runs when any trigger passes"
         ));
     }
     if settings.setup.approve_context.is_empty() {

@@ -61,6 +61,17 @@ fn self_waits(plan: &WorkflowPlan, requires: &[Vec<usize>]) -> Vec<SelfWait> {
     found
 }
 
+/// The shim ids of every trigger that waits for its own job (`self_waits`),
+/// for a provider that leaves such triggers out (GitHub's `needs` would be
+/// cyclic).
+pub(crate) fn self_waiting_shims(plan: &WorkflowPlan) -> std::collections::BTreeSet<String> {
+    let requires = super::positions(&plan.nodes);
+    self_waits(plan, &requires)
+        .into_iter()
+        .map(|wait| wait.shim)
+        .collect()
+}
+
 /// Warns about each trigger that waits for its job; fails when every
 /// trigger of a job does and the job has no `approval: true`.
 pub(super) fn check(

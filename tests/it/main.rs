@@ -12,6 +12,7 @@
 mod child; // runs one `#[ignore]`d entry test of this binary in a child process
 mod circleci_schema; // CircleCI's published schema and example values from it
 mod common; // `Repo` with the real binary, `minimal`, YAML readers, exact-output checks
+mod ghlogic; // a model of GitHub Actions running a workflow's jobs and `if:` conditions
 mod gitsupport; // git CLI repositories, a throwaway sshd, a smart-HTTP git server
 mod hashsupport; // git repositories and an independent implementation of the hash format
 mod logic; // an evaluator of CircleCI workflow conditions
@@ -34,8 +35,10 @@ mod everyday;
 mod examples;
 mod generate;
 mod github_action;
+mod github_conditions;
 mod github_continue;
 mod github_emit;
+mod github_graph;
 mod github_hash;
 mod github_job;
 mod github_steps;
