@@ -221,6 +221,7 @@ fn written(
         ("parallelism", job.parallelism.is_some()),
         ("context", job.context.is_some()),
         ("github", job.github.is_some()),
+        ("filters", job.filters.is_some()),
     ];
     super::github::Written {
         image: job.image.is_some(),

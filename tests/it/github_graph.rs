@@ -87,7 +87,7 @@ steps:
         doc["on"],
         yaml(
             r#"
-push: {}
+push: {branches: ["**"]}
 pull_request: {}
 workflow_dispatch:
   inputs:

@@ -38,6 +38,7 @@ mod github_action;
 mod github_conditions;
 mod github_continue;
 mod github_emit;
+mod github_filters;
 mod github_graph;
 mod github_hash;
 mod github_job;

@@ -97,6 +97,8 @@ pub(super) struct Condition {
     pub own_gate: Option<String>,
     /// A clause of the workflow, e.g. an immediate workflow's input.
     pub workflow: Option<String>,
+    /// The job's CircleCI `filters` as a GitHub term (`filters`).
+    pub filter: Option<String>,
     pub terms: Vec<Term>,
 }
 
@@ -118,6 +120,7 @@ impl Condition {
             parts.push(format!("{} != 'false'", run_output(variant)));
         }
         parts.extend(self.workflow.iter().cloned());
+        parts.extend(self.filter.iter().map(|f| format!("({f})")));
         parts.extend(self.terms.iter().map(Term::render));
         wrap(&parts.join(" && "))
     }

@@ -21,6 +21,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::conditions::{Condition, SETUP, Term, github_result};
+use super::filters::Filters;
 use crate::error::{ConfigError, Result};
 use crate::model::{Job, Workflow};
 use crate::plan::{Node, NodeKind, WorkflowPlan};
@@ -77,6 +78,7 @@ pub(super) fn wire<'p>(
     plan: &'p WorkflowPlan,
     dynamic: bool,
     workflow_clause: Option<&str>,
+    filters: &Filters,
 ) -> Result<Vec<Wired<'p>>> {
     let mut wiring = Wiring {
         by_id: plan.nodes.iter().map(|n| (n.id.as_str(), n)).collect(),
@@ -95,9 +97,14 @@ pub(super) fn wire<'p>(
             Role::Variant { hashed, .. } => {
                 let (needs, mut condition) = wiring.requiring(node);
                 condition.own_gate = hashed.then(|| node.id.clone());
+                condition.filter = filters.term(&node.id).map(str::to_string);
                 (needs, condition)
             }
-            Role::Approval => wiring.requiring(node),
+            Role::Approval => {
+                let (needs, mut condition) = wiring.requiring(node);
+                condition.filter = filters.term(&node.id).map(str::to_string);
+                (needs, condition)
+            }
         };
         condition.workflow = workflow_clause.map(str::to_string);
         wired.push(Wired {

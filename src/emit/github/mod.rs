@@ -14,6 +14,7 @@
 //! is `job::render`'s; this module adds the per-run wiring on top.
 
 mod conditions;
+mod filters;
 mod graph;
 pub(crate) mod job;
 mod record;
@@ -84,7 +85,8 @@ fn dynamic(
     workflow: &Workflow,
     plan: &WorkflowPlan,
 ) -> Result<(Value, Mapping)> {
-    let wired = graph::wire(workflow, plan, true, None)?;
+    let filters = filters::Filters::of(workflow, plan, github_on(workflow).is_some())?;
+    let wired = graph::wire(workflow, plan, true, None, &filters)?;
     let mut jobs = Mapping::new();
     jobs.insert(
         SETUP.into(),
@@ -96,14 +98,21 @@ fn dynamic(
             project,
             workflow,
             plan,
+            filters: &filters,
         },
         &wired,
     )?;
-    let on = setup_job::on(
+    let mut on = setup_job::on(
         github_on(workflow),
         &["push", "pull_request"],
         setup_job::inputs(project),
     );
+    if github_on(workflow).is_none() && !filters.tags {
+        // No job filters on tags: on CircleCI a tag runs nothing, so a tag
+        // push does not start the workflow (`branches` alone leaves tags
+        // out: https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#onpushbranchestagsbranches-ignoretags-ignore).
+        on["push"] = mapping(&[("branches", Value::Sequence(vec!["**".into()]))]);
+    }
     Ok((on, jobs))
 }
 
@@ -117,7 +126,8 @@ fn immediate(
     parameter: &str,
 ) -> Result<(Value, Mapping)> {
     let clause = format!("(inputs.{parameter} || github.event_name != 'workflow_dispatch')");
-    let wired = graph::wire(workflow, plan, false, Some(&clause))?;
+    let filters = filters::Filters::of(workflow, plan, github_on(workflow).is_some())?;
+    let wired = graph::wire(workflow, plan, false, Some(&clause), &filters)?;
     let mut jobs = Mapping::new();
     add_jobs(
         &mut jobs,
@@ -125,6 +135,7 @@ fn immediate(
             project,
             workflow,
             plan,
+            filters: &filters,
         },
         &wired,
     )?;
@@ -143,6 +154,7 @@ struct Scope<'a> {
     project: &'a Project,
     workflow: &'a Workflow,
     plan: &'a WorkflowPlan,
+    filters: &'a filters::Filters,
 }
 
 fn add_jobs(jobs: &mut Mapping, scope: &Scope, wired: &[Wired]) -> Result<()> {
@@ -156,7 +168,7 @@ fn add_jobs(jobs: &mut Mapping, scope: &Scope, wired: &[Wired]) -> Result<()> {
             } => variant(scope, w, job, arch, (hashed, records))?,
             Role::Approval => approval(w),
             Role::Record { of } => record::job(of, &w.needs, &w.condition),
-            Role::Check => required::job(&w.needs, &w.condition),
+            Role::Check => required::job(&w.needs, &w.condition, scope.filters),
         };
         jobs.insert(w.id.into(), job);
     }
