@@ -170,7 +170,7 @@ fn side(filter: Option<&Value>, var: &str, name: &str) -> Result<Option<Term>, S
     };
     let mut terms = vec![];
     for (key, patterns) in map {
-        let matched = any(patterns, var, name, key_text(key))?;
+        let matched = any(patterns, var, name, &key_text(key))?;
         match key.as_str() {
             Some("only") => terms.push(matched),
             Some("ignore") => terms.push(matched.not()),
@@ -186,7 +186,7 @@ fn side(filter: Option<&Value>, var: &str, name: &str) -> Result<Option<Term>, S
 }
 
 /// True when the name matches any of the patterns (one string or a list).
-fn any(patterns: &Value, var: &str, name: &str, key: String) -> Result<Term, String> {
+fn any(patterns: &Value, var: &str, name: &str, key: &str) -> Result<Term, String> {
     let list: Vec<&Value> = match patterns {
         Value::Sequence(items) => items.iter().collect(),
         one => vec![one],
