@@ -1,7 +1,8 @@
 //! The bundled examples are golden files: their committed `.circleci/`
 //! output must be exactly what `cigen generate` renders today (refresh with
 //! `scripts/update-golden.sh`), and must pass CircleCI's schema and a
-//! reference check.
+//! reference check; their committed `.github/workflows/` must pass
+//! actionlint and GitHub's workflow schema.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,6 +56,30 @@ fn example_output_passes_circleci_schema_and_references() {
             assert_references_resolve(&doc);
         }
     }
+}
+
+#[test]
+fn example_github_workflows_pass_actionlint_and_the_workflow_schema() {
+    let mut checked = 0;
+    for dir in examples() {
+        let workflows = dir.join(".github/workflows");
+        if !workflows.exists() {
+            continue;
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&workflows)
+            .expect("workflows")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "{} is empty", workflows.display());
+        assert_github_workflows(&files);
+        checked += 1;
+    }
+    // The seed and the release example generate for both providers.
+    assert!(
+        checked >= 2,
+        "expected GitHub workflows in at least two examples"
+    );
 }
 
 #[test]
