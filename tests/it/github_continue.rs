@@ -130,6 +130,16 @@ impl Run {
     }
 
     /// The `$GITHUB_OUTPUT` a decision writes: `run_`/`hash_` per hashed variant.
+    /// `cigen continue --provider github` on `git_ref` (a pull request's
+    /// `base`) against a listing of `caches`, which must succeed.
+    fn decide(&self, caches: Vec<Cache>, git_ref: &str, base: Option<&str>) -> Output {
+        let server = FakeGitHub::start(Repository::new("octo/repo", TOKEN, caches));
+        let output = self.continue_on(&server, git_ref, base);
+        server.finish();
+        assert_ok(&output);
+        output
+    }
+
     fn expected_outputs(&self, skipped: &[&str]) -> String {
         ["build", "lint", "test"]
             .iter()
@@ -247,18 +257,15 @@ fn a_push_skips_what_passed_on_this_branch_or_the_default_branch_and_writes_the_
 #[test]
 fn a_pull_request_reads_its_own_ref_its_base_and_the_default_branch() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
+    let output = run.decide(
         vec![
             run.marker("build", "refs/pull/7/merge"),
             run.marker("test", "refs/heads/release"),
             run.marker("lint", "refs/heads/main"),
         ],
-    ));
-    let output = run.continue_on(&server, "refs/pull/7/merge", Some("release"));
-    server.finish();
-    assert_ok(&output);
+        "refs/pull/7/merge",
+        Some("release"),
+    );
     assert_eq!(
         run.outputs(),
         run.expected_outputs(&["build", "lint", "test"])
@@ -278,19 +285,16 @@ fn a_pull_request_reads_its_own_ref_its_base_and_the_default_branch() {
 #[test]
 fn false_skip_markers_of_refs_this_run_may_not_read_are_ignored() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
+    let output = run.decide(
         vec![
             run.marker("build", "refs/pull/5/merge"),
             run.marker("test", "refs/heads/feature"),
             run.marker("lint", "refs/tags/v1.0.0"),
             run.marker("lint", "main"),
         ],
-    ));
-    let output = run.continue_on(&server, "refs/heads/main", None);
-    server.finish();
-    assert_ok(&output);
+        "refs/heads/main",
+        None,
+    );
     assert_eq!(run.outputs(), run.expected_outputs(&[]));
     assert!(stdout(&output).contains(&format!(
         "build  run   {}  no record of these inputs passing on a ref this run may read\n",
@@ -304,28 +308,22 @@ fn false_skip_markers_of_refs_this_run_may_not_read_are_ignored() {
 #[test]
 fn false_skip_a_base_branch_marker_does_not_count_on_a_push() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
+    run.decide(
         vec![run.marker("lint", "refs/heads/release")],
-    ));
-    let output = run.continue_on(&server, "refs/heads/feature", None);
-    server.finish();
-    assert_ok(&output);
+        "refs/heads/feature",
+        None,
+    );
     assert_eq!(run.outputs(), run.expected_outputs(&[]));
 }
 
 #[test]
 fn the_producer_of_a_workspace_a_running_job_attaches_runs() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
+    let output = run.decide(
         vec![run.marker("build", "refs/heads/main")],
-    ));
-    let output = run.continue_on(&server, "refs/heads/main", None);
-    server.finish();
-    assert_ok(&output);
+        "refs/heads/main",
+        None,
+    );
     assert_eq!(run.outputs(), run.expected_outputs(&[]));
     assert!(stdout(&output).contains(&format!(
         "build  run   {}  un-skipped: workspace producer for test\n",

@@ -85,23 +85,12 @@ fn dynamic(
     workflow: &Workflow,
     plan: &WorkflowPlan,
 ) -> Result<(Value, Mapping)> {
-    let filters = filters::Filters::of(workflow, plan, github_on(workflow).is_some())?;
-    let wired = graph::wire(workflow, plan, true, None, &filters)?;
     let mut jobs = Mapping::new();
     jobs.insert(
         SETUP.into(),
         setup_job::job(project, workflow, plan, full_run_on(workflow))?,
     );
-    add_jobs(
-        &mut jobs,
-        &Scope {
-            project,
-            workflow,
-            plan,
-            filters: &filters,
-        },
-        &wired,
-    )?;
+    let filters = wired_jobs(&mut jobs, project, workflow, plan, None)?;
     let mut on = setup_job::on(
         github_on(workflow),
         &["push", "pull_request"],
@@ -126,19 +115,8 @@ fn immediate(
     parameter: &str,
 ) -> Result<(Value, Mapping)> {
     let clause = format!("(inputs.{parameter} || github.event_name != 'workflow_dispatch')");
-    let filters = filters::Filters::of(workflow, plan, github_on(workflow).is_some())?;
-    let wired = graph::wire(workflow, plan, false, Some(&clause), &filters)?;
     let mut jobs = Mapping::new();
-    add_jobs(
-        &mut jobs,
-        &Scope {
-            project,
-            workflow,
-            plan,
-            filters: &filters,
-        },
-        &wired,
-    )?;
+    wired_jobs(&mut jobs, project, workflow, plan, Some(&clause))?;
     let mut inputs = setup_job::inputs(project);
     inputs.remove(crate::circleci::SKIP_CACHE_PARAMETER);
     if let Some(Value::Mapping(input)) = inputs.get_mut(parameter) {
@@ -146,6 +124,28 @@ fn immediate(
     }
     let on = setup_job::on(github_on(workflow), &[], inputs);
     Ok((on, jobs))
+}
+
+/// Adds the wired jobs of `plan` to `jobs`; `clause` (an immediate
+/// workflow's input check) marks a workflow without `cigen_setup`.
+/// Returns the filters the conditions carry.
+fn wired_jobs(
+    jobs: &mut Mapping,
+    project: &Project,
+    workflow: &Workflow,
+    plan: &WorkflowPlan,
+    clause: Option<&str>,
+) -> Result<filters::Filters> {
+    let filters = filters::Filters::of(workflow, plan, github_on(workflow).is_some())?;
+    let wired = graph::wire(workflow, plan, clause.is_none(), clause, &filters)?;
+    let scope = Scope {
+        project,
+        workflow,
+        plan,
+        filters: &filters,
+    };
+    add_jobs(jobs, &scope, &wired)?;
+    Ok(filters)
 }
 
 /// What the jobs of one workflow are rendered from.
