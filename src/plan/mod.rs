@@ -85,6 +85,33 @@ pub(crate) struct Edge {
     pub statuses: Option<Vec<String>>,
 }
 
+#[cfg(test)]
+impl Node {
+    /// A hashed amd64 variant of job `id` requiring `requires` (unit tests).
+    pub(crate) fn test_variant(
+        id: &str,
+        requires: &[&str],
+        persists: bool,
+        attaches: bool,
+    ) -> Node {
+        Node {
+            id: id.to_string(),
+            kind: NodeKind::Variant {
+                job: id.to_string(),
+                arch: "amd64".into(),
+                hashed: true,
+                persists,
+                attaches,
+            },
+            stage: None,
+            requires: requires
+                .iter()
+                .map(|t| Edge::to((*t).to_string()))
+                .collect(),
+        }
+    }
+}
+
 impl Edge {
     fn to(target: String) -> Edge {
         Edge {

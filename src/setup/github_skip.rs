@@ -97,29 +97,12 @@ pub(crate) fn outputs(hashes: &IndexMap<String, String>, decision: Option<&Decis
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Edge, Node, NodeKind};
+    use crate::plan::Node;
 
     const H: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     fn variant(id: &str, persists: bool, attaches: bool, requires: &[&str]) -> Node {
-        Node {
-            id: id.into(),
-            kind: NodeKind::Variant {
-                job: id.into(),
-                arch: "amd64".into(),
-                hashed: true,
-                persists,
-                attaches,
-            },
-            stage: None,
-            requires: requires
-                .iter()
-                .map(|r| Edge {
-                    target: (*r).into(),
-                    statuses: None,
-                })
-                .collect(),
-        }
+        Node::test_variant(id, requires, persists, attaches)
     }
 
     fn plan() -> WorkflowPlan {

@@ -1,24 +1,7 @@
 use super::*;
 
 fn variant(id: &str, requires: &[&str], persists: bool, attaches: bool) -> Node {
-    Node {
-        id: id.to_string(),
-        kind: NodeKind::Variant {
-            job: id.to_string(),
-            arch: "amd64".into(),
-            hashed: true,
-            persists,
-            attaches,
-        },
-        stage: None,
-        requires: requires
-            .iter()
-            .map(|t| Edge {
-                target: t.to_string(),
-                statuses: None,
-            })
-            .collect(),
-    }
+    Node::test_variant(id, requires, persists, attaches)
 }
 
 fn approval(id: &str, requires: &[&str]) -> Node {
