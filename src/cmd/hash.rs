@@ -23,7 +23,7 @@ pub(super) fn run(
     let provider = super::provider_for(&project, provider)?;
     let (workflow, plan) = super::dynamic(&project, &plans)?;
     let values = values::from_env(&project, workflow, plan)?;
-    let report = super::hashes_for(&project, workflow, plan, &values, provider)?;
+    let report = crate::setup::hashes::compute(&project, workflow, plan, &values, provider)?;
     let mut selected = report.hashes.clone();
     if !jobs.is_empty() {
         for job in jobs {

@@ -13,12 +13,10 @@ mod plan;
 mod setup;
 mod validate;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
-use crate::hash::HashReport;
 use crate::model::{Project, Workflow};
 use crate::plan::WorkflowPlan;
 use crate::provider::{self, Provider};
@@ -79,17 +77,6 @@ pub(crate) fn load_and_warn(config: Option<&Path>) -> Result<(Project, Vec<Workf
 /// The provider a runtime command works for (`--provider`, else the default).
 pub(crate) fn provider_for(project: &Project, asked: Option<Provider>) -> Result<Provider> {
     provider::resolve(asked, provider::configured(project))
-}
-
-/// Job hashes of the dynamic workflow as `provider` renders its jobs.
-pub(crate) fn hashes_for(
-    project: &Project,
-    workflow: &Workflow,
-    plan: &WorkflowPlan,
-    values: &BTreeMap<String, String>,
-    provider: Provider,
-) -> Result<HashReport> {
-    crate::setup::hashes::compute(project, workflow, plan, values, provider)
 }
 
 /// The dynamic workflow and its plan.

@@ -29,7 +29,7 @@ pub(super) fn run(
     let checked = started.elapsed();
     let (workflow, plan) = super::dynamic(&project, &plans)?;
     let values = values::from_env(&project, workflow, plan)?;
-    let report = super::hashes_for(&project, workflow, plan, &values, provider)?;
+    let report = hashes::compute(&project, workflow, plan, &values, provider)?;
     let hashed = started.elapsed();
     let paths = Paths::from_env();
     if provider == Provider::Circleci {
