@@ -39,6 +39,14 @@ pub(super) fn checked(config: Option<&Path>) -> Result<Checked> {
         for note in emit::github::job::notes(&project, &plans) {
             crate::errln!("{note}");
         }
+        let github = files
+            .iter()
+            .filter(|(path, _)| path.starts_with(emit::github::WORKFLOWS_DIR));
+        for (path, text) in github {
+            for warning in emit::github::limits::warnings(path, text) {
+                crate::errln!("{warning}");
+            }
+        }
     }
     if project.root.join(".git").exists()
         && let Ok((workflow, plan)) = super::dynamic(&project, &plans)

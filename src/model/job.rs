@@ -222,6 +222,7 @@ fn written(
         ("context", job.context.is_some()),
         ("github", job.github.is_some()),
         ("filters", job.filters.is_some()),
+        ("requires", !job.requires.is_empty()),
     ];
     super::github::Written {
         image: job.image.is_some(),

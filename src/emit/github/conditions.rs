@@ -20,7 +20,7 @@
 pub(crate) const SETUP: &str = "cigen_setup";
 
 /// One requirement of a job, as its condition checks it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Term {
     /// `id` must pass; `hashed`: a skip cigen ordered counts as passing.
     Ok { id: String, hashed: bool },

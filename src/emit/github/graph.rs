@@ -18,7 +18,7 @@
 //!   Without triggers the gate is an approval job like a stage's.
 //! - Shims are CircleCI's; they are no job here.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::conditions::{Condition, SETUP, Term, github_result};
 use super::filters::Filters;
@@ -252,21 +252,19 @@ impl<'p> Wiring<'p> {
     /// `terms` with, after each hashed requirement, the full terms of that
     /// requirement (and so on through hashed ones), inside `Any` groups too.
     fn close(&mut self, terms: Vec<Term>) -> Vec<Term> {
-        let mut closed = vec![];
+        let mut closed = Terms::default();
         for term in terms {
             match term {
                 Term::Ok { ref id, hashed } => {
                     let id = id.clone();
-                    push(&mut closed, term);
+                    closed.push(term);
                     if hashed {
-                        for inherited in self.full(&id) {
-                            push(&mut closed, inherited);
-                        }
+                        closed.extend(self.full(&id));
                     }
                 }
                 Term::Any(groups) => {
                     let groups = groups.into_iter().map(|g| self.close(g)).collect();
-                    push(&mut closed, Term::Any(groups));
+                    closed.push(Term::Any(groups));
                 }
                 // A cigen-skipped requirement whose success is accepted
                 // counts only when its own terms hold (its stand-in on
@@ -277,15 +275,13 @@ impl<'p> Wiring<'p> {
                     hashed: true,
                 } if results.contains(&"success") && !results.contains(&"skipped") => {
                     let id = id.clone();
-                    push(&mut closed, term);
-                    for inherited in self.full(&id) {
-                        push(&mut closed, inherited);
-                    }
+                    closed.push(term);
+                    closed.extend(self.full(&id));
                 }
-                Term::Status { .. } => push(&mut closed, term),
+                Term::Status { .. } => closed.push(term),
             }
         }
-        closed
+        closed.list
     }
 
     /// Every term node `id`'s condition checks (memoised; the plan is acyclic).
@@ -306,6 +302,28 @@ impl<'p> Wiring<'p> {
 fn push(terms: &mut Vec<Term>, term: Term) {
     if !terms.contains(&term) {
         terms.push(term);
+    }
+}
+
+/// Terms in first-seen order, each once; the set keeps a closure of
+/// hundreds of terms from comparing each new one with all before it.
+#[derive(Default)]
+struct Terms {
+    list: Vec<Term>,
+    seen: HashSet<Term>,
+}
+
+impl Terms {
+    fn push(&mut self, term: Term) {
+        if self.seen.insert(term.clone()) {
+            self.list.push(term);
+        }
+    }
+
+    fn extend(&mut self, terms: Vec<Term>) {
+        for term in terms {
+            self.push(term);
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod conditions;
 mod filters;
 mod graph;
 pub(crate) mod job;
+pub(crate) mod limits;
 mod record;
 mod required;
 mod setup_job;
