@@ -209,6 +209,20 @@ pub fn matches(pattern: &str, path: &str) -> bool {
 }
 
 impl Project {
+    /// The `runs-on` GitHub gives `arch`: the declared label, else cigen's
+    /// default (`ubuntu-24.04`, `ubuntu-24.04-arm`).
+    pub fn runs_on(&self, arch: &str) -> String {
+        let default = if arch == "arm64" {
+            RUNNERS[1]
+        } else {
+            RUNNERS[0]
+        };
+        self.runs_on
+            .get(arch)
+            .map_or(default, String::as_str)
+            .to_string()
+    }
+
     /// A file counts unless `.gitignore` ignores it.
     pub fn ignored(&self, path: &str) -> bool {
         (self.gitignore && path.ends_with(".log"))

@@ -8,13 +8,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{ARCHS, Archs, JOB_CLASSES, Project, Step, VALUES, random_file, random_link, token};
+use super::{
+    ARCHS, Archs, JOB_CLASSES, Project, RUNNERS, Step, VALUES, random_file, random_link, token,
+};
 
 /// Environment variable → value, as `cigen setup` would see it.
 pub type Env = BTreeMap<String, String>;
 
 /// Every input kind of the issue (a job field and an upstream job being
-/// edits of a job), plus a `requires` edge and an architecture's class.
+/// edits of a job), plus a `requires` edge and an architecture's class,
+/// and the two inputs only GitHub's hash covers: a job's `github:` map and
+/// an architecture's `runs_on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     FileContent,
@@ -29,9 +33,11 @@ pub enum Kind {
     PipelineValue,
     HashSalt,
     ArchClass,
+    GithubMap,
+    RunsOn,
 }
 
-pub const KINDS: [Kind; 12] = [
+pub const KINDS: [Kind; 14] = [
     Kind::FileContent,
     Kind::FileAdded,
     Kind::FileRemoved,
@@ -44,6 +50,8 @@ pub const KINDS: [Kind; 12] = [
     Kind::PipelineValue,
     Kind::HashSalt,
     Kind::ArchClass,
+    Kind::GithubMap,
+    Kind::RunsOn,
 ];
 
 /// One edit of a project and the variants it must move.
@@ -78,6 +86,13 @@ impl Moved {
     }
 
     /// Each provider's variants and every hashed variant downstream of them.
+    fn github(ids: BTreeSet<String>) -> Moved {
+        Moved {
+            circleci: BTreeSet::new(),
+            github: ids,
+        }
+    }
+
     fn downstream(&self, project: &Project) -> Moved {
         Moved {
             circleci: downstream(project, &self.circleci),
@@ -318,6 +333,54 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             (
                 format!("resource class of arch {arch} -> {class}"),
                 Moved::circleci(direct),
+            )
+        }
+        Kind::GithubMap => {
+            let index = rng.usize(..base.jobs.len());
+            let job = &mut project.jobs[index];
+            while job.github_timeout == base.jobs[index].github_timeout {
+                job.github_timeout = (rng.u8(..3) != 0).then(|| rng.u32(10..=60));
+            }
+            (
+                format!(
+                    "github.timeout-minutes {:?} -> {:?} of job {}",
+                    base.jobs[index].github_timeout,
+                    job.github_timeout,
+                    job.id()
+                ),
+                Moved::github(variants_of(base, &[index])),
+            )
+        }
+        Kind::RunsOn => {
+            let arch = ARCHS[rng.usize(..ARCHS.len())];
+            let old = base.runs_on.get(arch);
+            // Declared, changed or dropped (back to cigen's default).
+            while project.runs_on.get(arch) == old {
+                match rng.u8(..5) {
+                    0 => project.runs_on.remove(arch),
+                    n => project
+                        .runs_on
+                        .insert(arch.to_string(), RUNNERS[usize::from(n) - 1].to_string()),
+                };
+            }
+            // Every variant running on the arch (a job declaring none runs
+            // on the first), unless the runner it names stays the same.
+            let changed: BTreeSet<String> = if base.runs_on(arch) == project.runs_on(arch) {
+                BTreeSet::new()
+            } else {
+                base.jobs
+                    .iter()
+                    .flat_map(|job| job.variants())
+                    .filter(|(_, variant_arch)| variant_arch == arch)
+                    .map(|(id, _)| id)
+                    .collect()
+            };
+            (
+                format!(
+                    "runs_on of arch {arch} {old:?} -> {:?}",
+                    project.runs_on.get(arch)
+                ),
+                Moved::github(variants_reaching(base, &changed)),
             )
         }
     };
