@@ -22,8 +22,8 @@
 //!
 //! Seeded: `CIGEN_MUTATION_SEED=<seed>` replays a run (the seed is printed at
 //! the end and in every failure), `CIGEN_MUTATION_REPO=<n>` replays one
-//! project alone, `CIGEN_MUTATION_REPOS=<n>` sets how many projects (12 cases
-//! each; default 90, so 1,080 cases).
+//! project alone, `CIGEN_MUTATION_REPOS=<n>` sets how many projects (14 cases
+//! each; default 90, so 1,260 cases).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
