@@ -5,22 +5,25 @@
 //! (in steps, `when` conditions and environment), contexts, source groups,
 //! `.gitignore`s at the root and below, and random files, some executable,
 //! some symlinks — then, from each project, one random edit of every input
-//! kind. Each case asserts that **exactly** the
-//! variants whose inputs include the edit, and their hashed dependents,
-//! change hash; the expected set comes from the test's own model of what it
-//! generated (`mutationsupport`), never from cigen.
+//! kind. Projects configure `providers: [circleci, github]`, and each
+//! case asserts, for the CircleCI and the GitHub hashes alike, that
+//! **exactly** the variants whose inputs on that provider include the edit,
+//! and their hashed dependents, change hash (a context or resource class
+//! is CircleCI's alone, a `github:` map GitHub's); the expected sets come
+//! from the test's own model of what it generated (`mutationsupport`),
+//! never from cigen.
 //!
 //! Hashes come from the library (`config::load` → `model::build` →
-//! `plan::build` → `setup::values::read` → `setup::hashes::compute`), the
-//! one code path of `cigen hash`/`setup`/`continue`. Most projects live in
+//! `plan::build` → `setup::values::read` → `setup::hashes::compute` once
+//! per provider), the one code path of `cigen hash`/`setup`/`continue`. Most projects live in
 //! plain directories (the walk); every fourth is a git work tree (the index:
 //! commit, then edit, then maybe stage or commit the edit), whose committed
 //! state must hash as the plain copy does.
 //!
 //! Seeded: `CIGEN_MUTATION_SEED=<seed>` replays a run (the seed is printed at
 //! the end and in every failure), `CIGEN_MUTATION_REPO=<n>` replays one
-//! project alone, `CIGEN_MUTATION_REPOS=<n>` sets how many projects (12 cases
-//! each; default 90, so 1,080 cases).
+//! project alone, `CIGEN_MUTATION_REPOS=<n>` sets how many projects (14 cases
+//! each; default 90, so 1,260 cases).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -30,10 +33,41 @@ use std::time::Instant;
 use cigen::provider::Provider;
 
 use crate::mutationsupport::Project;
-use crate::mutationsupport::edits::{Case, Env, KINDS, mutate, random_env};
+use crate::mutationsupport::edits::{Case, Env, KINDS, Moved, mutate, random_env};
 use crate::seedsupport::{Seed, env_number, report};
 
 type Hashes = BTreeMap<String, String>;
+
+/// Every hashed variant's hash as each provider renders its job.
+#[derive(Debug, PartialEq)]
+struct ByProvider {
+    circleci: Hashes,
+    github: Hashes,
+}
+
+impl ByProvider {
+    /// The variants whose hash differs in `after`, per provider; `Err`
+    /// when `after` hashes other variants.
+    fn moved_in(&self, after: &ByProvider) -> Result<Moved, String> {
+        let moved = |before: &Hashes, after: &Hashes| -> Result<BTreeSet<String>, String> {
+            if !after.keys().eq(before.keys()) {
+                return Err(format!(
+                    "other variants are hashed after the edit: {:?}",
+                    after.keys().collect::<Vec<_>>()
+                ));
+            }
+            Ok(before
+                .iter()
+                .filter(|(id, hash)| after.get(*id) != Some(*hash))
+                .map(|(id, _)| id.clone())
+                .collect())
+        };
+        Ok(Moved {
+            circleci: moved(&self.circleci, &after.circleci)?,
+            github: moved(&self.github, &after.github)?,
+        })
+    }
+}
 
 #[derive(Default)]
 struct Tally {
@@ -194,22 +228,23 @@ impl Repo<'_> {
                 .map_err(|err| format!("{what}: {err}"))?;
             tally.cases += 1;
             tally.git_cases += usize::from(self.in_git);
-            tally.moved += moved.len();
-            tally.unmoved += usize::from(moved.is_empty());
+            tally.moved += moved.circleci.len() + moved.github.len();
+            tally.unmoved += usize::from(moved == Moved::default());
             *tally.per_kind.entry(format!("{kind:?}")).or_default() += 1;
         }
         Ok(())
     }
 
     /// Applies the edit (in a work tree: left dirty, staged or committed),
-    /// checks which hashes moved, and undoes it. Returns what moved.
+    /// checks which hashes moved on each provider, and undoes it. Returns
+    /// what moved.
     fn edit_and_hash(
         &self,
         case: &Case,
-        base_hashes: &Hashes,
+        base_hashes: &ByProvider,
         rng: &mut fastrand::Rng,
         tally: &mut Tally,
-    ) -> Result<BTreeSet<String>, String> {
+    ) -> Result<Moved, String> {
         case.project.write_over(self.base, self.root);
         let staged = if self.in_git {
             stage(self.root, rng)?
@@ -219,18 +254,17 @@ impl Repo<'_> {
         let (after, stats) = hashes(self.root, &case.env)?;
         tally.from_index += stats.files_from_index;
         tally.from_content += stats.files_hashed_from_content;
-        let moved: BTreeSet<String> = base_hashes
-            .iter()
-            .filter(|(id, hash)| after.get(*id) != Some(*hash))
-            .map(|(id, _)| id.clone())
-            .collect();
-        if moved != case.expected || !after.keys().eq(base_hashes.keys()) {
-            return Err(format!(
-                "other hashes moved than expected\n  expected to move: {:?}\n  moved:            {:?}\n  variants after:   {:?}",
-                case.expected,
-                moved,
-                after.keys().collect::<Vec<_>>(),
-            ));
+        let moved = base_hashes.moved_in(&after)?;
+        for (provider, expected, moved) in [
+            ("circleci", &case.expected.circleci, &moved.circleci),
+            ("github", &case.expected.github, &moved.github),
+        ] {
+            if moved != expected {
+                return Err(format!(
+                    "other {provider} hashes moved than expected\n  expected to move: {expected:?}\n  moved:            {moved:?}\n  (all expected: {:?})",
+                    case.expected
+                ));
+            }
         }
         unstage(self.root, staged)?;
         self.base.write_over(&case.project, self.root);
@@ -246,15 +280,16 @@ impl Repo<'_> {
 }
 
 /// Writes the base project (committed, in a git work tree) and hashes it;
-/// checks that cigen's hashed variants are the model's and, in a work
-/// tree, that the index gives the hashes a plain copy gives.
+/// checks that cigen's hashed variants are the model's on both providers,
+/// that no variant hashes alike on both, and, in a work tree, that the
+/// index gives the hashes a plain copy gives.
 fn base_hashes(
     base: &Project,
     env: &Env,
     root: &Path,
     in_git: bool,
     tally: &mut Tally,
-) -> Result<Hashes, String> {
+) -> Result<ByProvider, String> {
     base.write(root);
     if in_git {
         git(root, &["init", "-q", "-b", "main"])?;
@@ -263,15 +298,27 @@ fn base_hashes(
     }
     let (hashes_here, stats) = hashes(root, env).map_err(|err| format!("base project: {err}"))?;
     tally.from_index += stats.files_from_index;
-    if stats.index_reads != usize::from(in_git) {
+    // Once per provider's hashing inside a work tree, never outside.
+    if stats.index_reads != 2 * usize::from(in_git) {
         return Err(format!("index read {} times", stats.index_reads));
     }
     let model = base.hashed_variants();
-    if !hashes_here.keys().eq(model.iter()) {
-        return Err(format!(
-            "cigen hashes {:?}, the model has {model:?}",
-            hashes_here.keys().collect::<Vec<_>>()
-        ));
+    for (provider, hashes) in [
+        ("circleci", &hashes_here.circleci),
+        ("github", &hashes_here.github),
+    ] {
+        if !hashes.keys().eq(model.iter()) {
+            return Err(format!(
+                "cigen hashes {:?} for {provider}, the model has {model:?}",
+                hashes.keys().collect::<Vec<_>>()
+            ));
+        }
+    }
+    if let Some(id) = model
+        .iter()
+        .find(|id| hashes_here.circleci[*id] == hashes_here.github[*id])
+    {
+        return Err(format!("variant {id} hashes alike on both providers"));
     }
     if in_git {
         let plain = tempfile::tempdir().expect("temp dir");
@@ -344,10 +391,11 @@ fn git(root: &Path, args: &[&str]) -> Result<(), String> {
     }
 }
 
-/// Every hashed variant's hash, through the library, as `cigen setup`
-/// computes them with `env` as its environment.
-fn hashes(root: &Path, env: &Env) -> Result<(Hashes, cigen::hash::HashStats), String> {
-    let run = || -> cigen::error::Result<(Hashes, cigen::hash::HashStats)> {
+/// Every hashed variant's hash on each provider, through the library, as
+/// `cigen setup --provider …` computes them with `env` as its environment;
+/// the statistics are the two computations' sums.
+fn hashes(root: &Path, env: &Env) -> Result<(ByProvider, cigen::hash::HashStats), String> {
+    let run = || -> cigen::error::Result<(ByProvider, cigen::hash::HashStats)> {
         let loaded = cigen::config::load(&root.join(".cigen"))?;
         let project = cigen::model::build(&loaded)?;
         // Plan warnings (triggers that cannot start their job) do not matter here.
@@ -362,9 +410,21 @@ fn hashes(root: &Path, env: &Env) -> Result<(Hashes, cigen::hash::HashStats), St
             cigen::setup::values::read(&project, &plan.hash_pipeline_values(workflow), |name| {
                 Ok(env.get(name).cloned())
             })?;
-        let report =
-            cigen::setup::hashes::compute(&project, workflow, plan, &values, Provider::Circleci)?;
-        Ok((report.hashes.into_iter().collect(), report.stats))
+        let compute =
+            |provider| cigen::setup::hashes::compute(&project, workflow, plan, &values, provider);
+        let (circleci, github) = (compute(Provider::Circleci)?, compute(Provider::Github)?);
+        let stats = cigen::hash::HashStats {
+            index_reads: circleci.stats.index_reads + github.stats.index_reads,
+            files_hashed_from_content: circleci.stats.files_hashed_from_content
+                + github.stats.files_hashed_from_content,
+            files_from_index: circleci.stats.files_from_index + github.stats.files_from_index,
+            files_matched: circleci.stats.files_matched + github.stats.files_matched,
+        };
+        let hashes = ByProvider {
+            circleci: circleci.hashes.into_iter().collect(),
+            github: github.hashes.into_iter().collect(),
+        };
+        Ok((hashes, stats))
     };
     run().map_err(|err| err.to_string())
 }

@@ -1,7 +1,8 @@
 //! The mutation test's own model of a small random project: settings,
 //! stages, `.cigen/commands/`, jobs (single, one declared arch, multi-arch;
-//! parallel or not; hashed or not) with their steps, orbs, pipeline values
-//! and `requires`, and the source files. It renders itself into `.cigen/`
+//! parallel or not; hashed or not) with their steps, orbs, pipeline values,
+//! `requires` and `github:` maps (own GitHub steps for every job using an
+//! orb, which GitHub cannot translate), and the source files. It renders itself into `.cigen/`
 //! and a file tree, and answers — from what it generated, never from
 //! cigen — which variants exist, which files a job matches, which commands,
 //! orbs and pipeline values it uses, and what each variant requires.
@@ -41,6 +42,14 @@ const DIRS: [&str; 9] = [
 const EXTS: [&str; 7] = ["rs", "py", "js", "md", "log", "txt", "tmp"];
 /// Resource classes jobs set themselves: never an architecture's.
 pub const JOB_CLASSES: [&str; 3] = ["large", "xlarge", "2xlarge"];
+/// GitHub runner labels an architecture may declare as `runs_on` (cigen's
+/// defaults among them, so a declared default moves nothing).
+pub const RUNNERS: [&str; 4] = [
+    "ubuntu-24.04",
+    "ubuntu-24.04-arm",
+    "ubuntu-22.04",
+    "ubuntu-22.04-arm",
+];
 
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -48,6 +57,8 @@ pub struct Project {
     pub defaults: BTreeMap<String, String>,
     /// Architecture → its resource class, in `ARCHS` order.
     pub arch_classes: Vec<(String, String)>,
+    /// Architecture → its declared `runs_on` (GitHub); absent: cigen's default.
+    pub runs_on: BTreeMap<String, String>,
     pub groups: BTreeMap<String, Vec<String>>,
     /// Orb alias → version of `circleci/<alias>`.
     pub orbs: BTreeMap<String, String>,
@@ -134,11 +145,22 @@ pub struct Job {
     pub sources: Vec<String>,
     /// Indices of earlier jobs.
     pub requires: Vec<usize>,
+    /// `github: {steps: [{run: echo TEXT}]}`: GitHub runs this instead of
+    /// the translated steps (always set when the job uses an orb, which
+    /// GitHub cannot translate).
+    pub github_steps: Option<String>,
+    /// `github: {timeout-minutes: N}`.
+    pub github_timeout: Option<u32>,
 }
 
 impl Job {
     pub fn hashed(&self) -> bool {
         !self.sources.is_empty()
+    }
+
+    /// GitHub runs the job's own steps, translated (no `github.steps`).
+    pub fn github_translated(&self) -> bool {
+        self.github_steps.is_none()
     }
 
     pub fn id(&self) -> String {
@@ -187,6 +209,20 @@ pub fn matches(pattern: &str, path: &str) -> bool {
 }
 
 impl Project {
+    /// The `runs-on` GitHub gives `arch`: the declared label, else cigen's
+    /// default (`ubuntu-24.04`, `ubuntu-24.04-arm`).
+    pub fn runs_on(&self, arch: &str) -> String {
+        let default = if arch == "arm64" {
+            RUNNERS[1]
+        } else {
+            RUNNERS[0]
+        };
+        self.runs_on
+            .get(arch)
+            .map_or(default, String::as_str)
+            .to_string()
+    }
+
     /// A file counts unless `.gitignore` ignores it.
     pub fn ignored(&self, path: &str) -> bool {
         (self.gitignore && path.ends_with(".log"))
@@ -257,6 +293,16 @@ impl Project {
             steps.extend(opened(&self.command(&name).steps));
         }
         steps
+    }
+
+    /// Commands whose steps GitHub inlines into the job: those it uses,
+    /// unless its `github.steps` replace its steps.
+    pub fn github_commands_used(&self, index: usize) -> BTreeSet<String> {
+        if self.jobs[index].github_translated() {
+            self.commands_used(index)
+        } else {
+            BTreeSet::new()
+        }
     }
 
     pub fn orbs_used(&self, index: usize) -> BTreeSet<String> {

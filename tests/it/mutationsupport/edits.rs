@@ -8,13 +8,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{ARCHS, Archs, JOB_CLASSES, Project, Step, VALUES, random_file, random_link, token};
+use super::{
+    ARCHS, Archs, JOB_CLASSES, Project, RUNNERS, Step, VALUES, random_file, random_link, token,
+};
 
 /// Environment variable → value, as `cigen setup` would see it.
 pub type Env = BTreeMap<String, String>;
 
 /// Every input kind of the issue (a job field and an upstream job being
-/// edits of a job), plus a `requires` edge and an architecture's class.
+/// edits of a job), plus a `requires` edge and an architecture's class,
+/// and the two inputs only GitHub's hash covers: a job's `github:` map and
+/// an architecture's `runs_on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     FileContent,
@@ -29,9 +33,11 @@ pub enum Kind {
     PipelineValue,
     HashSalt,
     ArchClass,
+    GithubMap,
+    RunsOn,
 }
 
-pub const KINDS: [Kind; 12] = [
+pub const KINDS: [Kind; 14] = [
     Kind::FileContent,
     Kind::FileAdded,
     Kind::FileRemoved,
@@ -44,6 +50,8 @@ pub const KINDS: [Kind; 12] = [
     Kind::PipelineValue,
     Kind::HashSalt,
     Kind::ArchClass,
+    Kind::GithubMap,
+    Kind::RunsOn,
 ];
 
 /// One edit of a project and the variants it must move.
@@ -51,7 +59,53 @@ pub struct Case {
     pub description: String,
     pub project: Project,
     pub env: Env,
-    pub expected: BTreeSet<String>,
+    pub expected: Moved,
+}
+
+/// Variant ids per provider's hash: those an edit reaches, or moves.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Moved {
+    pub circleci: BTreeSet<String>,
+    pub github: BTreeSet<String>,
+}
+
+impl Moved {
+    /// The same variants on both providers.
+    fn both(ids: BTreeSet<String>) -> Moved {
+        Moved {
+            circleci: ids.clone(),
+            github: ids,
+        }
+    }
+
+    fn circleci(ids: BTreeSet<String>) -> Moved {
+        Moved {
+            circleci: ids,
+            github: BTreeSet::new(),
+        }
+    }
+
+    /// Each provider's variants and every hashed variant downstream of them.
+    fn github(ids: BTreeSet<String>) -> Moved {
+        Moved {
+            circleci: BTreeSet::new(),
+            github: ids,
+        }
+    }
+
+    fn downstream(&self, project: &Project) -> Moved {
+        Moved {
+            circleci: downstream(project, &self.circleci),
+            github: downstream(project, &self.github),
+        }
+    }
+}
+
+/// Which providers' hashes an edit of a job's definition reaches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reach {
+    Both,
+    Circleci,
 }
 
 /// Some pipeline values set through their variables, the others left at
@@ -99,7 +153,7 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             .filter(|&index| project.job_reads(index, path))
             .collect()
     };
-    let (description, direct): (String, BTreeSet<String>) = match kind {
+    let (description, direct): (String, Moved) = match kind {
         Kind::FileContent => {
             let path = pick_file(base, rng, true);
             let file = project.files.get_mut(&path).expect("file");
@@ -115,7 +169,7 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             };
             (
                 format!("{what} {path}"),
-                variants_of(base, &jobs_reading(base, &path)),
+                Moved::both(variants_of(base, &jobs_reading(base, &path))),
             )
         }
         Kind::FileAdded => {
@@ -129,7 +183,7 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             project.files.insert(path.clone(), file);
             (
                 format!("added {what} {path}"),
-                variants_of(base, &jobs_reading(base, &path)),
+                Moved::both(variants_of(base, &jobs_reading(base, &path))),
             )
         }
         Kind::FileRemoved => {
@@ -147,7 +201,7 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             project.files.remove(&path);
             (
                 format!("removed {path}"),
-                variants_of(base, &jobs_reading(base, &path)),
+                Moved::both(variants_of(base, &jobs_reading(base, &path))),
             )
         }
         Kind::Chmod => {
@@ -156,7 +210,7 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             file.exec = !file.exec;
             (
                 format!("chmod {} {path}", if file.exec { "+x" } else { "-x" }),
-                variants_of(base, &jobs_reading(base, &path)),
+                Moved::both(variants_of(base, &jobs_reading(base, &path))),
             )
         }
         Kind::JobField | Kind::UpstreamJob => {
@@ -166,20 +220,33 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             } else {
                 rng.usize(..base.jobs.len())
             };
-            let what = edit_job(&mut project, index, rng);
+            let (what, reach) = edit_job(&mut project, index, rng);
+            let variants = variants_of(base, &[index]);
             (
                 format!("{what} of job {}", base.jobs[index].id()),
-                variants_of(base, &[index]),
+                match reach {
+                    Reach::Both => Moved::both(variants),
+                    Reach::Circleci => Moved::circleci(variants),
+                },
             )
         }
         Kind::CommandBody => {
             let k = rng.usize(..base.commands.len());
             let name = base.commands[k].name.clone();
             project.commands[k].steps[0] = Step::Run(token(rng, "cmd"));
-            let users: Vec<usize> = (0..base.jobs.len())
-                .filter(|&index| base.commands_used(index).contains(&name))
-                .collect();
-            (format!("body of command {name}"), variants_of(base, &users))
+            let users = |used: &dyn Fn(usize) -> BTreeSet<String>| -> Vec<usize> {
+                (0..base.jobs.len())
+                    .filter(|&index| used(index).contains(&name))
+                    .collect()
+            };
+            // GitHub inlines a command only into jobs whose steps it translates.
+            (
+                format!("body of command {name}"),
+                Moved {
+                    circleci: variants_of(base, &users(&|i| base.commands_used(i))),
+                    github: variants_of(base, &users(&|i| base.github_commands_used(i))),
+                },
+            )
         }
         Kind::OrbVersion => {
             let alias = pick(rng, base.orbs.keys()).clone();
@@ -192,9 +259,10 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             let users: Vec<usize> = (0..base.jobs.len())
                 .filter(|&index| base.orbs_used(index).contains(&alias))
                 .collect();
+            // Only jobs with their own `github.steps` use orbs: GitHub never sees one.
             (
                 format!("orb {alias} {old} -> {version}"),
-                variants_of(base, &users),
+                Moved::circleci(variants_of(base, &users)),
             )
         }
         Kind::Requires => return edit_requires(base, &env, rng),
@@ -219,9 +287,11 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             let users: Vec<usize> = (0..base.jobs.len())
                 .filter(|&index| base.values_used(index).contains(name))
                 .collect();
+            // A value the job's CircleCI steps reference is in its hash on
+            // both providers, `github.steps` or not.
             (
                 format!("{name} {old:?} -> {new:?} (by its {how})"),
-                variants_of(base, &users),
+                Moved::both(variants_of(base, &users)),
             )
         }
         Kind::HashSalt => {
@@ -231,7 +301,7 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
             };
             (
                 format!("hash_salt {:?} -> {:?}", base.salt, project.salt),
-                base.hashed_variants(),
+                Moved::both(base.hashed_variants()),
             )
         }
         Kind::ArchClass => {
@@ -260,10 +330,61 @@ pub fn mutate(base: &Project, env: &Env, kind: Kind, rng: &mut fastrand::Rng) ->
                 .map(|(id, _)| id)
                 .collect();
             let direct = variants_reaching(base, &changed);
-            (format!("resource class of arch {arch} -> {class}"), direct)
+            (
+                format!("resource class of arch {arch} -> {class}"),
+                Moved::circleci(direct),
+            )
+        }
+        Kind::GithubMap => {
+            let index = rng.usize(..base.jobs.len());
+            let job = &mut project.jobs[index];
+            while job.github_timeout == base.jobs[index].github_timeout {
+                job.github_timeout = (rng.u8(..3) != 0).then(|| rng.u32(10..=60));
+            }
+            (
+                format!(
+                    "github.timeout-minutes {:?} -> {:?} of job {}",
+                    base.jobs[index].github_timeout,
+                    job.github_timeout,
+                    job.id()
+                ),
+                Moved::github(variants_of(base, &[index])),
+            )
+        }
+        Kind::RunsOn => {
+            let arch = ARCHS[rng.usize(..ARCHS.len())];
+            let old = base.runs_on.get(arch);
+            // Declared, changed or dropped (back to cigen's default).
+            while project.runs_on.get(arch) == old {
+                match rng.u8(..5) {
+                    0 => project.runs_on.remove(arch),
+                    n => project
+                        .runs_on
+                        .insert(arch.to_string(), RUNNERS[usize::from(n) - 1].to_string()),
+                };
+            }
+            // Every variant running on the arch (a job declaring none runs
+            // on the first), unless the runner it names stays the same.
+            let changed: BTreeSet<String> = if base.runs_on(arch) == project.runs_on(arch) {
+                BTreeSet::new()
+            } else {
+                base.jobs
+                    .iter()
+                    .flat_map(|job| job.variants())
+                    .filter(|(_, variant_arch)| variant_arch == arch)
+                    .map(|(id, _)| id)
+                    .collect()
+            };
+            (
+                format!(
+                    "runs_on of arch {arch} {old:?} -> {:?}",
+                    project.runs_on.get(arch)
+                ),
+                Moved::github(variants_reaching(base, &changed)),
+            )
         }
     };
-    let expected = downstream(&project, &direct);
+    let expected = direct.downstream(&project);
     Case {
         description,
         project,
@@ -316,7 +437,8 @@ fn edit_requires(base: &Project, env: &Env, rng: &mut fastrand::Rng) -> Case {
         })
         .cloned()
         .collect();
-    let expected = downstream(&project, &direct);
+    // Requirements change the walk on both providers alike.
+    let expected = Moved::both(direct).downstream(&project);
     Case {
         description,
         project,
@@ -325,8 +447,10 @@ fn edit_requires(base: &Project, env: &Env, rng: &mut fastrand::Rng) -> Case {
     }
 }
 
-/// Edits one field of job `index`; returns which.
-fn edit_job(project: &mut Project, index: usize, rng: &mut fastrand::Rng) -> String {
+/// Edits one field of job `index`; returns which, and whose hashes it
+/// reaches (GitHub has no contexts or resource classes, and runs a job's
+/// `github.steps` instead of its steps).
+fn edit_job(project: &mut Project, index: usize, rng: &mut fastrand::Rng) -> (String, Reach) {
     let job = &mut project.jobs[index];
     match rng.u8(..6) {
         5 => {
@@ -337,14 +461,14 @@ fn edit_job(project: &mut Project, index: usize, rng: &mut fastrand::Rng) -> Str
                     n => Some(format!("ctx{n}")),
                 };
             }
-            "context".into()
+            ("context".into(), Reach::Circleci)
         }
         0 => {
             let old = job.image.clone();
             while job.image == old {
                 job.image = format!("cimg/base:2025.{:02}", rng.u8(1..=12));
             }
-            "image".into()
+            ("image".into(), Reach::Both)
         }
         1 => {
             match job
@@ -355,12 +479,17 @@ fn edit_job(project: &mut Project, index: usize, rng: &mut fastrand::Rng) -> Str
                 Some(at) => job.steps[at] = Step::Run(token(rng, "run")),
                 None => job.steps.push(Step::Run(token(rng, "run"))),
             }
-            "a step".into()
+            let reach = if job.github_translated() {
+                Reach::Both
+            } else {
+                Reach::Circleci
+            };
+            ("a step".into(), reach)
         }
         2 => {
             job.env
                 .push((format!("E{}", job.env.len()), token(rng, "e")));
-            "environment".into()
+            ("environment".into(), Reach::Both)
         }
         3 => {
             let old = job.resource_class.clone();
@@ -371,7 +500,7 @@ fn edit_job(project: &mut Project, index: usize, rng: &mut fastrand::Rng) -> Str
                     Some(JOB_CLASSES[rng.usize(..JOB_CLASSES.len())].to_string())
                 };
             }
-            "resource class".into()
+            ("resource class".into(), Reach::Circleci)
         }
         _ => {
             job.parallelism = match job.parallelism {
@@ -379,7 +508,7 @@ fn edit_job(project: &mut Project, index: usize, rng: &mut fastrand::Rng) -> Str
                 Some(2) => Some(3),
                 Some(_) => None,
             };
-            "parallelism".into()
+            ("parallelism".into(), Reach::Both)
         }
     }
 }

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Archs, Command, DIRS, EXTS, File, JOB_CLASSES, Job, PARAMETERS, PATTERNS, Project, Step, VALUES,
+    ARCHS, Archs, Command, DIRS, EXTS, File, JOB_CLASSES, Job, PARAMETERS, PATTERNS, Project,
+    RUNNERS, Step, VALUES,
 };
 
 impl Project {
@@ -22,6 +23,14 @@ impl Project {
                 ("amd64".into(), "medium".into()),
                 ("arm64".into(), "arm.medium".into()),
             ],
+            // Declared or left to cigen's default, now and then the default itself.
+            runs_on: ARCHS
+                .iter()
+                .filter_map(|arch| {
+                    let label = RUNNERS[rng.usize(..RUNNERS.len())];
+                    rng.bool().then(|| (arch.to_string(), label.to_string()))
+                })
+                .collect(),
             groups: BTreeMap::from([
                 ("g0".to_string(), vec!["lib/**".to_string()]),
                 (
@@ -74,6 +83,12 @@ impl Project {
         if project.jobs.iter().all(|job| job.requires.is_empty()) {
             let last = project.jobs.len() - 1;
             project.jobs[last].requires.push(0);
+        }
+        // GitHub cannot translate orb steps: those jobs bring their own.
+        for index in 0..project.jobs.len() {
+            if !project.orbs_used(index).is_empty() || rng.u8(..8) == 0 {
+                project.jobs[index].github_steps = Some(token(rng, "gh"));
+            }
         }
         project.random_files(rng);
         project
@@ -134,6 +149,8 @@ impl Project {
             steps,
             sources,
             requires: vec![],
+            github_steps: None,
+            github_timeout: (rng.u8(..4) == 0).then(|| rng.u32(10..=60)),
         }
     }
 

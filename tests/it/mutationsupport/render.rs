@@ -102,7 +102,7 @@ impl Project {
     }
 
     fn config_yml(&self) -> String {
-        let mut text = String::from("provider: circleci\nparameters:\n");
+        let mut text = String::from("providers: [circleci, github]\nparameters:\n");
         for (name, default) in &self.defaults {
             text.push_str(&format!(
                 "  {name}: {{type: string, default: \"{default}\"}}\n"
@@ -110,7 +110,11 @@ impl Project {
         }
         text.push_str("architectures:\n");
         for (arch, class) in &self.arch_classes {
-            text.push_str(&format!("  {arch}: {{resource_class: {class}}}\n"));
+            let runs_on = match self.runs_on.get(arch) {
+                Some(label) => format!(", runs_on: {label}"),
+                None => String::new(),
+            };
+            text.push_str(&format!("  {arch}: {{resource_class: {class}{runs_on}}}\n"));
         }
         text.push_str("source_file_groups:\n");
         for (group, patterns) in &self.groups {
@@ -157,8 +161,29 @@ impl Project {
             text.push_str(&format!("requires: [{}]\n", ids.join(", ")));
         }
         text.push_str(&format!("steps:\n{}", steps_yaml(&job.steps)));
+        text.push_str(&github_yml(job));
+        assert!(
+            job.github_steps.is_some() || self.orbs_used(index).is_empty(),
+            "job {} uses an orb, which GitHub cannot translate, and has no `github.steps`",
+            job.id()
+        );
         text
     }
+}
+
+/// The job's `github:` map, if it has one.
+fn github_yml(job: &super::Job) -> String {
+    let mut entries = vec![];
+    if let Some(text) = &job.github_steps {
+        entries.push(format!("steps: [{{run: \"echo {text}\"}}]"));
+    }
+    if let Some(minutes) = job.github_timeout {
+        entries.push(format!("timeout-minutes: {minutes}"));
+    }
+    if entries.is_empty() {
+        return String::new();
+    }
+    format!("github: {{{}}}\n", entries.join(", "))
 }
 
 fn steps_yaml(steps: &[Step]) -> String {
