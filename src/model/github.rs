@@ -94,6 +94,7 @@ pub(crate) struct WorkflowGithub {
 /// a non-empty list. `error(keys)` names the file, line and key.
 pub(crate) fn job(
     value: Option<&Value>,
+    hashed: bool,
     error: &impl Fn(&[&str]) -> ConfigError,
 ) -> Result<Option<GithubJob>> {
     let Some(value) = value else {
@@ -111,8 +112,76 @@ pub(crate) fn job(
                 .into());
         };
         check_key(key, value, error)?;
+        check_values(key, value, hashed, error)?;
+        if hashed {
+            check_hashed(key, value, error)?;
+        }
     }
     Ok(Some(GithubJob { map: map.clone() }))
+}
+
+/// What a `github:` value may not hold: CircleCI's `<< pipeline.… >>`
+/// (cigen writes the map as it is, so GitHub would see the text), and in
+/// a hashed job `${{ inputs.… }}`, a value its hash cannot see.
+fn check_values(
+    key: &str,
+    value: &Value,
+    hashed: bool,
+    error: &impl Fn(&[&str]) -> ConfigError,
+) -> Result<()> {
+    let mut texts = vec![];
+    strings(value, &mut texts);
+    for text in texts {
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let why = if compact.contains("<<pipeline.") {
+            "`<< pipeline.… >>` is CircleCI's templating: GitHub would see the text"
+        } else if hashed && compact.contains("inputs.") && compact.contains("${{") {
+            "a dispatch input read here is a value the job's hash cannot see, so a run with another value could skip the job"
+        } else {
+            continue;
+        };
+        return Err(error(&["github", key])
+            .message(why)
+            .hint(Some(
+                "set it in the job's `environment` as `<< pipeline.parameters.P >>` (translated for GitHub, and covered by the hash) and read the variable"
+                    .into(),
+            ))
+            .into());
+    }
+    Ok(())
+}
+
+/// Keys that would let a hashed job record a success it did not have: a
+/// matrix of its own (each leg would save the marker alone; `parallelism`
+/// records once every node passed) and `continue-on-error` (a failed job
+/// then reports `success`, so its record job would save the marker).
+fn check_hashed(key: &str, value: &Value, error: &impl Fn(&[&str]) -> ConfigError) -> Result<()> {
+    let why = match key {
+        "strategy" if value.get("matrix").is_some() => {
+            "a hashed job cannot have a GitHub matrix of its own: each leg would record the job's success alone"
+        }
+        "continue-on-error" => {
+            "a hashed job cannot continue on error: a failed job would report success and be recorded as passed"
+        }
+        _ => return Ok(()),
+    };
+    Err(error(&["github", key])
+        .message(why)
+        .hint(Some(
+            "use `parallelism: N` (cigen records once every node passed), or make the job unhashed (no `source_files`)"
+                .into(),
+        ))
+        .into())
+}
+
+fn strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+    match value {
+        Value::String(text) => out.push(text),
+        Value::Sequence(items) => items.iter().for_each(|item| strings(item, out)),
+        Value::Mapping(map) => map.values().for_each(|item| strings(item, out)),
+        Value::Tagged(tagged) => strings(&tagged.value, out),
+        _ => {}
+    }
 }
 
 fn check_key(key: &str, value: &Value, error: &impl Fn(&[&str]) -> ConfigError) -> Result<()> {
@@ -193,7 +262,7 @@ mod tests {
 
     fn job_error(text: &str) -> String {
         let value: Value = serde_yaml::from_str(text).expect("yaml");
-        match job(Some(&value), &at) {
+        match job(Some(&value), true, &at) {
             Ok(_) => "ok".into(),
             Err(err) => err.to_string(),
         }

@@ -44,7 +44,9 @@ pub(super) fn build_job(
     let (archs, arch_declared) = architectures(job, settings, &error)?;
     let environment = environment(job, arch_declared, &error)?;
     let steps = steps(loaded, raw, settings, commands, &error)?;
-    let github = super::github::job(job.github.as_ref(), &|keys| error(keys, None))?;
+    let github = super::github::job(job.github.as_ref(), !job.source_files.is_empty(), &|keys| {
+        error(keys, None)
+    })?;
     let (used_commands, invoked) = used(&steps, commands);
     let context = job
         .context
@@ -223,6 +225,7 @@ fn written(
         ("github", job.github.is_some()),
         ("filters", job.filters.is_some()),
         ("requires", !job.requires.is_empty()),
+        ("environment", !job.environment.is_empty()),
     ];
     super::github::Written {
         image: job.image.is_some(),

@@ -215,6 +215,62 @@ fn github_map_errors_name_file_line_and_key() {
     );
 }
 
+/// False skips if accepted: a hashed job that records each matrix leg, or
+/// a failure it continued past, or that reads a value its hash cannot see.
+#[test]
+fn false_skip_github_keys_a_hashed_job_cannot_have() {
+    const HASHED: &str = "image: x\nsource_files: [src/**]\nsteps: [{run: make}]\n";
+    const HINT: &str = "  hint: use `parallelism: N` (cigen records once every node passed), or make the job unhashed (no `source_files`)\n";
+    fails(
+        "provider: github\n",
+        &format!("{HASHED}github:\n  strategy: {{matrix: {{ruby: ['3.2', '3.3']}}}}\n"),
+        &format!(
+            "error: .cigen/workflows/main/jobs/build.yml:5: `github.strategy`: a hashed job cannot have a GitHub matrix of its own: each leg would record the job's success alone\n{HINT}"
+        ),
+    );
+    fails(
+        "provider: github\n",
+        &format!("{HASHED}github: {{continue-on-error: true}}\n"),
+        &format!(
+            "error: .cigen/workflows/main/jobs/build.yml:4: `github.continue-on-error`: a hashed job cannot continue on error: a failed job would report success and be recorded as passed\n{HINT}"
+        ),
+    );
+    const VALUE_HINT: &str = "  hint: set it in the job's `environment` as `<< pipeline.parameters.P >>` (translated for GitHub, and covered by the hash) and read the variable\n";
+    fails(
+        "provider: github\nparameters:\n  target: {type: string, default: staging}\n",
+        &format!(
+            "{HASHED}github:\n  steps:\n    - run: ./deploy \"$T\"\n      env: {{T: '${{{{ inputs.target }}}}'}}\n"
+        ),
+        &format!(
+            "error: .cigen/workflows/main/jobs/build.yml:5: `github.steps`: a dispatch input read here is a value the job's hash cannot see, so a run with another value could skip the job\n{VALUE_HINT}"
+        ),
+    );
+    fails(
+        "provider: github\nparameters:\n  target: {type: string, default: staging}\n",
+        "image: x\nsteps: [{run: make}]\ngithub:\n  steps: [{run: './deploy << pipeline.parameters.target >>'}]\n",
+        &format!(
+            "error: .cigen/workflows/main/jobs/build.yml:4: `github.steps`: `<< pipeline.… >>` is CircleCI's templating: GitHub would see the text\n{VALUE_HINT}"
+        ),
+    );
+    // An unhashed job may read an input: it always runs.
+    let repo = Repo::new()
+        .file(".cigen/config.yml", "provider: github\nparameters:\n  target: {type: string, default: staging}\n")
+        .file(
+            ".cigen/workflows/main/jobs/build.yml",
+            "image: x\nenvironment: {TARGET: << pipeline.parameters.target >>}\nsteps: [{run: make}]\ngithub:\n  env: {T: '${{ inputs.target }}'}\n",
+        );
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let doc = repo.yaml(".github/workflows/main.yml");
+    // The job's environment gets the GitHub expression, never the CircleCI text.
+    assert_eq!(
+        doc["jobs"]["build"]["env"]["TARGET"],
+        serde_yaml::Value::from(
+            "${{ github.event_name != 'workflow_dispatch' && 'staging' || inputs.target }}"
+        )
+    );
+}
+
 #[test]
 fn runner_settings_are_required_per_provider() {
     fails(

@@ -62,7 +62,7 @@ pub(crate) fn render(
     if let Some(n) = nodes {
         body.insert("strategy".into(), matrix(n).into());
     }
-    let env = env(job, arch, nodes);
+    let env = env(project, job, arch, nodes)?;
     if !env.is_empty() {
         body.insert("env".into(), env.into());
     }
@@ -331,15 +331,26 @@ fn matrix(n: i64) -> Mapping {
     strategy
 }
 
-/// `DOCKER_ARCH` (as on CircleCI), the job's `environment`, and the
-/// node index and total of a matrix job under CircleCI's names.
-fn env(job: &Job, arch: &str, nodes: Option<i64>) -> Mapping {
+/// `DOCKER_ARCH` (as on CircleCI), the job's `environment` (a
+/// `<< pipeline.… >>` in a value as its GitHub expression: `env` is not a
+/// script), and the node index and total of a matrix job under CircleCI's
+/// names.
+fn env(project: &Project, job: &Job, arch: &str, nodes: Option<i64>) -> Result<Mapping> {
     let mut env = Mapping::new();
     if job.arch_declared {
         env.insert("DOCKER_ARCH".into(), arch.into());
     }
     for (key, value) in &job.environment {
-        env.insert(key.as_str().into(), value.as_str().into());
+        let value = steps::templates::text(project, value).map_err(|refusal| {
+            fault(
+                job,
+                &format!("environment.{key}"),
+                "environment",
+                &refusal.message,
+            )
+            .hint(Some(refusal.hint))
+        })?;
+        env.insert(key.as_str().into(), value.into());
     }
     if let Some(n) = nodes {
         env.insert(
@@ -348,7 +359,7 @@ fn env(job: &Job, arch: &str, nodes: Option<i64>) -> Mapping {
         );
         env.insert("CIRCLE_NODE_TOTAL".into(), n.to_string().into());
     }
-    env
+    Ok(env)
 }
 
 /// The job's `github:` map over the body: `env` and `strategy` merged key

@@ -13,7 +13,7 @@
 mod artifacts;
 mod commands;
 mod conditions;
-mod templates;
+pub(crate) mod templates;
 
 use serde_yaml::{Mapping, Value};
 
