@@ -265,7 +265,7 @@ fn false_skip_github_keys_a_hashed_job_cannot_have() {
     // The job's environment gets the GitHub expression, never the CircleCI text.
     assert_eq!(
         doc["jobs"]["build"]["env"]["TARGET"],
-        serde_yaml::Value::from(
+        Value::from(
             "${{ github.event_name != 'workflow_dispatch' && 'staging' || inputs.target }}"
         )
     );
