@@ -234,11 +234,17 @@ fn promise(graph: &[J], case: &Case) -> Vec<St> {
     st
 }
 
-/// Jobs the required check covers: not behind a gate.
+/// Jobs the required check covers: not behind an approval job. On GitHub
+/// a gate with triggers is no job (a hand gate next to triggers is left
+/// out): such a job is behind an approval only when a trigger is.
 fn covered(graph: &[J]) -> Vec<bool> {
     let mut behind: Vec<bool> = vec![];
     for job in graph {
-        let gated = job.approval || !job.any.is_empty();
+        let gated = if job.any.is_empty() {
+            job.approval
+        } else {
+            job.any.iter().any(|t| behind[*t])
+        };
         behind.push(gated || job.requires.iter().any(|(r, _)| behind[*r]));
     }
     behind.into_iter().map(|b| !b).collect()

@@ -182,12 +182,28 @@ impl<'p> Wiring<'p> {
     }
 
     /// The required check: after everything it covers, whatever happened.
+    /// It covers the plan's check node's requirements and, on GitHub, the
+    /// variants behind a gate met by triggers (no job there waits for a
+    /// person) unless a trigger of it is behind an approval job.
     fn check(&self, node: &Node) -> (Vec<String>, Condition) {
-        let terms: Vec<Term> = node
-            .requires
-            .iter()
-            .map(|edge| Term::Ok {
-                id: edge.target.clone(),
+        let mut ids: Vec<&str> = node.requires.iter().map(|e| e.target.as_str()).collect();
+        let mut memo = HashMap::new();
+        let mut variants: Vec<&Node> = self
+            .by_id
+            .values()
+            .copied()
+            .filter(|n| matches!(n.kind, NodeKind::Variant { .. }))
+            .collect();
+        variants.sort_by(|a, b| a.id.cmp(&b.id));
+        for variant in variants {
+            if !ids.contains(&variant.id.as_str()) && !self.behind_hand(&variant.id, &mut memo) {
+                ids.push(&variant.id);
+            }
+        }
+        let terms: Vec<Term> = ids
+            .into_iter()
+            .map(|id| Term::Ok {
+                id: id.to_string(),
                 hashed: false,
             })
             .collect();
@@ -197,6 +213,32 @@ impl<'p> Wiring<'p> {
             ..Condition::default()
         };
         (needs, condition)
+    }
+
+    /// Whether `id` transitively requires an approval job GitHub keeps (a
+    /// stage approval or a hand gate); a gate met by triggers counts as
+    /// its triggers.
+    fn behind_hand<'a>(&'a self, id: &'a str, memo: &mut HashMap<&'a str, bool>) -> bool {
+        if let Some(known) = memo.get(id) {
+            return *known;
+        }
+        memo.insert(id, false); // the plan is acyclic; this only stops a revisit
+        let Some(node) = self.by_id.get(id) else {
+            return false;
+        };
+        let behind = match (&node.kind, self.gates.get(id)) {
+            (NodeKind::Approval { .. }, Some(Gate::Any(groups))) => groups
+                .iter()
+                .flatten()
+                .any(|trigger| self.behind_hand(trigger, memo)),
+            (NodeKind::Approval { .. }, _) => true,
+            _ => node
+                .requires
+                .iter()
+                .any(|edge| self.behind_hand(&edge.target, memo)),
+        };
+        memo.insert(id, behind);
+        behind
     }
 
     /// `cigen_setup` (dynamic workflow), then every job the terms read.
