@@ -98,6 +98,10 @@ fn default_runs_on(arch: &str) -> Option<Value> {
     }
 }
 
+/// GitHub's limit on a `workflow_dispatch` event's inputs
+/// (https://docs.github.com/en/actions/reference/workflows-and-actions/events-that-trigger-workflows#workflow_dispatch).
+const MAX_DISPATCH_INPUTS: usize = 25;
+
 pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     let raw = &loaded.project;
     let providers = providers(loaded)?;
@@ -105,6 +109,16 @@ pub(crate) fn build(loaded: &Loaded) -> Result<Settings> {
     let setup = setup(loaded)?;
     check_orb(loaded, &setup)?;
     let (parameters, boolean_parameters) = super::parameters::build(loaded)?;
+    if providers.contains(&Provider::Github) && parameters.len() > MAX_DISPATCH_INPUTS {
+        return Err(loaded
+            .project_error(&["parameters"], None)
+            .message(format!(
+                "GitHub takes at most {MAX_DISPATCH_INPUTS} `workflow_dispatch` inputs and cigen makes one of each of the {} pipeline parameters (with `cigen_skip_cache`)",
+                parameters.len()
+            ))
+            .hint(Some("declare fewer parameters".into()))
+            .into());
+    }
     check_architecture_names(loaded)?;
     let architectures = architectures(loaded, &providers)?;
     check_source_file_groups(loaded)?;

@@ -272,6 +272,45 @@ fn false_skip_github_keys_a_hashed_job_cannot_have() {
 }
 
 #[test]
+fn more_pipeline_parameters_than_github_inputs_is_an_error() {
+    let params = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("  p{i}: {{type: boolean, default: false}}\n"))
+            .collect()
+    };
+    // 24 of the user's and cigen_skip_cache: GitHub's 25.
+    let ok = Repo::new()
+        .file(
+            ".cigen/config.yml",
+            &format!("provider: github\nparameters:\n{}", params(24)),
+        )
+        .file(
+            ".cigen/workflows/main/jobs/build.yml",
+            "image: x\nsteps: [{run: make}]\n",
+        );
+    let output = ok.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    fails(
+        &format!("provider: github\nparameters:\n{}", params(25)),
+        "image: x\nsteps: [{run: make}]\n",
+        "error: .cigen/config.yml:2: `parameters`: GitHub takes at most 25 `workflow_dispatch` inputs and cigen makes one of each of the 26 pipeline parameters (with `cigen_skip_cache`)\n  hint: declare fewer parameters\n",
+    );
+}
+
+#[test]
+fn job_ids_differing_only_in_case_are_an_error() {
+    Repo::new()
+        .file(".cigen/config.yml", "provider: github\n")
+        .file(".cigen/workflows/main/jobs/Lint.yml", "image: x\nsteps: [{run: make}]\n")
+        .file(".cigen/workflows/main/jobs/lint.yml", "image: x\nsteps: [{run: make}]\n")
+        .fails_with(
+            &["generate"],
+            2,
+            "error: .cigen/workflows/main/jobs/lint.yml: `(job name)`: job ids `Lint` and `lint` differ only in case, which GitHub Actions reads as the same job\n  hint: rename one of the jobs\n",
+        );
+}
+
+#[test]
 fn runner_settings_are_required_per_provider() {
     fails(
         "provider: github\narchitectures:\n  amd64: {}\n  riscv: {resource_class: x}\n",

@@ -26,10 +26,12 @@ mod steps;
 mod test_support;
 pub(crate) mod values;
 
+use std::collections::HashMap;
+
 use serde_yaml::{Mapping, Value};
 
 use super::{HEADER, yaml};
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::model::{Job, Project, Workflow};
 use crate::plan::hash_env::hash_env;
 use crate::plan::{NodeKind, WorkflowPlan};
@@ -139,6 +141,7 @@ fn wired_jobs(
 ) -> Result<filters::Filters> {
     let filters = filters::Filters::of(workflow, plan, github_on(workflow).is_some())?;
     let wired = graph::wire(workflow, plan, clause.is_none(), clause, &filters)?;
+    check_case_collisions(&wired)?;
     let scope = Scope {
         project,
         workflow,
@@ -147,6 +150,31 @@ fn wired_jobs(
     };
     add_jobs(jobs, &scope, &wired)?;
     Ok(filters)
+}
+
+/// Refuses two job ids that differ only in case: GitHub reads job ids and
+/// output names case-insensitively
+/// (https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_id
+/// — actionlint reports such keys as duplicates).
+fn check_case_collisions(wired: &[Wired]) -> Result<()> {
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    for w in wired {
+        let Some(other) = seen.insert(w.id.to_ascii_lowercase(), w.id) else {
+            continue;
+        };
+        let message = format!(
+            "job ids `{other}` and `{}` differ only in case, which GitHub Actions reads as the same job",
+            w.id
+        );
+        let error = match w.role {
+            Role::Variant { job, .. } => {
+                ConfigError::new(&job.file, "(job name)", message).line(job.line)
+            }
+            _ => ConfigError::new(WORKFLOWS_DIR, "jobs", message),
+        };
+        return Err(error.hint(Some("rename one of the jobs".into())).into());
+    }
+    Ok(())
 }
 
 /// What the jobs of one workflow are rendered from.

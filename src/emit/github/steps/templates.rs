@@ -62,6 +62,7 @@ pub(crate) fn text(project: &Project, text: &str) -> Result<String, Refusal> {
 pub(crate) fn run_values(
     project: &Project,
     body: &Value,
+    job_shell: Option<&str>,
 ) -> Result<(Value, Vec<(String, String)>), Refusal> {
     let command = match body {
         Value::String(command) => command,
@@ -71,12 +72,21 @@ pub(crate) fn run_values(
         },
         _ => return Ok((body.clone(), vec![])),
     };
+    let shell = body.get("shell").and_then(Value::as_str).or(job_shell);
     let mut out = String::new();
     let mut values: Vec<(String, String)> = vec![];
     let mut last = 0;
     for (range, inside) in templates(command) {
         if !inside.starts_with("pipeline.") {
             continue; // `parameters.…` outside a command: `value` refuses it
+        }
+        if let Some(shell) = shell.filter(|shell| !is_posix_shell(shell)) {
+            return Err(Refusal {
+                message: format!(
+                    "`<< {inside} >>` in a `{shell}` script: cigen passes pipeline values to GitHub scripts as shell variables, which only sh-like shells expand"
+                ),
+                hint: "read the value from the environment in the script (set it in the step's `environment`), or write this job's GitHub steps under `github: {steps: …}`".into(),
+            });
         }
         let name = crate::model::refs::env_name(inside);
         let expression = format!("${{{{ {} }}}}", pipeline(project, inside, Use::Text)?);
@@ -97,6 +107,13 @@ pub(crate) fn run_values(
         _ => Value::String(out),
     };
     Ok((body, values))
+}
+
+/// Whether a `shell` (`bash`, `/bin/sh -eo pipefail`, …) expands `${NAME}`.
+fn is_posix_shell(shell: &str) -> bool {
+    let program = shell.split_whitespace().next().unwrap_or_default();
+    let name = program.rsplit('/').next().unwrap_or(program);
+    matches!(name, "sh" | "bash" | "dash" | "ksh" | "zsh" | "ash")
 }
 
 /// Every string inside `value` (keys too) through `text`.

@@ -245,3 +245,26 @@ fn pipeline_values_in_steps_become_expressions() {
         "cigen.yml:7: `steps[0].run`: `<< pipeline.trigger_source >>` has no GitHub Actions equivalent: GitHub Actions has equivalents for pipeline.parameters.*, pipeline.git.branch, pipeline.git.tag, pipeline.git.revision, pipeline.number and pipeline.id only\n  hint: write this job's GitHub steps yourself under `github: {steps: …}` (they replace the translated steps)"
     );
 }
+
+#[test]
+fn a_pipeline_value_in_a_non_posix_script_is_refused() {
+    let err = translate(
+        "",
+        "image: a\ncheckout: false\nsteps:\n  - run: {shell: python3, command: \"print('<< pipeline.git.branch >>')\"}\n",
+    )
+    .expect_err("refused");
+    assert!(
+        err.starts_with(
+            "cigen.yml:8: `steps[0].run`: `<< pipeline.git.branch >>` in a `python3` script: cigen passes pipeline values to GitHub scripts as shell variables, which only sh-like shells expand\n"
+        ),
+        "{err}"
+    );
+    // An sh-like shell expands the variable.
+    assert!(
+        translate(
+            "",
+            "image: a\ncheckout: false\nsteps:\n  - run: {shell: /bin/bash -eo pipefail, command: 'echo << pipeline.git.branch >>'}\n",
+        )
+        .is_ok()
+    );
+}
