@@ -51,7 +51,7 @@ fn branch_filters_gate_the_job_and_tags_never_start_the_workflow() {
     );
     assert_eq!(
         condition(&doc, "merge"),
-        "${{ !cancelled() && needs.cigen_setup.result == 'success' && ((github.head_ref || github.ref_name) == 'main') && needs.test.result == 'success' }}"
+        "${{ !cancelled() && needs.cigen_setup.result == 'success' && ((github.event.pull_request.head.repo.fork && format('pull/{0}', github.event.pull_request.number) || github.head_ref || github.ref_name) == 'main') && needs.test.result == 'success' }}"
     );
     assert_eq!(
         condition(&doc, "test"),
@@ -61,7 +61,7 @@ fn branch_filters_gate_the_job_and_tags_never_start_the_workflow() {
     assert_eq!(
         env["CIGEN_FILTERED_OUT"],
         Value::from(
-            "${{ (!(((github.head_ref || github.ref_name) == 'main'))) && 'merge' || '' }}"
+            "${{ (!(((github.event.pull_request.head.repo.fork && format('pull/{0}', github.event.pull_request.number) || github.head_ref || github.ref_name) == 'main'))) && 'merge' || '' }}"
         )
     );
 }

@@ -121,9 +121,11 @@ fn located(workflow: &Workflow, plan: &WorkflowPlan, id: &str, why: String) -> c
     error.into()
 }
 
-/// The branch a GitHub run is for: a pull request's head branch, else the
-/// pushed branch (what CircleCI calls the pipeline's branch).
-const BRANCH: &str = "(github.head_ref || github.ref_name)";
+/// The branch a GitHub run is for, as CircleCI names it: a fork's pull
+/// request is `pull/<number>` (a fork chooses its branch names, so its
+/// `main` must not pass `branches: {only: main}`), another pull request
+/// its head branch, else the pushed branch.
+const BRANCH: &str = "(github.event.pull_request.head.repo.fork && format('pull/{0}', github.event.pull_request.number) || github.head_ref || github.ref_name)";
 const TAG: &str = "github.ref_name";
 const IS_TAG: &str = "github.ref_type == 'tag'";
 const NOT_TAG: &str = "github.ref_type != 'tag'";
@@ -369,7 +371,7 @@ mod tests {
         assert_eq!(
             none("{branches: {only: main}}"),
             Ok(Some(
-                "(github.head_ref || github.ref_name) == 'main'".into()
+                "(github.event.pull_request.head.repo.fork && format('pull/{0}', github.event.pull_request.number) || github.head_ref || github.ref_name) == 'main'".into()
             ))
         );
     }
@@ -389,17 +391,17 @@ mod tests {
         assert_eq!(
             of("{branches: {only: main}}"),
             Ok(Some(
-                "(github.ref_type != 'tag') && ((github.head_ref || github.ref_name) == 'main')"
+                "(github.ref_type != 'tag') && ((github.event.pull_request.head.repo.fork && format('pull/{0}', github.event.pull_request.number) || github.head_ref || github.ref_name) == 'main')"
                     .into()
             ))
         );
         assert_eq!(
             of("{branches: {only: [main, /release\\/.*/]}}"),
-            Ok(Some("(github.ref_type != 'tag') && (((github.head_ref || github.ref_name) == 'main') || (startsWith((github.head_ref || github.ref_name), 'release/')))".into()))
+            Ok(Some("(github.ref_type != 'tag') && (((github.event.pull_request.head.repo.fork && format('pull/{0}', github.event.pull_request.number) || github.head_ref || github.ref_name) == 'main') || (startsWith((github.event.pull_request.head.repo.fork && format('pull/{0}', github.event.pull_request.number) || github.head_ref || github.ref_name), 'release/')))".into()))
         );
         assert_eq!(
             of("{branches: {ignore: /^dependabot.*/}}"),
-            Ok(Some("(github.ref_type != 'tag') && (!(startsWith((github.head_ref || github.ref_name), 'dependabot')))".into()))
+            Ok(Some("(github.ref_type != 'tag') && (!(startsWith((github.event.pull_request.head.repo.fork && format('pull/{0}', github.event.pull_request.number) || github.head_ref || github.ref_name), 'dependabot')))".into()))
         );
     }
 
