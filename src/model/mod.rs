@@ -32,8 +32,9 @@ pub(crate) use refs::Refs;
 pub(crate) use requires::Target;
 pub(crate) use settings::Settings;
 
-use crate::config::Loaded;
+use crate::config::{Loaded, Source};
 use crate::error::{ConfigError, Result, suggest};
+use crate::value::Seg;
 
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -138,7 +139,46 @@ pub(crate) struct Trigger {
     pub line: Option<usize>,
 }
 
+/// A job as its file holds it, read again for an error's position: the
+/// file's text and the job's own mapping in it.
+pub(crate) struct WrittenJob<'a> {
+    job: &'a Job,
+    text: String,
+    pub value: Value,
+}
+
+impl WrittenJob<'_> {
+    /// The line of `path` (from the job's own mapping) in the file.
+    pub(crate) fn line_at(&self, path: &[Seg]) -> Option<usize> {
+        let full: Vec<Seg> = self
+            .job
+            .keys
+            .iter()
+            .map(|key| Seg::from(key.as_str()))
+            .chain(path.iter().cloned())
+            .collect();
+        Source::inline(self.job.file.clone(), self.text.clone()).line_at(&full)
+    }
+}
+
 impl Job {
+    /// The job in its file under `root` (error paths only: it reads the
+    /// file), or `None` when the file no longer reads as it did.
+    pub(crate) fn written_in(&self, root: &std::path::Path) -> Option<WrittenJob<'_>> {
+        let text = std::fs::read_to_string(root.join(&self.file)).ok()?;
+        let document: Value = serde_yaml::from_str(&text).ok()?;
+        let value = self
+            .keys
+            .iter()
+            .try_fold(&document, |value, key| value.get(key))?
+            .clone();
+        Some(WrittenJob {
+            job: self,
+            text,
+            value,
+        })
+    }
+
     pub(crate) fn hashed(&self) -> bool {
         !self.source_files.is_empty()
     }

@@ -201,26 +201,15 @@ fn written_fault(project: &Project, job: &Job, path: &[Seg]) -> Option<(Vec<Seg>
     if doc != "job" {
         return None;
     }
-    let text = std::fs::read_to_string(project.root.join(&job.file)).ok()?;
-    let document: Value = serde_yaml::from_str(&text).ok()?;
-    let written = job
-        .keys
-        .iter()
-        .try_fold(&document, |value, key| value.get(key))?;
+    let written = job.written_in(&project.root)?;
     let top = match top.as_str() {
-        "docker" if written.get("docker").is_none() => "services",
+        "docker" if written.value.get("docker").is_none() => "services",
         top => top,
     };
-    let fault = canonical::to_json(written.get(top)?).err()?;
+    let fault = canonical::to_json(written.value.get(top)?).err()?;
     let mut found = vec![Seg::from(top)];
     found.extend(fault.path);
-    let full: Vec<Seg> = job
-        .keys
-        .iter()
-        .map(|key| Seg::from(key.as_str()))
-        .chain(found.iter().cloned())
-        .collect();
-    let line = Source::inline(job.file.clone(), text).line_at(&full);
+    let line = written.line_at(&found);
     Some((found, line))
 }
 

@@ -19,7 +19,6 @@ use serde_yaml::{Mapping, Value};
 
 use self::artifacts::Counters;
 use self::conditions::Cond;
-use crate::config::Source;
 use crate::error::{ConfigError, Error, Result};
 use crate::model::{Job, Project};
 use crate::value::{Seg, render};
@@ -292,14 +291,9 @@ impl Walk<'_, '_> {
     /// step as written and its key path (`steps[2].run.background`).
     fn refuse(&self, at: &At, refusal: Refusal) -> Error {
         let job = self.ctx.job;
-        let text =
-            std::fs::read_to_string(self.ctx.project.root.join(&job.file)).unwrap_or_default();
-        let written = serde_yaml::from_str::<Value>(&text).ok().and_then(|doc| {
-            let job_doc = job
-                .keys
-                .iter()
-                .try_fold(&doc, |value, key| value.get(key))?;
-            job_doc
+        let written = job.written_in(&self.ctx.project.root);
+        let steps_written = written.as_ref().and_then(|w| {
+            w.value
                 .get("steps")
                 .and_then(Value::as_sequence)
                 .map(Vec::len)
@@ -308,19 +302,13 @@ impl Walk<'_, '_> {
         let added = job
             .steps
             .len()
-            .saturating_sub(written.unwrap_or(job.steps.len()));
+            .saturating_sub(steps_written.unwrap_or(job.steps.len()));
         let mut path = vec![
             Seg::from("steps"),
             Seg::Index(at.index.saturating_sub(added)),
         ];
         path.extend(at.path.iter().cloned());
-        let full: Vec<Seg> = job
-            .keys
-            .iter()
-            .map(|key| Seg::from(key.as_str()))
-            .chain(path.iter().cloned())
-            .collect();
-        let line = Source::inline(job.file.clone(), text).line_at(&full);
+        let line = written.and_then(|w| w.line_at(&path));
         let message = match at.via.as_slice() {
             [] => refusal.message,
             via => format!(
