@@ -73,18 +73,7 @@ mod tests {
     use super::*;
 
     fn node(id: &str, kind: NodeKind, requires: &[&str]) -> Node {
-        Node {
-            id: id.into(),
-            kind,
-            stage: None,
-            requires: requires
-                .iter()
-                .map(|t| Edge {
-                    target: t.to_string(),
-                    statuses: None,
-                })
-                .collect(),
-        }
+        Node::test(id, kind, requires)
     }
 
     fn variant(id: &str, requires: &[&str]) -> Node {

@@ -87,6 +87,19 @@ pub(crate) struct Edge {
 
 #[cfg(test)]
 impl Node {
+    /// A node `id` of `kind` requiring `requires`, no stage (unit tests).
+    pub(crate) fn test(id: &str, kind: NodeKind, requires: &[&str]) -> Node {
+        Node {
+            id: id.to_string(),
+            kind,
+            stage: None,
+            requires: requires
+                .iter()
+                .map(|t| Edge::to((*t).to_string()))
+                .collect(),
+        }
+    }
+
     /// A hashed amd64 variant of job `id` requiring `requires` (unit tests).
     pub(crate) fn test_variant(
         id: &str,
@@ -94,21 +107,14 @@ impl Node {
         persists: bool,
         attaches: bool,
     ) -> Node {
-        Node {
-            id: id.to_string(),
-            kind: NodeKind::Variant {
-                job: id.to_string(),
-                arch: "amd64".into(),
-                hashed: true,
-                persists,
-                attaches,
-            },
-            stage: None,
-            requires: requires
-                .iter()
-                .map(|t| Edge::to((*t).to_string()))
-                .collect(),
-        }
+        let kind = NodeKind::Variant {
+            job: id.to_string(),
+            arch: "amd64".into(),
+            hashed: true,
+            persists,
+            attaches,
+        };
+        Node::test(id, kind, requires)
     }
 }
 

@@ -5,34 +5,17 @@ fn variant(id: &str, requires: &[&str], persists: bool, attaches: bool) -> Node 
 }
 
 fn approval(id: &str, requires: &[&str]) -> Node {
-    Node {
-        id: id.to_string(),
-        kind: NodeKind::Approval {
-            gate_of: None,
-            by_hand: true,
-        },
-        stage: None,
-        requires: requires
-            .iter()
-            .map(|t| Edge {
-                target: t.to_string(),
-                statuses: None,
-            })
-            .collect(),
-    }
+    let kind = NodeKind::Approval {
+        gate_of: None,
+        by_hand: true,
+    };
+    Node::test(id, kind, requires)
 }
 
 /// The record job of a parallel variant, as `plan::build_workflow` makes it.
 fn record(of: &str) -> Node {
-    Node {
-        id: format!("{of}_record"),
-        kind: NodeKind::Record { of: of.to_string() },
-        stage: None,
-        requires: vec![Edge {
-            target: of.to_string(),
-            statuses: None,
-        }],
-    }
+    let kind = NodeKind::Record { of: of.to_string() };
+    Node::test(&format!("{of}_record"), kind, &[of])
 }
 
 /// `remove` mode, as before stand-ins existed.

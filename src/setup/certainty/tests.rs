@@ -1,5 +1,5 @@
 use super::*;
-use crate::plan::{Edge, Node, NodeKind};
+use crate::plan::{Node, NodeKind};
 
 fn f(text: &str) -> Value {
     serde_yaml::from_str(text).expect("yaml")
@@ -65,24 +65,14 @@ fn on_a_tag_only_tag_filters_can_let_a_job_run() {
 }
 
 fn node(id: &str, requires: &[&str]) -> Node {
-    Node {
-        id: id.into(),
-        kind: NodeKind::Variant {
-            job: id.into(),
-            arch: "amd64".into(),
-            hashed: false,
-            persists: false,
-            attaches: false,
-        },
-        stage: None,
-        requires: requires
-            .iter()
-            .map(|t| Edge {
-                target: t.to_string(),
-                statuses: None,
-            })
-            .collect(),
-    }
+    let kind = NodeKind::Variant {
+        job: id.into(),
+        arch: "amd64".into(),
+        hashed: false,
+        persists: false,
+        attaches: false,
+    };
+    Node::test(id, kind, requires)
 }
 
 #[test]
