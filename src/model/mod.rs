@@ -189,10 +189,16 @@ impl Job {
     /// is not an integer (`<< pipeline.parameters.n >>`) may be anything at
     /// run time: it counts as parallel.
     pub(crate) fn parallel(&self) -> bool {
+        self.executor_value("parallelism")
+            .is_some_and(|value| value.as_i64().is_none_or(|n| n > 1))
+    }
+
+    /// The executor key `key` of the job (`docker`, `shell`, `parallelism`, …).
+    pub(crate) fn executor_value(&self, key: &str) -> Option<&Value> {
         self.executor
             .iter()
-            .find(|(key, _)| key == "parallelism")
-            .is_some_and(|(_, value)| value.as_i64().is_none_or(|n| n > 1))
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value)
     }
 
     /// A hashed job of the dynamic workflow records its own success in its

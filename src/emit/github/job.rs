@@ -43,7 +43,7 @@ pub(crate) fn render(
             (Value::Sequence(translated.steps), translated.on_runner)
         }
     };
-    let docker = executor(job, "docker").and_then(Value::as_sequence);
+    let docker = job.executor_value("docker").and_then(Value::as_sequence);
     if let Some(docker) = docker {
         if !on_runner
             && !overrides("container")
@@ -112,13 +112,6 @@ pub(crate) fn notes(project: &Project, plans: &[WorkflowPlan]) -> Vec<String> {
     notes
 }
 
-fn executor<'a>(job: &'a Job, key: &str) -> Option<&'a Value> {
-    job.executor
-        .iter()
-        .find(|(name, _)| name == key)
-        .map(|(_, value)| value)
-}
-
 /// The architecture's runner labels; a `macos` job needs its own
 /// (`github.runs-on`), since cigen knows only the Linux runners.
 fn runs_on(
@@ -127,7 +120,7 @@ fn runs_on(
     arch: &str,
     overrides: &impl Fn(&str) -> bool,
 ) -> Result<Value> {
-    if executor(job, "macos").is_some() && !overrides("runs-on") {
+    if job.executor_value("macos").is_some() && !overrides("runs-on") {
         return Err(fault(
             job,
             "macos",
@@ -283,10 +276,10 @@ fn service_id(name: &str) -> String {
 /// `working_directory` and `shell` as `defaults.run`.
 fn defaults(job: &Job) -> Option<Mapping> {
     let mut run = Mapping::new();
-    if let Some(dir) = executor(job, "working_directory") {
+    if let Some(dir) = job.executor_value("working_directory") {
         run.insert("working-directory".into(), dir.clone());
     }
-    if let Some(shell) = executor(job, "shell") {
+    if let Some(shell) = job.executor_value("shell") {
         let command = match shell {
             Value::Sequence(words) => words
                 .iter()
@@ -308,7 +301,7 @@ fn defaults(job: &Job) -> Option<Mapping> {
 /// `parallelism: N` (N > 1): N matrix nodes. GitHub expands a matrix when
 /// the workflow starts, so the count must be a number.
 fn nodes(job: &Job) -> Result<Option<i64>> {
-    let Some(value) = executor(job, "parallelism") else {
+    let Some(value) = job.executor_value("parallelism") else {
         return Ok(None);
     };
     match value.as_i64() {

@@ -247,12 +247,7 @@ impl Walk<'_, '_> {
         let ctx = self.ctx;
         let written = body.clone();
         let (body, values) = if name == "run" {
-            let job_shell = ctx
-                .job
-                .executor
-                .iter()
-                .find(|(key, _)| key == "shell")
-                .and_then(|(_, value)| value.as_str());
+            let job_shell = ctx.job.executor_value("shell").and_then(Value::as_str);
             templates::run_values(ctx.project, body, job_shell)
                 .map_err(|refusal| self.refuse(at, refusal))?
         } else {
