@@ -67,8 +67,11 @@ impl Filters {
             own,
             reach: HashMap::new(),
         };
-        for node in &plan.nodes {
-            filters.reach_of(plan, &node.id);
+        // Only the required check reads what keeps a job out of the run.
+        if plan.nodes.iter().any(|n| matches!(n.kind, NodeKind::Check)) {
+            for node in &plan.nodes {
+                filters.reach_of(plan, &node.id);
+            }
         }
         Ok(filters)
     }
