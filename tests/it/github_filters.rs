@@ -8,6 +8,12 @@
 use serde_yaml::Value;
 
 use crate::common::*;
+use crate::github_graph::condition;
+
+/// Generates (every file checked with actionlint and the schema), returns main.yml.
+fn generate(repo: &Repo) -> Value {
+    crate::github_graph::generate(repo).1
+}
 
 const IMAGE: &str = "image: cimg/base:2024.01\n";
 
@@ -23,17 +29,6 @@ fn project(jobs: &[(&str, &str)]) -> Repo {
         );
     }
     repo
-}
-
-fn generate(repo: &Repo) -> Value {
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_github_workflows(&[repo.path().join(".github/workflows/main.yml")]);
-    repo.yaml(".github/workflows/main.yml")
-}
-
-fn condition(doc: &Value, job: &str) -> String {
-    doc["jobs"][job]["if"].as_str().expect("if").to_string()
 }
 
 #[test]

@@ -22,7 +22,7 @@ fn project(config: &str, jobs: &[(&str, &str)]) -> Repo {
 }
 
 /// Generates, validates every workflow file, returns (stderr, main.yml).
-fn generate(repo: &Repo) -> (String, Value) {
+pub(crate) fn generate(repo: &Repo) -> (String, Value) {
     let output = repo.cigen().arg("generate").output().expect("runs");
     assert!(output.status.success(), "{}", stderr(&output));
     let dir = repo.path().join(".github/workflows");
@@ -39,7 +39,7 @@ fn yaml(text: &str) -> Value {
     serde_yaml::from_str(text).expect("expected YAML parses")
 }
 
-fn condition(doc: &Value, job: &str) -> String {
+pub(crate) fn condition(doc: &Value, job: &str) -> String {
     doc["jobs"][job]["if"].as_str().expect("if").to_string()
 }
 
