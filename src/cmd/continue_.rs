@@ -188,6 +188,12 @@ fn table(plan: &WorkflowPlan, state: &State, result: &Continuation, force: bool)
                 let why = "required check (no-op): requires every job not behind an approval";
                 rows.push((node.id.clone(), "run", "-".into(), why.into()));
             }
+            NodeKind::Approval {
+                gate_of: Some(job), ..
+            } if pruned.stand_ins.contains(&node.id) => {
+                let why = format!("gate of skipped {job}: no-op stand-in, nothing waits for it");
+                rows.push((node.id.clone(), "skip", "-".into(), why));
+            }
             NodeKind::Approval { .. } | NodeKind::Shim { .. } | NodeKind::Summary { .. } => {}
         }
     }

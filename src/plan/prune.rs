@@ -6,9 +6,15 @@
 //! its variant is skipped (nothing requires it). Then, by `setup.skipped_jobs`:
 //! - `no_op`: each skipped variant stays under its own name as a stand-in
 //!   (emitted `type: no-op`); every `requires` and job-status requirement
-//!   keeps its meaning. A stand-in only stops requiring its own gate, so
-//!   the gate and its shims go once nothing else requires the gate; stage
-//!   approvals stay.
+//!   keeps its meaning. A stand-in stops waiting for its own gate: it drops
+//!   the edge when it has no other requirement or one certain to run here
+//!   (it then runs exactly where the job would have), and otherwise keeps
+//!   it, the gate itself becoming a no-op stand-in when only stand-ins
+//!   need it — dropping the edge there would leave a stand-in whose other
+//!   requirements filters may leave out, and CircleCI runs no job whose
+//!   every requirement was left out: it and all after it would silently
+//!   not run. A gate nothing requires any more goes, and shims go with
+//!   their gate or when it is a stand-in; stage approvals stay.
 //! - `remove`: skipped variants are removed, requirements on them rewired to
 //!   their nearest kept ancestors, and a removed job's gate and shims go.
 //!
@@ -25,7 +31,8 @@ pub(crate) struct Pruned {
     pub plan: WorkflowPlan,
     /// Variants skipped (stand-ins or removed), in plan order.
     pub skipped: Vec<String>,
-    /// The skipped variants still in `plan` as no-op stand-ins (`no_op` mode).
+    /// The nodes still in `plan` as no-op stand-ins (`no_op` mode): skipped
+    /// variants, and own gates that only stand-ins still require.
     pub stand_ins: BTreeSet<String>,
     /// Variants asked to skip but kept, with the reason.
     pub unskipped: Vec<(String, String)>,
@@ -45,11 +52,13 @@ impl Pruned {
 }
 
 /// `dormant`: variants certain not to run in this pipeline; as consumers
-/// they keep no producer.
+/// they keep no producer. `certain`: nodes of `plan` certain to run in this
+/// pipeline (a stand-in requiring one needs no gate to run).
 pub(crate) fn prune(
     plan: &WorkflowPlan,
     skip: &BTreeSet<String>,
     dormant: &BTreeSet<String>,
+    certain: &BTreeSet<String>,
     mode: SkippedJobs,
 ) -> Pruned {
     let variants: BTreeSet<&str> = plan.variants().map(|n| n.id.as_str()).collect();
@@ -65,10 +74,10 @@ pub(crate) fn prune(
         .collect();
     let unskipped = unskip_producers(plan, &mut skipped, dormant);
     let (nodes, mut dropped, stand_ins) = match mode {
-        SkippedJobs::NoOp => stand_in(plan, &skipped),
+        SkippedJobs::NoOp => stand_in(plan, &skipped, certain),
         SkippedJobs::Remove => remove(plan, &skipped),
     };
-    let nodes = drop_orphans(nodes, &mut dropped);
+    let nodes = drop_orphans(nodes, &mut dropped, &stand_ins);
     Pruned {
         plan: WorkflowPlan {
             name: plan.name.clone(),
@@ -122,11 +131,14 @@ fn unskip_producers(
     }
 }
 
-/// `no_op`: skipped variants stay as stand-ins that no longer require their
-/// own gate; their record jobs go. Returns nodes, dropped ids, stand-ins.
+/// `no_op`: skipped variants stay as stand-ins; their record jobs go. A
+/// stand-in drops the edge to its own gate when it has no other
+/// requirement or one in `certain`; a gate then required only by stand-ins
+/// becomes one too. Returns nodes, dropped ids, stand-ins.
 fn stand_in(
     plan: &WorkflowPlan,
     skipped: &BTreeSet<String>,
+    certain: &BTreeSet<String>,
 ) -> (Vec<Node>, Vec<String>, BTreeSet<String>) {
     let records = records_of(plan, skipped);
     let gate_of = |job: &str| {
@@ -135,28 +147,54 @@ fn stand_in(
             .find(|n| matches!(&n.kind, NodeKind::Approval { gate_of: Some(j), .. } if j == job))
             .map(|n| n.id.clone())
     };
-    let nodes = plan
+    let nodes: Vec<Node> = plan
         .nodes
         .iter()
         .filter(|node| !records.contains(&node.id))
         .map(|node| match &node.kind {
             NodeKind::Variant { job, .. } if skipped.contains(&node.id) => {
-                let gate = gate_of(job);
-                let requires = node
-                    .requires
-                    .iter()
-                    .filter(|edge| Some(&edge.target) != gate.as_ref())
-                    .cloned()
-                    .collect();
+                let Some(gate) = gate_of(job) else {
+                    return node.clone();
+                };
+                let mut others = node.requires.iter().filter(|e| e.target != gate).peekable();
+                let runs_without_gate =
+                    others.peek().is_none() || others.any(|e| certain.contains(&e.target));
+                if !runs_without_gate {
+                    return node.clone();
+                }
                 Node {
-                    requires,
+                    requires: node
+                        .requires
+                        .iter()
+                        .filter(|edge| edge.target != gate)
+                        .cloned()
+                        .collect(),
                     ..node.clone()
                 }
             }
             _ => node.clone(),
         })
         .collect();
-    (nodes, vec![], skipped.clone())
+    let mut stand_ins = skipped.clone();
+    for gate in &nodes {
+        if !matches!(
+            gate.kind,
+            NodeKind::Approval {
+                gate_of: Some(_),
+                ..
+            }
+        ) {
+            continue;
+        }
+        let mut requirers = nodes
+            .iter()
+            .filter(|n| n.requires.iter().any(|e| e.target == gate.id))
+            .peekable();
+        if requirers.peek().is_some() && requirers.all(|n| skipped.contains(&n.id)) {
+            stand_ins.insert(gate.id.clone());
+        }
+    }
+    (nodes, vec![], stand_ins)
 }
 
 /// `remove`: skipped variants go with their record jobs and, once every
@@ -204,9 +242,14 @@ fn remove(
     (nodes, dropped, BTreeSet::new())
 }
 
-/// Drops approvals nothing requires any more and shims whose gate is gone,
-/// until none is left; appends their ids to `dropped`.
-fn drop_orphans(mut nodes: Vec<Node>, dropped: &mut Vec<String>) -> Vec<Node> {
+/// Drops approvals nothing requires any more and shims whose gate is gone
+/// or a stand-in (nothing left to approve), until none is left; appends
+/// their ids to `dropped`.
+fn drop_orphans(
+    mut nodes: Vec<Node>,
+    dropped: &mut Vec<String>,
+    stand_ins: &BTreeSet<String>,
+) -> Vec<Node> {
     loop {
         let gone: Vec<String> = nodes
             .iter()
@@ -215,7 +258,9 @@ fn drop_orphans(mut nodes: Vec<Node>, dropped: &mut Vec<String>) -> Vec<Node> {
                 NodeKind::Approval { .. } => !nodes
                     .iter()
                     .any(|other| other.requires.iter().any(|e| e.target == node.id)),
-                NodeKind::Shim { gate, .. } => !nodes.iter().any(|other| &other.id == gate),
+                NodeKind::Shim { gate, .. } => {
+                    stand_ins.contains(gate) || !nodes.iter().any(|other| &other.id == gate)
+                }
                 NodeKind::Variant { .. }
                 | NodeKind::Record { .. }
                 | NodeKind::Check

@@ -50,7 +50,13 @@ pub(crate) fn decide(
 ) -> Decision {
     let passed = passed(hashes, entries, refs);
     let skip: BTreeSet<String> = passed.keys().cloned().collect();
-    let pruned = prune(plan, &skip, &BTreeSet::new(), SkippedJobs::Remove);
+    let pruned = prune(
+        plan,
+        &skip,
+        &BTreeSet::new(),
+        &BTreeSet::new(),
+        SkippedJobs::Remove,
+    );
     Decision { passed, pruned }
 }
 

@@ -49,17 +49,23 @@ pub(crate) fn shape(
         certainty::analyse(plan, &emit::node_filters(workflow, plan), reference)
     };
     let variants: BTreeSet<&str> = plan.variants().map(|n| n.id.as_str()).collect();
-    let mut dormant: BTreeSet<String> = analyse(plan)
+    let before = analyse(plan);
+    let mut dormant: BTreeSet<String> = before
         .never
-        .into_iter()
+        .iter()
         .filter(|id| variants.contains(id.as_str()))
+        .cloned()
         .collect();
+    let mut skip = skip.clone();
+    let mut kept: Vec<(String, String)> = vec![];
     // Pruning changes the graph (rewired requirements, dropped gates), so a
     // consumer certainly not run in `main.yml` may run once pruned: keep as
     // dormant only those still certainly not run in the continued graph.
-    // The set only shrinks, so this ends.
+    // In remove mode, a removed job may have been the requirement that
+    // let a kept job run here: it is kept (`lost_requirements`). Both sets only shrink, so
+    // this ends.
     let (mut pruned, certainty) = loop {
-        let pruned = prune(plan, skip, &dormant, mode);
+        let pruned = prune(plan, &skip, &dormant, &before.certain, mode);
         let certainty = analyse(&pruned.plan);
         let running: BTreeSet<&str> = pruned.running().map(|n| n.id.as_str()).collect();
         let still: BTreeSet<String> = dormant
@@ -67,11 +73,20 @@ pub(crate) fn shape(
             .filter(|id| !running.contains(id.as_str()) || certainty.never.contains(*id))
             .cloned()
             .collect();
-        if still == dormant {
+        if still != dormant {
+            dormant = still;
+            continue;
+        }
+        let lost = lost_requirements(plan, &pruned.plan, &before, &certainty.certain);
+        if lost.is_empty() {
             break (pruned, certainty);
         }
-        dormant = still;
+        for (id, reason) in lost {
+            skip.remove(&id);
+            kept.push((id, reason));
+        }
     };
+    pruned.unskipped.extend(kept);
     let summary = summary_reason(project, &pruned.plan, &certainty, reference);
     if summary.is_some() {
         add_summary(project, &mut pruned, &certainty, reference);
@@ -81,6 +96,51 @@ pub(crate) fn shape(
         certainty,
         summary,
     }
+}
+
+/// Removed variants that a kept node required directly and that may run
+/// here, where that node has no requirement certain to run left in
+/// `pruned` (remove mode rewires to what remains; no-op mode never loses
+/// one), with the reason they stay. CircleCI runs no job whose every
+/// requirement filters left out, so without them the node and all after it
+/// might silently not run: filters only save work where cigen is certain.
+fn lost_requirements(
+    plan: &WorkflowPlan,
+    pruned: &WorkflowPlan,
+    before: &Certainty,
+    certain_after: &BTreeSet<String>,
+) -> Vec<(String, String)> {
+    let mut lost: Vec<(String, String)> = vec![];
+    for node in &pruned.nodes {
+        let Some(original) = plan.node(&node.id) else {
+            continue;
+        };
+        let has = node.requires.is_empty()
+            || node
+                .requires
+                .iter()
+                .any(|e| certain_after.contains(&e.target));
+        if has || before.never.contains(&node.id) {
+            continue;
+        }
+        for edge in &original.requires {
+            let removed_variant = pruned.node(&edge.target).is_none()
+                && plan
+                    .node(&edge.target)
+                    .is_some_and(|n| matches!(n.kind, NodeKind::Variant { .. }));
+            if removed_variant
+                && !before.never.contains(&edge.target)
+                && !lost.iter().any(|(id, _)| id == &edge.target)
+            {
+                let why = format!(
+                    "{} would be left with no requirement certain to run here",
+                    node.id
+                );
+                lost.push((edge.target.clone(), why));
+            }
+        }
+    }
+    lost
 }
 
 fn summary_reason(

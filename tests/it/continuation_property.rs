@@ -11,7 +11,11 @@
 //!   is the record job of a skipped job, or is an approval or shim;
 //! - no kept job that attaches a workspace and may run here lost a skipped
 //!   producer;
-//! - some job is certain to run, or the skip-summary job is there.
+//! - some job is certain to run, or the skip-summary job is there;
+//! - every job of `main.yml` that runs on this ref (CircleCI's rules played
+//!   out with the filter forms evaluated for the ref, approvals approved)
+//!   still runs in the continuation, unless cigen skipped it: pruning never
+//!   silently stops a job, however filters turn out.
 //!
 //! Seeded, so a failure names a case that can be run again.
 
@@ -226,6 +230,22 @@ fn check_case(case: &Case, main: &Value, doc: &Value, kept: &[String], context: 
             "nothing certain and no summary job\n{context}"
         );
     }
+    // Whatever the filters decide here, what ran in main.yml still runs.
+    let ran = before.runs(case.reference);
+    let runs = graph.runs(case.reference);
+    for name in &ran {
+        let skipped = case.skip.contains(name) && !kept.contains(name);
+        let record_of_skipped = name
+            .strip_suffix("_record")
+            .is_some_and(|of| case.skip.contains(&of.to_string()));
+        if skipped || record_of_skipped || !graph.jobs.contains_key(name) {
+            continue;
+        }
+        assert!(
+            runs.contains(name),
+            "{name} runs in main.yml but not in the continuation\n{context}"
+        );
+    }
     // The required check always has a requirement certain to run (or the summary).
     let check = &graph.jobs["ci_ok"];
     assert!(
@@ -326,6 +346,21 @@ impl Graph {
         certain
     }
 
+    /// What CircleCI runs on this ref: a job whose filters pass and which
+    /// has no requirement or one that runs (approvals count as approved).
+    fn runs(&self, reference: (&str, &str)) -> BTreeSet<String> {
+        let mut runs = BTreeSet::new();
+        for name in self.ordered() {
+            let job = &self.jobs[name];
+            if passes(job.filters.as_ref(), reference)
+                && (job.requires.is_empty() || job.requires.iter().any(|r| runs.contains(r)))
+            {
+                runs.insert(name.clone());
+            }
+        }
+        runs
+    }
+
     fn never(&self, (var, value): (&str, &str)) -> BTreeSet<String> {
         let mut never = BTreeSet::new();
         for name in self.ordered() {
@@ -399,5 +434,39 @@ fn excludes(filters: Option<&Value>, tag: bool, name: &str) -> bool {
         (None, Some(ignore)) => lists(&ignore),
         (Some(only), Some(ignore)) => misses(&only) && lists(&ignore),
         (None, None) => tag,
+    }
+}
+
+/// Each filter form of `FORMS` (and none) evaluated for one ref, as
+/// CircleCI would: no `branches:` runs on every branch, no `tags:` on no tag.
+fn passes(filters: Option<&Value>, (var, name): (&str, &str)) -> bool {
+    let tag = var == "CIRCLE_TAG";
+    let Some(filters) = filters else {
+        return !tag;
+    };
+    if let Some(expression) = filters.as_str() {
+        return match expression {
+            "pipeline.git.branch == \"main\"" => !tag && name == "main",
+            "pipeline.git.tag matches /^v.*/" => tag && name.starts_with('v'),
+            other => panic!("the oracle cannot evaluate `{other}`"),
+        };
+    }
+    let Some(section) = filters.get(if tag { "tags" } else { "branches" }) else {
+        return !tag;
+    };
+    let matches = |entry: &String| match entry.as_str() {
+        "/.*/" => true,
+        "/^v.*/" => name.starts_with('v'),
+        "/^(?!main).*/" => name != "main",
+        plain_name if plain(plain_name) => plain_name == name,
+        other => panic!("the oracle cannot evaluate `{other}`"),
+    };
+    let only = section.get("only").map(list);
+    let ignore = section.get("ignore").map(list);
+    match (only, ignore) {
+        (Some(only), None) => only.iter().any(matches),
+        (None, Some(ignore)) => !ignore.iter().any(matches),
+        (Some(only), Some(ignore)) => only.iter().any(matches) && !ignore.iter().any(matches),
+        (None, None) => panic!("the oracle cannot evaluate an empty section"),
     }
 }

@@ -467,3 +467,87 @@ fn the_setup_job_allows_tags_when_an_expression_reads_the_tag() {
     assert_eq!(tags["tags"]["only"], "/.*/");
     assert!(config_with("pipeline.git.branch == \"main\"").is_none());
 }
+
+/// `x` runs on `main` only; `s` (hashed) requires `x` and waits for one of
+/// `a`, `b` (or for a person with `approval: true`); `t` comes after `s`.
+fn gated_after_filtered(settings: &str, gate: &str) -> Repo {
+    Repo::new().file("src.txt", "v1\n").file(
+        "cigen.yml",
+        &format!(
+            r#"setup: {{approve_context: [ctx]{settings}}}
+workflows:
+  main:
+    jobs:
+      x: {{image: cimg/base:current, filters: {{branches: {{only: main}}}}, steps: [{{run: make x}}]}}
+      a: {{image: cimg/base:current, steps: [{{run: make a}}]}}
+      b: {{image: cimg/base:current, steps: [{{run: make b}}]}}
+      s: {{image: cimg/base:current, source_files: [src.txt], requires: [x], {gate}, steps: [{{run: make s}}]}}
+      t: {{image: cimg/base:current, requires: [s], steps: [{{run: make t}}]}}
+"#
+        ),
+    )
+}
+
+#[test]
+fn r_a_stand_in_left_requiring_only_filtered_jobs_stopped_everything_after_it() {
+    // Without its gate the stand-in `s` required only `x`, filtered out on
+    // `feature`: CircleCI ran neither `s` nor `t`, which main.yml runs.
+    for gate in ["requires_any: [a, b]", "approval: true"] {
+        let repo = gated_after_filtered("", gate);
+        let out = continued(&repo, &["s"], &[("CIRCLE_BRANCH", "feature")]);
+        assert_eq!(
+            job(&out.doc, "s")["requires"],
+            serde_yaml::from_str::<Value>("[x, approve_s]").expect("yaml"),
+            "{gate}"
+        );
+        assert!(
+            is_no_op(&out.doc, "s") && is_no_op(&out.doc, "approve_s"),
+            "{gate}"
+        );
+        assert!(job(&out.doc, "approve_s").get("type").is_none(), "{gate}");
+        assert!(out.doc["jobs"].get("cigen_approve").is_none(), "{gate}");
+        assert!(
+            out.table.contains("\napprove_s  skip  -             gate of skipped s: no-op stand-in, nothing waits for it\n")
+                && out.table.contains("\nt          run   -             not hashed (no source_files)\n"),
+            "{gate}\n{}",
+            out.table
+        );
+        // On `main`, where `x` is certain to run, the gate simply goes.
+        let out = continued(&repo, &["s"], BRANCH);
+        assert_eq!(
+            job(&out.doc, "s")["requires"],
+            serde_yaml::from_str::<Value>("[x]").expect("yaml")
+        );
+        assert!(out.doc["jobs"].get("approve_s").is_none());
+    }
+}
+
+#[test]
+fn r_removing_a_job_left_its_dependent_requiring_only_filtered_jobs() {
+    // Remove mode: `c` required `x` (main only) and `y`; with `y` removed it
+    // required only `x`, and CircleCI did not run it on `feature`.
+    let repo = Repo::new().file("src.txt", "v1\n").file(
+        "cigen.yml",
+        r#"setup: {skipped_jobs: remove}
+workflows:
+  main:
+    jobs:
+      x: {image: cimg/base:current, filters: {branches: {only: main}}, steps: [{run: make x}]}
+      y: {image: cimg/base:current, source_files: [src.txt], steps: [{run: make y}]}
+      c: {image: cimg/base:current, requires: [x, y], steps: [{run: make c}]}
+"#,
+    );
+    let out = continued(&repo, &["y"], &[("CIRCLE_BRANCH", "feature")]);
+    assert_eq!(working_jobs(&out.doc, "main"), ["c", "x", "y"]);
+    assert!(
+        out.table.contains("\ny    run   ")
+            && out
+                .table
+                .contains("un-skipped: c would be left with no requirement certain to run here\n"),
+        "{}",
+        out.table
+    );
+    // On `main` `x` is certain: `y` is removed as usual.
+    let out = continued(&repo, &["y"], BRANCH);
+    assert_eq!(working_jobs(&out.doc, "main"), ["c", "x"]);
+}

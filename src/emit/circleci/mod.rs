@@ -79,13 +79,14 @@ pub(crate) fn render(project: &Project, plans: &[WorkflowPlan]) -> Result<Output
 pub(crate) struct Continued<'a> {
     /// Hashes and values to bake in; `None` for `generate --workflow`.
     pub carry: Option<&'a Carry<'a>>,
-    /// Skipped variants still in the plan: each is declared `type: no-op`.
+    /// Nodes still in the plan as stand-ins: each is declared `type: no-op`.
     pub stand_ins: &'a BTreeSet<String>,
     /// The unpruned plan: what each job requires directly (`CIGEN_HASH_…`).
     pub unpruned: &'a WorkflowPlan,
 }
 
-/// `main.yml`, or with `continued` the continuation config: stand-ins are
+/// `main.yml`, or with `continued` the continuation config: stand-ins
+/// (skipped variants, and gates only stand-ins still require) are
 /// `type: no-op` jobs; each kept hashed variant, and the record job of a
 /// parallel one, carries its `CIGEN_JOB_HASH` and the values its hash
 /// covers; every job of the user's that runs gets `CIGEN_HASH_<variant>`
@@ -103,7 +104,9 @@ pub(crate) fn render_main(
     let mut commands = vec![];
     for node in &plan.nodes {
         let (variant, record) = match &node.kind {
-            NodeKind::Variant { .. } if stand_ins.contains(&node.id) => {
+            NodeKind::Variant { .. } | NodeKind::Approval { .. }
+                if stand_ins.contains(&node.id) =>
+            {
                 jobs.insert(node.id.clone().into(), no_op());
                 continue;
             }

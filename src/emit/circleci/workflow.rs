@@ -85,6 +85,8 @@ fn invocation(
     let mut params = Mapping::new();
     let mut name = node.id.clone();
     match &node.kind {
+        // A gate only stand-ins require is a declared no-op job.
+        NodeKind::Approval { .. } if stand_in => {}
         NodeKind::Approval { .. } => {
             params.insert("type".into(), "approval".into());
         }

@@ -20,11 +20,13 @@ fn record(of: &str) -> Node {
 
 /// `remove` mode, as before stand-ins existed.
 fn removed(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<String>) -> Pruned {
-    prune(plan, skip, dormant, SkippedJobs::Remove)
+    prune(plan, skip, dormant, &BTreeSet::new(), SkippedJobs::Remove)
 }
 
+/// `no_op` mode with every node certain to run (a stand-in never needs its gate).
 fn no_op(plan: &WorkflowPlan, skip: &BTreeSet<String>) -> Pruned {
-    prune(plan, skip, &BTreeSet::new(), SkippedJobs::NoOp)
+    let certain = plan.nodes.iter().map(|n| n.id.clone()).collect();
+    prune(plan, skip, &BTreeSet::new(), &certain, SkippedJobs::NoOp)
 }
 
 fn skip(ids: &[&str]) -> BTreeSet<String> {
@@ -366,4 +368,88 @@ fn a_skipped_parallel_stand_in_loses_its_record_job_and_producers_are_unskipped(
         ["install", "rspec", "rspec_record", "deploy"]
     );
     assert!(out.stand_ins.is_empty() && out.skipped.is_empty());
+}
+
+/// A gated `image` (gate `approve_image`, one shim on `test`) that also
+/// requires `x`, and `deploy` after it; `scan` requires the gate too when asked.
+fn gated_after_x(scan: bool) -> WorkflowPlan {
+    let mut gate = approval("approve_image", &[]);
+    gate.kind = NodeKind::Approval {
+        gate_of: Some("image".into()),
+        by_hand: false,
+    };
+    let shim = Node::test(
+        "approve_image_after_test",
+        NodeKind::Shim {
+            gate: "approve_image".into(),
+            trigger: "test".into(),
+        },
+        &["test"],
+    );
+    let mut nodes = vec![
+        variant("x", &[], false, false),
+        variant("test", &[], false, false),
+        gate,
+        shim,
+        variant("image", &["x", "approve_image"], false, false),
+        variant("deploy", &["image"], false, false),
+    ];
+    if scan {
+        nodes.push(variant("scan", &["approve_image"], false, false));
+    }
+    WorkflowPlan {
+        name: "main".into(),
+        nodes,
+    }
+}
+
+#[test]
+fn a_stand_in_whose_other_requirements_may_be_filtered_out_keeps_its_gate_as_a_stand_in() {
+    // `x` may be filtered out here: without its gate `image` would require
+    // only `x`, and CircleCI would run neither it nor `deploy`.
+    let plan = gated_after_x(false);
+    let certain = skip(&["test", "approve_image"]);
+    let out = prune(
+        &plan,
+        &skip(&["image"]),
+        &BTreeSet::new(),
+        &certain,
+        SkippedJobs::NoOp,
+    );
+    assert_eq!(requires(&out.plan, "image"), ["x", "approve_image"]);
+    assert_eq!(out.stand_ins, skip(&["approve_image", "image"]));
+    assert_eq!(out.dropped, ["approve_image_after_test"]);
+    assert_eq!(
+        ids(&out.plan),
+        ["x", "test", "approve_image", "image", "deploy"]
+    );
+    // With `x` certain the gate is not needed: the edge goes, and the gate with it.
+    let certain = skip(&["x", "test", "approve_image"]);
+    let out = prune(
+        &plan,
+        &skip(&["image"]),
+        &BTreeSet::new(),
+        &certain,
+        SkippedJobs::NoOp,
+    );
+    assert_eq!(requires(&out.plan, "image"), ["x"]);
+    assert_eq!(out.stand_ins, skip(&["image"]));
+    assert_eq!(out.dropped, ["approve_image", "approve_image_after_test"]);
+}
+
+#[test]
+fn a_gate_a_running_job_requires_stays_an_approval_that_the_stand_in_still_waits_for() {
+    let plan = gated_after_x(true);
+    let certain = skip(&["test", "approve_image"]);
+    let out = prune(
+        &plan,
+        &skip(&["image"]),
+        &BTreeSet::new(),
+        &certain,
+        SkippedJobs::NoOp,
+    );
+    assert_eq!(requires(&out.plan, "image"), ["x", "approve_image"]);
+    assert_eq!(out.stand_ins, skip(&["image"]));
+    assert!(out.plan.node("approve_image_after_test").is_some());
+    assert!(out.dropped.is_empty());
 }
