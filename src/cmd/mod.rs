@@ -60,6 +60,15 @@ pub fn load(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
     let mut project = crate::model::build(&loaded)?;
     let mut warnings = vec![];
     let plans = crate::plan::build(&project, &mut warnings)?;
+    // What the unhashed jobs that hashes walk through use: known once planned.
+    if let Ok((workflow, plan)) = dynamic(&project, &plans) {
+        let walked = plan.walked_by(workflow);
+        let mut walked_warnings = vec![];
+        crate::model::check_walked(&loaded, &project, workflow, &walked, &mut walked_warnings);
+        project.warnings.extend(walked_warnings);
+        project.warnings.sort();
+        project.warnings.dedup();
+    }
     project.warnings.extend(warnings);
     Ok((project, plans))
 }

@@ -3,14 +3,18 @@
 //! an error; for the hashed jobs of the dynamic workflow, a floating orb
 //! version, a per-pipeline value and a commit-bound variable are warnings
 //! (`FILE:LINE: …`, pointing at where the orb is declared or the name is
-//! used). Input: the loaded files and the built model; output: errors and
-//! warning lines. It changes nothing in the model.
+//! used). Once the workflow is planned, `check_walked` warns the same way
+//! about a floating orb or a per-pipeline value in an unhashed job that a
+//! hash walks through (its definition and values enter that hash), at the
+//! line of the unhashed job that uses it. Input: the loaded files, the
+//! built model (and the plan's walks); output: errors and warning lines.
+//! It changes nothing in the model.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::refs::{self, COMMIT_BOUND};
 use super::settings::Settings;
-use super::{Job, Workflow};
+use super::{Job, Project, Workflow};
 use crate::config::{Loaded, Origin};
 use crate::error::{ConfigError, Result, suggest};
 
@@ -18,9 +22,12 @@ use crate::error::{ConfigError, Result, suggest};
 /// (https://circleci.com/docs/guides/orchestrate/pipeline-variables/): the
 /// pipeline's id and number, when its trigger was received, the id of the
 /// GitLab event and the whole webhook body. A hashed job using one can
-/// never skip.
+/// never skip. `pipeline.in_setup` counts too: `cigen setup` runs in the
+/// setup workflow and hashes `true`, while the continued job sees `false`,
+/// so its record step never finds the hashed value and never records.
 pub(super) const PER_PIPELINE: &[&str] = &[
     "pipeline.id",
+    "pipeline.in_setup",
     "pipeline.number",
     "pipeline.trigger.received_at",
     "pipeline.trigger_parameters.circleci.event_time",
@@ -128,13 +135,11 @@ fn floating_orbs(
             continue;
         }
         let declared = loaded.project_error(&["orbs", alias], None);
-        let name = reference
-            .split_once('@')
-            .map_or(reference.as_str(), |(name, _)| name);
         warnings.push(format!(
-            "{}: orb `{alias}: {reference}` has a floating version: the hash of {} cannot see which release CircleCI resolves it to, so a new release would be skipped over; pin a full version (`{name}@X.Y.Z`)",
+            "{}: orb `{alias}: {reference}` has a floating version: the hash of {} cannot see which release CircleCI resolves it to, so a new release would be skipped over; pin a full version (`{}@X.Y.Z`)",
             at(&declared.file, declared.line),
-            list(&users)
+            list(&users),
+            orb_name(reference)
         ));
     }
 }
@@ -149,19 +154,94 @@ fn floating(reference: &str) -> bool {
 }
 
 fn per_pipeline_values(loaded: &Loaded, job: &Job, warnings: &mut Vec<String>) {
-    for name in job
-        .refs
-        .pipeline
-        .iter()
-        .filter(|n| PER_PIPELINE.contains(&n.as_str()))
-    {
+    for name in per_pipeline(job) {
         let (file, line) = locate(loaded, job, name);
+        let (what, effect) = never_equal(name);
         warnings.push(format!(
-            "{}: job `{}` uses `<< {name} >>`, which differs in every pipeline: its hash never matches an earlier one, so it never skips (drop the value, or the job's source_files)",
+            "{}: job `{}` uses `<< {name} >>`, which {what}: {effect}, so it never skips (drop the value, or the job's source_files)",
             at(&file, line),
             job.id
         ));
     }
+}
+
+/// The `PER_PIPELINE` values `job` references, sorted.
+fn per_pipeline(job: &Job) -> impl Iterator<Item = &String> {
+    job.refs
+        .pipeline
+        .iter()
+        .filter(|n| PER_PIPELINE.contains(&n.as_str()))
+}
+
+/// What per-pipeline value `name` is, and why a hash covering it never
+/// leads to a skip.
+fn never_equal(name: &str) -> (&'static str, &'static str) {
+    if name == "pipeline.in_setup" {
+        (
+            "is `true` where `cigen setup` hashes it and `false` where the job runs",
+            "its record step never finds the value its hash covers and never records",
+        )
+    } else {
+        (
+            "differs in every pipeline",
+            "its hash never matches an earlier one",
+        )
+    }
+}
+
+/// Warnings about the unhashed jobs of the dynamic workflow that hashes
+/// walk through: `walked` maps each to the hashed jobs whose hashes cover
+/// its definition and pipeline values (`WorkflowPlan::walked_by`). A
+/// floating orb or a per-pipeline value it uses is then as much a hole in
+/// those hashes as if they used it themselves: one warning per unhashed
+/// job and orb or value, at the line that uses it, naming the hashed jobs.
+pub(crate) fn check_walked(
+    loaded: &Loaded,
+    project: &Project,
+    dynamic: &Workflow,
+    walked: &BTreeMap<String, BTreeSet<String>>,
+    warnings: &mut Vec<String>,
+) {
+    for (id, hashed) in walked {
+        let Some(job) = dynamic.job(id) else {
+            continue;
+        };
+        let hashed: BTreeSet<&str> = hashed.iter().map(String::as_str).collect();
+        let enters = |what: &str| {
+            format!(
+                "`{id}` is not hashed, so {what} enters the hash of {}, the hashed job(s) after it",
+                list(&hashed)
+            )
+        };
+        for alias in &job.refs.orbs {
+            let Some(reference) = project.settings.orbs.get(alias).filter(|r| floating(r)) else {
+                continue;
+            };
+            let (file, line) = locate(loaded, job, &format!("{alias}/"));
+            warnings.push(format!(
+                "{}: job `{id}` uses orb `{alias}: {reference}`, which has a floating version; {}, and that hash cannot see which release CircleCI resolves it to, so a new release would be skipped over; pin a full version (`{}@X.Y.Z`)",
+                at(&file, line),
+                enters("its definition"),
+                orb_name(reference)
+            ));
+        }
+        for name in per_pipeline(job) {
+            let (file, line) = locate(loaded, job, name);
+            let (what, _) = never_equal(name);
+            warnings.push(format!(
+                "{}: job `{id}` uses `<< {name} >>`, which {what}; {}: they never skip (drop the value from `{id}`, or their source_files)",
+                at(&file, line),
+                enters("the value"),
+            ));
+        }
+    }
+}
+
+/// `namespace/name` of an orb reference, without its version.
+fn orb_name(reference: &str) -> &str {
+    reference
+        .split_once('@')
+        .map_or(reference, |(name, _)| name)
 }
 
 fn commit_bound(loaded: &Loaded, job: &Job, warnings: &mut Vec<String>) {

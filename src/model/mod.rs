@@ -7,6 +7,7 @@
 mod empty_stage;
 pub(crate) mod github;
 mod hash_checks;
+pub(crate) use hash_checks::check_walked;
 mod ids;
 mod job;
 mod job_shapes;

@@ -25,11 +25,6 @@ pub(crate) struct Refs {
 }
 
 impl Refs {
-    /// The pipeline values, sorted: what a record step checks.
-    pub(crate) fn pipeline_list(&self) -> Vec<String> {
-        self.pipeline.iter().cloned().collect()
-    }
-
     /// Scans `value` and everything inside it. `orbs` are the declared aliases.
     pub(crate) fn scan(&mut self, value: &Value, orbs: &[String]) {
         match value {

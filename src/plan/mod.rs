@@ -15,7 +15,7 @@ pub(crate) mod prune;
 mod stages;
 pub(crate) mod waits;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::circleci::{APPROVE_JOB, SETUP_JOB};
@@ -143,6 +143,54 @@ impl WorkflowPlan {
             }
         }
         names.into_iter().collect()
+    }
+
+    /// The pipeline values the hash of each hashed variant covers, by
+    /// variant (`values_covered`): what its record step checks at run time
+    /// and what the continuation carries to it.
+    pub(crate) fn covered_values(&self, workflow: &Workflow) -> BTreeMap<String, Vec<String>> {
+        self.upstreams()
+            .into_iter()
+            .map(|(id, upstream)| (id.to_string(), self.values_covered(workflow, id, &upstream)))
+            .collect()
+    }
+
+    /// The pipeline values the hash of hashed variant `id` covers, sorted:
+    /// those its job references and those of the unhashed jobs its
+    /// `upstream` walks through.
+    pub(crate) fn values_covered(
+        &self,
+        workflow: &Workflow,
+        id: &str,
+        upstream: &Upstream,
+    ) -> Vec<String> {
+        let mut names = BTreeSet::new();
+        for variant in std::iter::once(id).chain(upstream.unhashed.iter().map(String::as_str)) {
+            if let Some((job, _)) = self.variant_job(workflow, variant) {
+                names.extend(job.refs.pipeline.iter().cloned());
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    /// Each unhashed job some hash walks through (`upstreams`), with the
+    /// hashed jobs whose hashes walk it, by job id.
+    pub(crate) fn walked_by(&self, workflow: &Workflow) -> BTreeMap<String, BTreeSet<String>> {
+        let mut walked: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (id, upstream) in self.upstreams() {
+            let Some((hashed, _)) = self.variant_job(workflow, id) else {
+                continue;
+            };
+            for variant in &upstream.unhashed {
+                if let Some((unhashed, _)) = self.variant_job(workflow, variant) {
+                    walked
+                        .entry(unhashed.id.clone())
+                        .or_default()
+                        .insert(hashed.id.clone());
+                }
+            }
+        }
+        walked
     }
 
     /// The variants whose definitions some hash covers: every hashed one

@@ -29,38 +29,37 @@ pub fn compute(
     values: &BTreeMap<String, String>,
     provider: Provider,
 ) -> Result<HashReport> {
-    let canonical = |job: &Job, arch: &str, variant: &str| {
-        canonical_job(project, workflow, job, arch, variant, provider)
+    let canonical = |job: &Job, arch: &str, variant: &str, covered: &[String]| {
+        canonical_job(project, workflow, job, arch, variant, covered, provider)
     };
     let mut inputs = vec![];
     // Each unhashed job walked through: its canonical form, once however many hashed jobs walk it.
-    let mut unhashed_jobs: HashMap<String, (Vec<u8>, &Job)> = HashMap::new();
+    let mut unhashed_jobs: HashMap<String, Vec<u8>> = HashMap::new();
     for (id, upstream) in plan.upstreams() {
         let Some((job, arch)) = plan.variant_job(workflow, id) else {
             continue;
         };
         let mut walked = vec![];
-        let mut referenced: BTreeSet<&String> = job.refs.pipeline.iter().collect();
+        let referenced = plan.values_covered(workflow, id, &upstream);
         for walked_id in &upstream.unhashed {
             if !unhashed_jobs.contains_key(walked_id)
                 && let Some((unhashed, unhashed_arch)) = plan.variant_job(workflow, walked_id)
             {
-                let document = canonical(unhashed, unhashed_arch, walked_id)?;
-                unhashed_jobs.insert(walked_id.clone(), (document, unhashed));
+                let document = canonical(unhashed, unhashed_arch, walked_id, &[])?;
+                unhashed_jobs.insert(walked_id.clone(), document);
             }
-            if let Some((canonical, unhashed)) = unhashed_jobs.get(walked_id) {
+            if let Some(canonical) = unhashed_jobs.get(walked_id) {
                 walked.push((walked_id.clone(), canonical.clone()));
-                referenced.extend(&unhashed.refs.pipeline);
             }
         }
         inputs.push(HashInput {
             variant_id: id.to_string(),
             arch: arch.to_string(),
-            canonical_job: canonical(job, arch, id)?,
+            canonical_job: canonical(job, arch, id, &referenced)?,
             patterns: job.source_files.clone(),
             upstream: upstream.hashed,
             walked,
-            values: hash_values(job, referenced, values)?,
+            values: hash_values(job, &referenced, values)?,
         });
     }
     let options = HashOptions {
@@ -74,11 +73,11 @@ pub fn compute(
 /// unhashed job it walks through).
 fn hash_values(
     job: &Job,
-    referenced: BTreeSet<&String>,
+    referenced: &[String],
     values: &BTreeMap<String, String>,
 ) -> Result<Vec<(String, String)>> {
     referenced
-        .into_iter()
+        .iter()
         .map(|name| {
             let value = values.get(name).ok_or_else(|| {
                 Error::Internal(format!(
@@ -93,7 +92,9 @@ fn hash_values(
 
 /// Field `J` of a variant's hash: the canonical JSON of its job document as
 /// `provider` renders it. A value with no canonical form is a config error
-/// naming the job's file.
+/// naming the job's file. `covered` are the pipeline values the variant's
+/// hash covers (`WorkflowPlan::values_covered`; empty for an unhashed
+/// job): CircleCI's document holds the record step that checks them.
 ///
 /// CircleCI's document is unchanged from before there were providers (no
 /// provider field), so existing CircleCI markers stay valid; GitHub's is
@@ -109,11 +110,12 @@ pub(crate) fn canonical_job(
     job: &Job,
     arch: &str,
     variant: &str,
+    covered: &[String],
     provider: Provider,
 ) -> Result<Vec<u8>> {
     match provider {
         Provider::Circleci => {
-            let document = emit::job::canonical_document(project, job, arch);
+            let document = emit::job::canonical_document(project, job, arch, covered);
             canonical::to_json(&document).map_err(|err| canonical_error(project, job, &err))
         }
         Provider::Github => {
@@ -154,11 +156,13 @@ pub(crate) fn check_canonical(
     for provider in &project.settings.providers {
         // The arch adds only strings: one variant per job tells for all.
         let mut checked = BTreeSet::new();
+        let covered = plan.covered_values(workflow);
         for id in &plan.hash_covered() {
             if let Some((job, arch)) = plan.variant_job(workflow, id)
                 && checked.insert(&job.id)
             {
-                canonical_job(project, workflow, job, arch, id, *provider)?;
+                let values = covered.get(id).map_or(&[][..], Vec::as_slice);
+                canonical_job(project, workflow, job, arch, id, values, *provider)?;
             }
         }
     }

@@ -323,6 +323,21 @@ fn two_values_that_would_share_one_variable_are_a_config_error() {
     );
 }
 
+#[test]
+fn pipeline_in_setup_in_a_hashed_job_warns_that_it_never_records() {
+    let repo = minimal(&[(
+        "probe.yml",
+        "image: cimg/base:current\nsource_files: [\"src/**\"]\nsteps:\n  - {name: Probe, run: echo << pipeline.in_setup >>}\n",
+    )])
+    .file("src/a.rs", "a\n");
+    assert_eq!(
+        warnings(&repo),
+        [
+            "warning: .cigen/workflows/main/jobs/probe.yml:4: job `probe` uses `<< pipeline.in_setup >>`, which is `true` where `cigen setup` hashes it and `false` where the job runs: its record step never finds the value its hash covers and never records, so it never skips (drop the value, or the job's source_files)"
+        ]
+    );
+}
+
 /// `install` (hashed) → `compile` (unhashed, reads `flavor`) → `test`
 /// (hashed) and `lint` (hashed, requires `install` only); `report`
 /// (unhashed) requires `test`. `compile` is spliced in.
@@ -383,5 +398,87 @@ fn r_an_edit_to_an_unhashed_job_between_hashed_ones_moved_no_hash() {
     assert_eq!(
         setup["environment"]["CIGEN_PARAM_flavor"],
         "<< pipeline.parameters.flavor >>"
+    );
+}
+
+const COMPILE: &str = ".cigen/workflows/main/jobs/compile.yml";
+
+/// The floating-orb warning looked only at the hashed jobs' own bodies: a
+/// floating orb used by an unhashed job that a hash walks through (its
+/// definition, the orb's text included, is in that hash) gave none.
+#[test]
+fn r_a_floating_orb_in_an_unhashed_job_a_hash_walks_through_gave_no_warning() {
+    let repo = walked_project("make");
+    repo.write(
+        ".cigen/config.yml",
+        "provider: circleci\norbs:\n  node: circleci/node@6\n  aws: circleci/aws-cli@4.1.2\n",
+    );
+    repo.write(
+        COMPILE,
+        "image: cimg/base:current\nrequires: [install]\nsteps:\n  - {name: Compile, run: make}\n  - node/install\n  - aws/setup\n",
+    );
+    // `report` comes after every hashed job: no hash walks it, no warning.
+    repo.write(
+        ".cigen/workflows/main/jobs/report.yml",
+        "image: cimg/base:current\nrequires: [test]\nsteps:\n  - node/install\n",
+    );
+    let expected = "warning: .cigen/workflows/main/jobs/compile.yml:5: job `compile` uses orb `node: circleci/node@6`, which has a floating version; `compile` is not hashed, so its definition enters the hash of `test`, the hashed job(s) after it, and that hash cannot see which release CircleCI resolves it to, so a new release would be skipped over; pin a full version (`circleci/node@X.Y.Z`)";
+    assert_eq!(warnings(&repo), [expected]);
+
+    // Through a command the unhashed job uses: the command's line.
+    repo.write(
+        ".cigen/commands/deps.yml",
+        "steps:\n  - run: make deps\n  - node/install\n",
+    );
+    repo.write(
+        COMPILE,
+        "image: cimg/base:current\nrequires: [install]\nsteps:\n  - deps\n",
+    );
+    assert_eq!(
+        warnings(&repo),
+        [expected.replace(
+            ".cigen/workflows/main/jobs/compile.yml:5",
+            ".cigen/commands/deps.yml:3"
+        )]
+    );
+
+    // Pinned: no warning.
+    repo.write(
+        ".cigen/config.yml",
+        "provider: circleci\norbs:\n  node: circleci/node@6.1.0\n  aws: circleci/aws-cli@4.1.2\n",
+    );
+    assert_eq!(warnings(&repo), Vec::<String>::new());
+}
+
+/// The "never skips" warning looked only at the hashed jobs' own bodies: a
+/// per-pipeline value in an unhashed job that hashes walk through moves
+/// those hashes in every pipeline, silently.
+#[test]
+fn r_a_per_pipeline_value_reaching_hashes_through_an_unhashed_job_gave_no_warning() {
+    let repo = walked_project("echo << pipeline.number >>").file(
+        ".cigen/workflows/main/jobs/bench.yml",
+        "image: cimg/base:current\nsource_files: [\"src/**\"]\nrequires: [compile]\nsteps:\n  - {name: Bench, run: make bench}\n",
+    );
+    // It does move them: `bench` and `test` never match an earlier hash.
+    let one = hash_json(&repo, &[("CIGEN_PIPELINE_number", "1")]);
+    let two = hash_json(&repo, &[("CIGEN_PIPELINE_number", "2")]);
+    assert_eq!(moved(&one, &two), ["bench", "test"]);
+    assert_eq!(
+        warnings(&repo),
+        [
+            "warning: .cigen/workflows/main/jobs/compile.yml:4: job `compile` uses `<< pipeline.number >>`, which differs in every pipeline; `compile` is not hashed, so the value enters the hash of `bench`, `test`, the hashed job(s) after it: they never skip (drop the value from `compile`, or their source_files)"
+        ]
+    );
+
+    // `pipeline.in_setup` likewise: setup hashes `true`, the jobs see `false`.
+    repo.write(
+        COMPILE,
+        "image: cimg/base:current\nrequires: [install]\nsteps:\n  - {name: Compile, run: echo << pipeline.in_setup >>}\n",
+    );
+    assert_eq!(
+        warnings(&repo),
+        [
+            "warning: .cigen/workflows/main/jobs/compile.yml:4: job `compile` uses `<< pipeline.in_setup >>`, which is `true` where `cigen setup` hashes it and `false` where the job runs; `compile` is not hashed, so the value enters the hash of `bench`, `test`, the hashed job(s) after it: they never skip (drop the value from `compile`, or their source_files)"
+        ]
     );
 }

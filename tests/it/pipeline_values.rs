@@ -449,3 +449,64 @@ fn a_parallel_jobs_record_job_carries_and_checks_the_variants_values() {
         "a value changed since setup: nothing recorded"
     );
 }
+
+/// A value that enters a hashed job's hash only through an unhashed job
+/// before it (`compile` reads `unused`; `after` and the parallel `wide`
+/// require it) was neither carried to the hashed job nor checked by its
+/// record step: it recorded under the hash of setup's value whatever it
+/// ran with.
+#[test]
+fn r_a_value_reaching_a_hash_through_an_unhashed_job_was_not_checked_when_recording() {
+    let repo = project("")
+        .file(
+            ".cigen/workflows/main/jobs/compile.yml",
+            "image: cimg/base:current\nsteps:\n  - {name: Compile, run: ./compile << pipeline.parameters.unused >>}\n",
+        )
+        .file(
+            ".cigen/workflows/main/jobs/after.yml",
+            &format!("{JOB}  - {{name: After, run: make after}}\nrequires: [compile]\n"),
+        )
+        .file(
+            ".cigen/workflows/main/jobs/wide.yml",
+            &format!("{JOB}  - {{name: Wide, run: make wide}}\nrequires: [compile]\nparallelism: 2\n"),
+        );
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    repo.commit_all();
+    let rt = tempfile::tempdir().expect("rt");
+    let config = continue_with(&repo, rt.path(), &[("CIGEN_PARAM_unused", "4")]);
+    assert_circleci_schema(&[rt.path().join("cigen/continuation.yml")]);
+    let hashes = hash_json(&repo, &[("CIGEN_PARAM_unused", "4")]);
+    for (job, variant) in [("after", "after"), ("wide_record", "wide")] {
+        let env = environment(&config, job);
+        let hash = hashes[variant].as_str().expect("hash").to_string();
+        assert_eq!(
+            env,
+            BTreeMap::from([
+                ("CIGEN_JOB_HASH".to_string(), hash.clone()),
+                ("CIGEN_PARAM_unused".to_string(), "4".to_string()),
+            ]),
+            "{job} carries the value its hash covers through `compile`"
+        );
+        let marker = |root: &Path| root.join(format!("cigen_job_exists/done_{hash}")).exists();
+        let root = tempfile::tempdir().expect("root");
+        let same = BTreeMap::from([("pipeline.parameters.unused", "4")]);
+        run_record_step(&config, job, root.path(), &same, false);
+        assert!(marker(root.path()), "{job}: same value, recorded");
+        let root = tempfile::tempdir().expect("root");
+        let other = BTreeMap::from([("pipeline.parameters.unused", "3")]);
+        let out = run_record_step(&config, job, root.path(), &other, false);
+        assert_eq!(
+            out,
+            "pipeline.parameters.unused at run time is not the value cigen setup hashed (or was not carried to this job): recording nothing.\n"
+        );
+        assert!(
+            !marker(root.path()),
+            "{job}: another value, nothing recorded"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("cigen_job_status/job-key")).expect("key"),
+            "unrecorded"
+        );
+    }
+}

@@ -16,7 +16,15 @@ pub(crate) const EXISTS_DIR: &str = "/tmp/cigen_job_exists";
 pub(crate) const STATUS_KEY_FILE: &str = "/tmp/cigen_job_status/job-key";
 pub(crate) const CACHE_PREFIX: &str = "job_status-exists-v1-";
 
-pub(crate) fn render(project: &Project, job: &Job, arch: &str, record: bool) -> Mapping {
+/// `record`: the pipeline values the variant's hash covers
+/// (`WorkflowPlan::values_covered`), for a job of the dynamic workflow,
+/// whose hashed jobs record their success; `None` elsewhere.
+pub(crate) fn render(
+    project: &Project,
+    job: &Job,
+    arch: &str,
+    record: Option<&[String]>,
+) -> Mapping {
     let mut body = Mapping::new();
     for (key, value) in &job.executor {
         body.insert(key.as_str().into(), value.clone());
@@ -41,8 +49,11 @@ pub(crate) fn render(project: &Project, job: &Job, arch: &str, record: bool) -> 
         body.insert("environment".into(), Value::Mapping(environment));
     }
     let mut steps = job.steps.clone();
-    if record && job.hashed() && !job.records_apart() {
-        steps.extend(record_steps(&job.id, arch, &job.refs.pipeline_list()));
+    if let Some(values) = record
+        && job.hashed()
+        && !job.records_apart()
+    {
+        steps.extend(record_steps(&job.id, arch, values));
     }
     body.insert("steps".into(), Value::Sequence(steps));
     body
@@ -50,8 +61,13 @@ pub(crate) fn render(project: &Project, job: &Job, arch: &str, record: bool) -> 
 
 /// The `<id>_record` job of a parallel variant: the record steps alone, on
 /// the setup image, with no checkout. It requires the variant, so it runs
-/// only once every container passed.
-pub(crate) fn render_record(project: &Project, job: &Job, arch: &str) -> Mapping {
+/// only once every container passed. `values` as for `render`.
+pub(crate) fn render_record(
+    project: &Project,
+    job: &Job,
+    arch: &str,
+    values: &[String],
+) -> Mapping {
     let setup = &project.settings.setup;
     let mut body = Mapping::new();
     body.insert(
@@ -61,7 +77,7 @@ pub(crate) fn render_record(project: &Project, job: &Job, arch: &str) -> Mapping
     body.insert("resource_class".into(), setup.resource_class.clone().into());
     body.insert(
         "steps".into(),
-        Value::Sequence(record_steps(&job.id, arch, &job.refs.pipeline_list())),
+        Value::Sequence(record_steps(&job.id, arch, values)),
     );
     body
 }
@@ -69,10 +85,11 @@ pub(crate) fn render_record(project: &Project, job: &Job, arch: &str) -> Mapping
 /// The record step and cache save that mark this job's inputs as passed.
 /// The key file holds `<job>-<arch>-<hash>`, byte for byte what the setup
 /// job writes, so `{{ checksum }}` yields the same cache key on both sides.
-/// `values` are the pipeline values the job's hash covers (sorted): the
-/// step reads each at run time (its own `environment`) and records nothing
-/// unless it equals the value the continuation carried (the job's
-/// environment), so a job never records under a hash of other values.
+/// `values` are the pipeline values the job's hash covers (sorted; its own
+/// and those of the unhashed jobs its hash walks through): the step reads
+/// each at run time (its own `environment`) and records nothing unless it
+/// equals the value the continuation carried (the job's environment), so a
+/// job never records under a hash of other values.
 pub(crate) fn record_steps(job_id: &str, arch: &str, values: &[String]) -> Vec<Value> {
     let key_dir = STATUS_KEY_FILE
         .rsplit_once('/')
@@ -137,13 +154,18 @@ pub(crate) fn run_time_name(carried: &str) -> String {
 /// What the job hash covers of a variant's definition: the rendered job (as
 /// it runs in the dynamic workflow), the bodies of the commands it uses and
 /// its contexts, and every orb it uses in full (`alias: namespace/name@version`).
-/// The hash takes its canonical JSON (`hash::canonical`),
-/// never the text the YAML writer would make of it.
-pub(crate) fn canonical_document(project: &Project, job: &Job, arch: &str) -> Value {
+/// `covered` as for `render`'s `record`. The hash takes its canonical JSON
+/// (`hash::canonical`), never the text the YAML writer would make of it.
+pub(crate) fn canonical_document(
+    project: &Project,
+    job: &Job,
+    arch: &str,
+    covered: &[String],
+) -> Value {
     let mut doc = Mapping::new();
     doc.insert(
         "job".into(),
-        Value::Mapping(render(project, job, arch, true)),
+        Value::Mapping(render(project, job, arch, Some(covered))),
     );
     let mut commands = Mapping::new();
     for name in &job.commands {

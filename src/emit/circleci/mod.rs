@@ -100,6 +100,10 @@ pub(crate) fn render_main(
     let no_stand_ins = BTreeSet::new();
     let stand_ins = continued.map_or(&no_stand_ins, |c| c.stand_ins);
     let carry = continued.and_then(|c| c.carry);
+    // What each hash covers comes from the unpruned plan, as setup hashed it.
+    let covered = continued
+        .map_or(plan, |c| c.unpruned)
+        .covered_values(workflow);
     let mut jobs = Mapping::new();
     let mut commands = vec![];
     for node in &plan.nodes {
@@ -131,18 +135,19 @@ pub(crate) fn render_main(
         let Some(job) = workflow.job(job) else {
             continue;
         };
+        let values = covered.get(&variant.id).map_or(&[][..], Vec::as_slice);
         let mut body = if record {
-            job::render_record(project, job, arch)
+            job::render_record(project, job, arch, values)
         } else {
             commands.extend(job.commands.iter().cloned());
-            job::render(project, job, arch, true)
+            job::render(project, job, arch, Some(values))
         };
         if let Some(carry) = carry {
             let mut env = Mapping::new();
             // A record job records its variant's hash and values: the ones the variant ran with.
             if let Some(hash) = carry.hashes.get(&variant.id) {
                 env.insert("CIGEN_JOB_HASH".into(), hash.clone().into());
-                carry_values(&mut env, job, carry.values);
+                carry_values(&mut env, values, carry.values);
             }
             if !record && let Some(continued) = continued {
                 upstream_hashes(&mut env, continued.unpruned, &node.id, carry);
@@ -218,12 +223,14 @@ fn upstream_hashes(env: &mut Mapping, unpruned: &WorkflowPlan, id: &str, carry: 
     }
 }
 
-/// The hashed values a job references, under the names `cigen setup` read
-/// them from. A value holding `<<` is left out: CircleCI would read it as
-/// config templating, and the record step, finding it missing, records
-/// nothing rather than trust a value that may have changed on the way.
-fn carry_values(env: &mut Mapping, job: &crate::model::Job, values: &BTreeMap<String, String>) {
-    for name in &job.refs.pipeline {
+/// The hashed values of the pipeline values `names` a variant's hash
+/// covers (its job's and those of the unhashed jobs it walks through),
+/// under the names `cigen setup` read them from. A value holding `<<` is
+/// left out: CircleCI would read it as config templating, and the record
+/// step, finding it missing, records nothing rather than trust a value
+/// that may have changed on the way.
+fn carry_values(env: &mut Mapping, names: &[String], values: &BTreeMap<String, String>) {
+    for name in names {
         if let Some(value) = values.get(name).filter(|v| !v.contains("<<")) {
             env.insert(
                 crate::model::refs::env_name(name).into(),

@@ -67,7 +67,7 @@ pub(super) fn render(
             };
             jobs.insert(
                 node.id.clone().into(),
-                Value::Mapping(job::render(project, job, arch, false)),
+                Value::Mapping(job::render(project, job, arch, None)),
             );
             commands.extend(job.commands.iter().cloned());
         }
