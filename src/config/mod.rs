@@ -6,6 +6,7 @@
 
 mod diagnose;
 mod discover;
+mod forms;
 mod locate;
 mod merge;
 mod raw;
@@ -22,6 +23,7 @@ pub(crate) use crate::value::Seg;
 #[cfg(test)]
 pub(crate) use crate::value::render;
 pub(crate) use discover::locate;
+pub(crate) use forms::{RawRequire, StringOrList};
 pub(crate) use raw::*;
 pub(crate) use source::Source;
 
@@ -361,6 +363,7 @@ fn serde_error(file: &Path, err: &serde_yaml::Error, source: Option<&Source>) ->
         Some(at) => text[..at].to_string(),
         None => text.clone(),
     };
+    let message = diagnose::user_words(&message);
     let (path, message) = match message.split_once(": ") {
         Some((path, rest)) if !path.contains(' ') => (path.to_string(), rest.to_string()),
         _ => (String::new(), message),
