@@ -195,8 +195,9 @@ pub(crate) struct RawJob {
     #[serde(default, deserialize_with = "super::strict::string")]
     pub resource_class: Option<String>,
     pub architectures: Option<Vec<String>>,
-    #[serde(default)]
-    pub environment: IndexMap<String, Value>,
+    /// Any form CircleCI's schema accepts (map, `NAME=VALUE` list, …):
+    /// checked by `model::job_shapes`, normalised by `model::environment`.
+    pub environment: Option<Value>,
     pub context: Option<StringOrList>,
     pub parallelism: Option<Value>,
     #[serde(default, deserialize_with = "super::strict::string")]
