@@ -448,14 +448,40 @@ fn stem(file: &str) -> String {
         .to_string()
 }
 
-/// `*.yml` / `*.yaml` files of a directory, sorted by name; none if it is missing.
+/// `*.yml` / `*.yaml` files of a directory, sorted by name; none if it is
+/// missing. One that cannot be followed (a broken symbolic link) is an I/O
+/// error naming it, never a file silently left out.
 fn yaml_files(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
-    Ok(entries(dir)?
-        .into_iter()
-        .filter(|(path, name)| {
-            path.is_file() && (name.ends_with(".yml") || name.ends_with(".yaml"))
-        })
-        .collect())
+    let mut files = vec![];
+    for (path, name) in entries(dir)? {
+        if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
+            continue;
+        }
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => files.push((path, name)),
+            Ok(_) => {}
+            Err(err) => return Err(unfollowable(&path, err)),
+        }
+    }
+    Ok(files)
+}
+
+/// The error for an entry whose target cannot be read; a dangling link
+/// says where it points.
+fn unfollowable(path: &Path, err: std::io::Error) -> Error {
+    match std::fs::read_link(path) {
+        Ok(target) => Error::io(
+            path,
+            std::io::Error::new(
+                err.kind(),
+                format!(
+                    "a symbolic link to {}, which cannot be read: {err}",
+                    target.display()
+                ),
+            ),
+        ),
+        Err(_) => Error::io(path, err),
+    }
 }
 
 fn subdirs(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
