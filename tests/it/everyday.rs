@@ -188,6 +188,28 @@ fn config_yaml_works_like_config_yml() {
 }
 
 #[test]
+fn cigen_yaml_works_like_cigen_yml() {
+    let repo = Repo::new().file(
+        "cigen.yaml",
+        "setup: {resource_class: large}\nworkflows:\n  main:\n    jobs:\n      lint: {image: a, steps: [{run: make}]}\n",
+    );
+    std::fs::create_dir(repo.path().join("src")).expect("mkdir");
+    let (code, _, err) = run(&repo, "src", &["generate"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert!(
+        repo.read(".circleci/config.yml")
+            .contains("resource_class: large")
+    );
+    repo.remove(".circleci");
+    repo.write("cigen.yml", &repo.read("cigen.yaml"));
+    repo.fails_with(
+        &["generate"],
+        2,
+        "error: cigen.yaml: `(file)`: both cigen.yml and cigen.yaml exist: keep one of them\n",
+    );
+}
+
+#[test]
 fn plan_workflow_shows_only_that_workflow_and_unknown_names_list_the_valid_ones() {
     let repo = Repo::seed();
     let (code, out, err) = run(&repo, ".", &["plan", "--workflow", "package_updates"]);
