@@ -72,7 +72,40 @@ fn type_error(source: &Source, path: &[&str], message: &str) -> ConfigError {
     } else {
         path.join(".")
     };
-    ConfigError::new(&source.path, key, message).line(source.line_of(path, None))
+    ConfigError::new(&source.path, key, user_words(message)).line(source.line_of(path, None))
+}
+
+/// serde's words for YAML's kinds, as a user reads them: `sequence` is a
+/// list, `map` a mapping (`invalid type: sequence, expected a map`). The one
+/// place the config error path rewrites serde's messages.
+pub(super) fn user_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 2] = [("sequence", "list"), ("map", "mapping")];
+    let mut out = message.to_string();
+    for (serde, user) in WORDS {
+        for (before, after) in [("invalid type: ", ","), ("expected a ", "")] {
+            out = replace_word(
+                &out,
+                &format!("{before}{serde}{after}"),
+                &format!("{before}{user}{after}"),
+            );
+        }
+    }
+    out
+}
+
+/// Replaces `from` where it ends a word (not `map` in `mapping`).
+fn replace_word(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(from) {
+        let end = at + from.len();
+        let whole = !rest[end..].starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { to } else { from });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The line of the second `key:` at one indentation, at or after line
@@ -152,4 +185,23 @@ pub(super) fn triggers(source: &Source, line: Option<usize>, key: &str) -> Error
         "give this workflow `trigger: {parameter: P}` with a boolean parameter `P`, and let the project's schedule set `P` to true".into(),
     ))
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_kinds_read_as_yaml_users_name_them() {
+        assert_eq!(
+            user_words("invalid type: sequence, expected a map"),
+            "invalid type: list, expected a mapping"
+        );
+        assert_eq!(
+            user_words("invalid type: map, expected a sequence"),
+            "invalid type: mapping, expected a list"
+        );
+        let own = "invalid type: string \"x\", expected a mapping such as `{map: x}`";
+        assert_eq!(user_words(own), own);
+    }
 }

@@ -1,14 +1,13 @@
 //! Finding the configuration: `--config PATH`, else `.cigen/` then
-//! `cigen.yml` in the working directory or the nearest parent, stopping at
+//! `cigen.yml` (or `cigen.yaml`, as `config.yaml` may stand for
+//! `config.yml`) in the working directory or the nearest parent, stopping at
 //! the repository root (the directory holding `.git`), as git finds
 //! `.git`. Found paths are relative to the working directory, so what
 //! cigen prints stays short. It only looks; `load` reads.
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
-
-const NAMES: [&str; 2] = [".cigen", "cigen.yml"];
+use crate::error::{ConfigError, Error, Result};
 
 pub(crate) fn locate(config: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = config {
@@ -24,11 +23,7 @@ pub(crate) fn locate(config: Option<&Path>) -> Result<PathBuf> {
     let mut relative = PathBuf::new();
     let mut dir = cwd.as_path();
     loop {
-        if let Some(found) = NAMES
-            .iter()
-            .map(|name| relative.join(name))
-            .find(|p| p.exists())
-        {
+        if let Some(found) = found_in(&relative)? {
             return Ok(found);
         }
         if dir.join(".git").exists() {
@@ -41,6 +36,31 @@ pub(crate) fn locate(config: Option<&Path>) -> Result<PathBuf> {
             }
             None => return Err(not_found(&cwd, None)),
         }
+    }
+}
+
+/// `.cigen/`, else `cigen.yml` or `cigen.yaml` in `dir`; both of the
+/// latter is an error naming both, since only one would be read.
+fn found_in(dir: &Path) -> Result<Option<PathBuf>> {
+    let directory = dir.join(".cigen");
+    if directory.exists() {
+        return Ok(Some(directory));
+    }
+    let [yml, yaml] = ["cigen.yml", "cigen.yaml"].map(|name| dir.join(name));
+    match (yml.exists(), yaml.exists()) {
+        (true, true) => Err(ConfigError::new(
+            &yaml,
+            "(file)",
+            format!(
+                "both {} and {} exist: keep one of them",
+                yml.display(),
+                yaml.display()
+            ),
+        )
+        .into()),
+        (true, false) => Ok(Some(yml)),
+        (false, true) => Ok(Some(yaml)),
+        (false, false) => Ok(None),
     }
 }
 

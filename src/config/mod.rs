@@ -6,6 +6,7 @@
 
 mod diagnose;
 mod discover;
+mod forms;
 mod locate;
 mod merge;
 mod raw;
@@ -22,6 +23,7 @@ pub(crate) use crate::value::Seg;
 #[cfg(test)]
 pub(crate) use crate::value::render;
 pub(crate) use discover::locate;
+pub(crate) use forms::{RawRequire, StringOrList};
 pub(crate) use raw::*;
 pub(crate) use source::Source;
 
@@ -361,6 +363,7 @@ fn serde_error(file: &Path, err: &serde_yaml::Error, source: Option<&Source>) ->
         Some(at) => text[..at].to_string(),
         None => text.clone(),
     };
+    let message = diagnose::user_words(&message);
     let (path, message) = match message.split_once(": ") {
         Some((path, rest)) if !path.contains(' ') => (path.to_string(), rest.to_string()),
         _ => (String::new(), message),
@@ -445,14 +448,40 @@ fn stem(file: &str) -> String {
         .to_string()
 }
 
-/// `*.yml` / `*.yaml` files of a directory, sorted by name; none if it is missing.
+/// `*.yml` / `*.yaml` files of a directory, sorted by name; none if it is
+/// missing. One that cannot be followed (a broken symbolic link) is an I/O
+/// error naming it, never a file silently left out.
 fn yaml_files(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
-    Ok(entries(dir)?
-        .into_iter()
-        .filter(|(path, name)| {
-            path.is_file() && (name.ends_with(".yml") || name.ends_with(".yaml"))
-        })
-        .collect())
+    let mut files = vec![];
+    for (path, name) in entries(dir)? {
+        if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
+            continue;
+        }
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => files.push((path, name)),
+            Ok(_) => {}
+            Err(err) => return Err(unfollowable(&path, err)),
+        }
+    }
+    Ok(files)
+}
+
+/// The error for an entry whose target cannot be read; a dangling link
+/// says where it points.
+fn unfollowable(path: &Path, err: std::io::Error) -> Error {
+    match std::fs::read_link(path) {
+        Ok(target) => Error::io(
+            path,
+            std::io::Error::new(
+                err.kind(),
+                format!(
+                    "a symbolic link to {}, which cannot be read: {err}",
+                    target.display()
+                ),
+            ),
+        ),
+        Err(_) => Error::io(path, err),
+    }
 }
 
 fn subdirs(dir: &Path) -> Result<Vec<(PathBuf, String)>> {

@@ -7,8 +7,13 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_yaml::Value;
 
+use super::forms::{RawRequire, StringOrList};
+
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping of cigen settings (`provider`, `setup`, `parameters`, …)"
+)]
 pub(crate) struct RawProject {
     pub provider: Option<String>,
     /// `providers: [circleci, github]`: several at once (instead of `provider`).
@@ -34,7 +39,10 @@ pub(crate) struct RawProject {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping of setup job settings (`image`, `resource_class`, …)"
+)]
 pub(crate) struct RawSetup {
     pub image: Option<String>,
     pub resource_class: Option<String>,
@@ -53,21 +61,30 @@ pub(crate) struct RawSetup {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `enabled` and `commit_on_diff`"
+)]
 pub(crate) struct RawSelfCheck {
     pub enabled: Option<bool>,
     pub commit_on_diff: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `job_name` and `message`"
+)]
 pub(crate) struct RawAllSkipped {
     pub job_name: Option<String>,
     pub message: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping such as `{type: boolean, default: false}`"
+)]
 pub(crate) struct RawParameter {
     #[serde(rename = "type")]
     pub kind: String,
@@ -78,7 +95,10 @@ pub(crate) struct RawParameter {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `resource_class` (CircleCI) and `runs_on` (GitHub)"
+)]
 pub(crate) struct RawArch {
     /// CircleCI's resource class: required when circleci is a provider.
     pub resource_class: Option<String>,
@@ -88,7 +108,10 @@ pub(crate) struct RawArch {
 
 /// A workflow's `github:` settings (GitHub Actions only).
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `on` and `full_run_on`"
+)]
 pub(crate) struct RawWorkflowGithub {
     /// GitHub's `on:` map, replacing cigen's default events.
     pub on: Option<Value>,
@@ -99,7 +122,10 @@ pub(crate) struct RawWorkflowGithub {
 
 /// `.cigen/workflows/<wf>/config.yml`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping of workflow settings (`trigger`, `stages`, `when`, `github`)"
+)]
 pub(crate) struct RawWorkflow {
     pub trigger: Option<RawTrigger>,
     #[serde(default)]
@@ -111,7 +137,10 @@ pub(crate) struct RawWorkflow {
 /// A workflow written inline in `cigen.yml`: the workflow config plus its
 /// jobs keyed `<job>` (default stage) or `<stage>/<job>`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping of workflow settings (`trigger`, `stages`, `when`, `github`) and `jobs`"
+)]
 pub(crate) struct RawInlineWorkflow {
     pub trigger: Option<RawTrigger>,
     #[serde(default)]
@@ -123,13 +152,19 @@ pub(crate) struct RawInlineWorkflow {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping `{parameter: NAME}` naming a boolean pipeline parameter"
+)]
 pub(crate) struct RawTrigger {
     pub parameter: String,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping such as `{name: test}` for each stage (with optional `requires` and `approval`)"
+)]
 pub(crate) struct RawStage {
     pub name: String,
     #[serde(default)]
@@ -140,7 +175,10 @@ pub(crate) struct RawStage {
 
 /// `.cigen/workflows/<wf>/jobs/[<stage>/]<job>.yml`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping of job settings (`image`, `steps`, …)"
+)]
 pub(crate) struct RawJob {
     #[expect(
         dead_code,
@@ -157,8 +195,9 @@ pub(crate) struct RawJob {
     #[serde(default, deserialize_with = "super::strict::string")]
     pub resource_class: Option<String>,
     pub architectures: Option<Vec<String>>,
-    #[serde(default)]
-    pub environment: IndexMap<String, Value>,
+    /// Any form CircleCI's schema accepts (map, `NAME=VALUE` list, …):
+    /// checked by `model::job_shapes`, normalised by `model::environment`.
+    pub environment: Option<Value>,
     pub context: Option<StringOrList>,
     pub parallelism: Option<Value>,
     #[serde(default, deserialize_with = "super::strict::string")]
@@ -185,26 +224,42 @@ pub(crate) struct RawJob {
     pub github: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum RawRequire {
-    Name(String),
-    /// `- build: [success, failed, canceled]` (CircleCI's job-status requires).
-    WithStatus(IndexMap<String, StringOrList>),
-}
+#[cfg(test)]
+mod tests {
+    use serde::de::DeserializeOwned;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum StringOrList {
-    One(String),
-    Many(Vec<String>),
-}
+    use super::*;
 
-impl StringOrList {
-    pub(crate) fn into_vec(self) -> Vec<String> {
-        match self {
-            StringOrList::One(one) => vec![one],
-            StringOrList::Many(many) => many,
+    /// serde's message for `text` read as `T`.
+    fn message<T: DeserializeOwned + std::fmt::Debug>(text: &str) -> String {
+        serde_yaml::from_str::<T>(text)
+            .expect_err("a wrong kind of value")
+            .to_string()
+    }
+
+    #[test]
+    fn a_wrong_kind_of_value_never_names_a_rust_type() {
+        let messages = [
+            message::<RawProject>("[a]"),
+            message::<RawSetup>("large"),
+            message::<RawSelfCheck>("5"),
+            message::<RawAllSkipped>("true"),
+            message::<RawParameter>("boolean"),
+            message::<RawArch>("5"),
+            message::<RawWorkflowGithub>("5"),
+            message::<RawWorkflow>("[a]"),
+            message::<RawInlineWorkflow>("[a]"),
+            message::<RawTrigger>("nightly"),
+            message::<RawStage>("test"),
+            message::<RawJob>("[a]"),
+            message::<StringOrList>("{a: b}"),
+            message::<RawRequire>("5"),
+        ];
+        for message in messages {
+            assert!(message.contains("expected a "), "{message}");
+            for internal in ["Raw", "struct", "enum", "StringOrList", "variant"] {
+                assert!(!message.contains(internal), "{message}");
+            }
         }
     }
 }

@@ -225,7 +225,7 @@ fn written(
         ("github", job.github.is_some()),
         ("filters", job.filters.is_some()),
         ("requires", !job.requires.is_empty()),
-        ("environment", !job.environment.is_empty()),
+        ("environment", job.environment.is_some()),
     ];
     super::github::Written {
         image: job.image.is_some(),
@@ -275,29 +275,23 @@ fn architectures(
     Ok((list.clone(), true))
 }
 
-/// `environment` as text; `DOCKER_ARCH` is cigen's when the job lists
-/// architectures.
+/// `environment` as text (`environment::normalise`); `DOCKER_ARCH` is
+/// cigen's when the job lists architectures.
 fn environment(
     job: &RawJob,
     arch_declared: bool,
     error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
 ) -> Result<IndexMap<String, String>> {
-    let mut environment = IndexMap::new();
-    for (key, value) in &job.environment {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            _ => {
-                return Err(error(&["environment", key], None)
-                    .message("environment values are strings, numbers or booleans")
-                    .into());
-            }
-        };
-        environment.insert(key.clone(), text);
-    }
+    let written = job.environment.as_ref();
+    let environment = written
+        .map(super::environment::normalise)
+        .unwrap_or_default();
     if arch_declared && environment.contains_key("DOCKER_ARCH") {
-        return Err(error(&["environment", "DOCKER_ARCH"], None)
+        let at = match written {
+            Some(Value::Mapping(_)) => error(&["environment", "DOCKER_ARCH"], None),
+            _ => error(&["environment"], Some("DOCKER_ARCH")),
+        };
+        return Err(at
             .message("`DOCKER_ARCH` is set by cigen for each architecture variant")
             .into());
     }

@@ -165,7 +165,7 @@ const COMMAND: Table = Table::new(
 )
 .required(&["steps"]);
 
-/// Checks what a job passes through besides steps and environment.
+/// Checks what a job passes through besides its steps.
 pub(crate) fn check_job(job: &RawJob) -> Result<(), Fault> {
     let at = |key: &'static str| move |fault: Fault| fault.under(key);
     if let Some(docker) = &job.docker {
@@ -180,6 +180,9 @@ pub(crate) fn check_job(job: &RawJob) -> Result<(), Fault> {
     }
     if let Some(parallelism) = &job.parallelism {
         check(parallelism, &PARALLELISM).map_err(at("parallelism"))?;
+    }
+    if let Some(environment) = &job.environment {
+        check(environment, &Shape::Env).map_err(at("environment"))?;
     }
     if let Some(shell) = &job.shell {
         check(shell, &Shape::StrOrList).map_err(at("shell"))?;

@@ -5,6 +5,7 @@
 //! raised here, each naming file, line and key.
 
 mod empty_stage;
+mod environment;
 pub(crate) mod github;
 mod hash_checks;
 pub(crate) use hash_checks::check_walked;

@@ -23,7 +23,7 @@ pub(crate) fn describe(shape: &Shape) -> String {
         Shape::Text(what, _) | Shape::Is(what, _) => (*what).into(),
         Shape::List(item) => format!("a list of {}", plural(item)),
         Shape::StrOrList => "a string or a list of strings".into(),
-        Shape::Env => "a map of environment variables".into(),
+        Shape::Env => "a map of environment variables or a list of `NAME=VALUE`".into(),
         Shape::Map(_) | Shape::Dict(_) => "a map".into(),
         Shape::Either(alternatives) => {
             let mut parts: Vec<String> = alternatives.iter().map(describe).collect();

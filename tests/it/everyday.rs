@@ -188,6 +188,28 @@ fn config_yaml_works_like_config_yml() {
 }
 
 #[test]
+fn cigen_yaml_works_like_cigen_yml() {
+    let repo = Repo::new().file(
+        "cigen.yaml",
+        "setup: {resource_class: large}\nworkflows:\n  main:\n    jobs:\n      lint: {image: a, steps: [{run: make}]}\n",
+    );
+    std::fs::create_dir(repo.path().join("src")).expect("mkdir");
+    let (code, _, err) = run(&repo, "src", &["generate"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert!(
+        repo.read(".circleci/config.yml")
+            .contains("resource_class: large")
+    );
+    repo.remove(".circleci");
+    repo.write("cigen.yml", &repo.read("cigen.yaml"));
+    repo.fails_with(
+        &["generate"],
+        2,
+        "error: cigen.yaml: `(file)`: both cigen.yml and cigen.yaml exist: keep one of them\n",
+    );
+}
+
+#[test]
 fn plan_workflow_shows_only_that_workflow_and_unknown_names_list_the_valid_ones() {
     let repo = Repo::seed();
     let (code, out, err) = run(&repo, ".", &["plan", "--workflow", "package_updates"]);
@@ -217,40 +239,62 @@ fn plan_workflow_shows_only_that_workflow_and_unknown_names_list_the_valid_ones(
     }
 }
 
+/// `(id, hash)` pairs of `cigen hash` text output.
+fn hash_lines(out: &str) -> Vec<(String, String)> {
+    out.lines()
+        .map(|line| {
+            let (id, hash) = line.split_once(' ').expect("id and hash");
+            (id.to_string(), hash.trim_start().to_string())
+        })
+        .collect()
+}
+
 #[test]
-fn hash_job_takes_several_jobs_and_explains_an_unhashed_one() {
-    let repo = repo();
+fn hash_job_repeated_prints_exactly_the_jobs_given() {
+    let repo = repo()
+        .file(".cigen/workflows/main/jobs/test/lint.yml", JOB)
+        .file(
+            ".cigen/workflows/main/jobs/test/e2e.yml",
+            "image: b\nsource_files: [\"src/**\"]\nsteps: [{run: make e2e}]\n",
+        );
     repo.commit_all();
     let (code, all, _) = run(&repo, ".", &["hash"]);
     assert_eq!(code, Some(0));
-    let (code, one, err) = run(
-        &repo,
-        ".",
-        &["hash", "--job", "test_unit", "--job", "test_unit"],
+    let all = hash_lines(&all);
+    let ids: Vec<&str> = all.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["test_e2e", "test_lint", "test_unit"]);
+    let two = ["--job", "test_unit", "--job", "test_lint"];
+    let (code, out, err) = run(&repo, ".", &[&["hash"][..], &two].concat());
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert_eq!(hash_lines(&out), all[1..]);
+    let (code, out, err) = run(&repo, ".", &[&["hash", "--json"][..], &two].concat());
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let expected: serde_json::Map<String, serde_json::Value> = all[1..]
+        .iter()
+        .map(|(id, hash)| (id.clone(), hash.as_str().into()))
+        .collect();
+    assert_eq!(json, serde_json::Value::Object(expected));
+    // One missing job among several is still an error.
+    repo.fails_with(
+        &["hash", "--job", "test_unit", "--job", "nothing"],
+        2,
+        "error: no job or variant `nothing` in workflow `main` (hashed: `test_e2e`, `test_lint`, `test_unit`)\n",
     );
-    assert_eq!(
-        (code, one.as_str(), err.as_str()),
-        (Some(0), all.as_str(), "")
-    );
-    let (code, out, err) = run(
-        &repo,
-        ".",
+}
+
+#[test]
+fn hash_job_explains_an_unhashed_one_and_suggests_a_misspelled_one() {
+    let repo = repo();
+    repo.commit_all();
+    repo.fails_with(
         &["hash", "--job", "test_unit", "--job", "build"],
+        2,
+        "error: job `build` has no `source_files`, so it has no hash (hashed: `test_unit`)\n",
     );
-    assert_eq!(
-        (code, out.as_str(), err.as_str()),
-        (
-            Some(2),
-            "",
-            "error: job `build` has no `source_files`, so it has no hash (hashed: `test_unit`)\n"
-        )
-    );
-    let (code, _, err) = run(&repo, ".", &["hash", "--job", "test_unti"]);
-    assert_eq!(
-        (code, err.as_str()),
-        (
-            Some(2),
-            "error: no job or variant `test_unti` in workflow `main` (hashed: `test_unit`)\n  hint: did you mean `test_unit`?\n"
-        )
+    repo.fails_with(
+        &["hash", "--job", "test_unti"],
+        2,
+        "error: no job or variant `test_unti` in workflow `main` (hashed: `test_unit`)\n  hint: did you mean `test_unit`?\n",
     );
 }

@@ -48,6 +48,7 @@ mod hash_inputs;
 mod hash_variants;
 mod https_push;
 mod invalid_ids;
+mod job_environment;
 mod local_push;
 mod messages;
 mod mutation;

@@ -57,6 +57,86 @@ fn type_errors_in_settings_name_the_fragment_line_and_key() {
 }
 
 #[test]
+fn r_string_or_list_type_errors_named_the_parent_key_and_a_rust_enum() {
+    let job = |body: &str| {
+        let repo = repo_with_job(body);
+        repo.write(".cigen/workflows/main/jobs/test/unit.yml", OK_JOB);
+        repo
+    };
+    fails_with(
+        &job("context: 5\nimage: a\nsteps: [{run: make}]\n"),
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:1: `context`: invalid type: integer `5`, expected a string or a list of strings\n",
+    );
+    fails_with(
+        &job("image: a\ncontext:\n  - a\n  - [b]\nsteps: [{run: make}]\n"),
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:4: `context[1]`: invalid type: list, expected a string\n",
+    );
+    fails_with(
+        &job("image: a\nrequires:\n  - test_unit: 5\nsteps: [{run: make}]\n"),
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:3: `requires[0].test_unit`: invalid type: integer `5`, expected a string or a list of strings\n",
+    );
+    fails_with(
+        &job("image: a\nrequires:\n  - [test_unit]\nsteps: [{run: make}]\n"),
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:3: `requires[0]`: invalid type: list, expected a job name, or a job name mapped to its statuses (`build: [success, failed]`)\n",
+    );
+    let settings = repo().file(".cigen/config/a.yml", "orbs: {}\n").file(
+        ".cigen/config/b.yml",
+        "setup:\n  image: x\n  approve_context: 5\n",
+    );
+    fails_with(
+        &settings,
+        "error: .cigen/config/b.yml:3: `setup.approve_context`: invalid type: integer `5`, expected a string or a list of strings\n",
+    );
+    settings.remove(".cigen/config");
+    settings.write(
+        ".cigen/config.yml",
+        "provider: github\narchitectures:\n  amd64:\n    runs_on: 5\n",
+    );
+    fails_with(
+        &settings,
+        "error: .cigen/config.yml:4: `architectures.amd64.runs_on`: invalid type: integer `5`, expected a string or a list of strings\n",
+    );
+}
+
+#[test]
+fn r_a_wrong_kind_of_value_named_a_rust_struct() {
+    let repo = repo();
+    let workflow = ".cigen/workflows/main/config.yml";
+    repo.write(workflow, "stages: [test, deploy]\n");
+    fails_with(
+        &repo,
+        "error: .cigen/workflows/main/config.yml:1: `stages[0]`: invalid type: string \"test\", expected a mapping such as `{name: test}` for each stage (with optional `requires` and `approval`)\n",
+    );
+    repo.write(workflow, "stages: [{name: test}]\ntrigger: nightly\n");
+    fails_with(
+        &repo,
+        "error: .cigen/workflows/main/config.yml:2: `trigger`: invalid type: string \"nightly\", expected a mapping `{parameter: NAME}` naming a boolean pipeline parameter\n",
+    );
+    repo.write(workflow, "stages: [{name: test}]\n");
+    repo.write(
+        ".cigen/config.yml",
+        "provider: circleci\nsetup:\n  on_all_skipped: true\n",
+    );
+    fails_with(
+        &repo,
+        "error: .cigen/config.yml:3: `setup.on_all_skipped`: invalid type: boolean `true`, expected a mapping with `job_name` and `message`\n",
+    );
+    repo.write(
+        ".cigen/config.yml",
+        "provider: circleci\nsource_file_groups:\n  app: src/**\n",
+    );
+    fails_with(
+        &repo,
+        "error: .cigen/config.yml:3: `source_file_groups.app`: invalid type: string \"src/**\", expected a list\n",
+    );
+    repo.write(".cigen/config.yml", "provider: circleci\n");
+    fails_with(
+        &repo_with_job("- image: a\n"),
+        "error: .cigen/workflows/main/jobs/test/rspec.yml:1: `(document)`: invalid type: list, expected a mapping of job settings (`image`, `steps`, …)\n",
+    );
+}
+
+#[test]
 fn a_duplicate_key_names_its_line() {
     let repo = repo().file(
         ".cigen/config/a.yml",

@@ -3,7 +3,8 @@
 //! strictly than CircleCI: a corpus built at test time from the schema
 //! `check-jsonschema` ships (every property of every built-in step, docker
 //! entry, machine, macos, filters and command) goes through `generate`
-//! unchanged and the output passes that schema; typos fail with exit 2 and
+//! unchanged (a job's `environment` as the map it stands for) and the
+//! output passes that schema; typos fail with exit 2 and
 //! an exact `FILE:LINE: `KEY`: …` message.
 
 use serde_json::{Value as Json, json};
@@ -21,7 +22,8 @@ fn job_file(body: Json) -> String {
 }
 
 /// Job keys whose every schema form gets a job of its own.
-const JOB_KEYS: [&str; 6] = [
+const JOB_KEYS: [&str; 7] = [
+    "environment",
     "machine",
     "macos",
     "parallelism",
@@ -86,6 +88,12 @@ fn corpus_jobs(schema: &Schema) -> Vec<(String, Json)> {
 #[test]
 fn every_form_the_circleci_schema_lists_passes_through_unchanged() {
     let schema = Schema::load();
+    // The job `environment` forms the corpus must hold: a list, a string and a null value.
+    let environments = schema.job_property_examples("environment");
+    let null_value = |e: &Json| e.as_object().is_some_and(|m| m.values().any(Json::is_null));
+    assert!(environments.iter().any(Json::is_array), "{environments:?}");
+    assert!(environments.iter().any(Json::is_string), "{environments:?}");
+    assert!(environments.iter().any(null_value), "{environments:?}");
     let jobs = corpus_jobs(&schema);
     let commands = schema.command_examples();
     assert!(!commands.is_empty(), "the schema gives no command example");
@@ -128,7 +136,11 @@ fn every_form_the_circleci_schema_lists_passes_through_unchanged() {
         assert_eq!(job["steps"], as_yaml(&body["steps"]), "steps of {name}");
         for key in JOB_KEYS {
             if let Some(value) = body.get(key) {
-                assert_eq!(job[key], as_yaml(value), "{key} of {name}");
+                let expected = match key {
+                    "environment" => environment_map(value),
+                    _ => as_yaml(value),
+                };
+                assert_eq!(job[key], expected, "{key} of {name}");
             }
         }
         if let Some(services) = body.get("services") {
@@ -155,6 +167,39 @@ fn every_form_the_circleci_schema_lists_passes_through_unchanged() {
             as_yaml(body),
             "command c{index}"
         );
+    }
+}
+
+/// What a job's `environment` in any schema form is emitted as: the map of
+/// names to text it stands for (`NAME=VALUE` and `NAME:` read as a shell
+/// would), absent when it sets nothing.
+fn environment_map(written: &Json) -> Value {
+    fn add(written: &Json, out: &mut serde_yaml::Mapping) {
+        match written {
+            Json::Object(map) => {
+                for (name, value) in map {
+                    let text = match value {
+                        Json::String(text) => text.clone(),
+                        Json::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    out.insert(name.as_str().into(), text.into());
+                }
+            }
+            Json::Array(items) => items.iter().for_each(|item| add(item, out)),
+            Json::String(pair) => {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                out.insert(name.into(), value.into());
+            }
+            _ => {}
+        }
+    }
+    let mut out = serde_yaml::Mapping::new();
+    add(written, &mut out);
+    if out.is_empty() {
+        Value::Null
+    } else {
+        Value::Mapping(out)
     }
 }
 

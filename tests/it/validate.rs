@@ -70,6 +70,24 @@ fn an_unreadable_configuration_exits_1() {
 }
 
 #[test]
+fn r_a_job_file_that_is_a_broken_symlink_was_silently_left_out() {
+    let repo = repo(HASHED);
+    std::os::unix::fs::symlink(
+        "/nonexistent/rspec.yml",
+        repo.path()
+            .join(".cigen/workflows/main/jobs/test/broken.yml"),
+    )
+    .expect("symlink");
+    for args in [&["validate"][..], &["generate"]] {
+        repo.fails_with(
+            args,
+            1,
+            "error: .cigen/workflows/main/jobs/test/broken.yml: a symbolic link to /nonexistent/rspec.yml, which cannot be read: No such file or directory (os error 2)\n",
+        );
+    }
+}
+
+#[test]
 fn a_pattern_matching_no_file_fails_generate_and_validate_in_a_work_tree() {
     let repo = repo(TYPO);
     repo.commit_all();
