@@ -66,6 +66,16 @@ fn runs(why: &str) -> (&'static str, String) {
     ("run", why.to_string())
 }
 
+/// The listing of `octo/repo`'s caches, served to `TOKEN`.
+fn repository(caches: Vec<Cache>) -> Repository {
+    Repository::new("octo/repo", TOKEN, caches)
+}
+
+/// The stand-in of GitHub serving `repository(caches)`.
+fn github(caches: Vec<Cache>) -> FakeGitHub {
+    FakeGitHub::start(repository(caches))
+}
+
 const NO_RECORD: &str = "no record of these inputs passing on a ref this run may read";
 const SKIP_CACHE: &str = "cigen_skip_cache is set";
 
@@ -159,7 +169,7 @@ impl Run {
     /// `cigen continue --provider github` on `git_ref` (a pull request's
     /// `base`) against a listing of `caches`, which must succeed.
     fn decide(&self, caches: Vec<Cache>, git_ref: &str, base: Option<&str>) -> Output {
-        let server = FakeGitHub::start(Repository::new("octo/repo", TOKEN, caches));
+        let server = github(caches);
         let output = self.continue_on(&server, git_ref, base);
         server.finish();
         assert_ok(&output);
@@ -206,6 +216,14 @@ impl Run {
             .filter(|(decision, _)| *decision == "skip")
             .count();
         text + &format!("{} to run, {skipped} skipped\n", 4 - skipped)
+    }
+
+    /// `output` is exactly the report of `head` and `rows`, with nothing on stderr.
+    fn assert_reported(&self, output: &Output, head: &str, rows: [(&str, String); 3]) {
+        assert_eq!(
+            (stdout(output), stderr(output)),
+            (self.report(head, rows), String::new())
+        );
     }
 
     /// The report of a run with `CIGEN_SKIP_CACHE` set.
@@ -276,16 +294,12 @@ fn assert_ok(output: &Output) {
 #[test]
 fn a_push_skips_what_passed_on_this_branch_or_the_default_branch_and_writes_the_outputs() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
-        vec![
-            run.marker("lint", "refs/heads/main"),
-            run.marker("build", "refs/heads/feature"),
-            run.marker("test", "refs/heads/feature"),
-            Cache::new("npm-linux-x64-0123", "refs/heads/feature"),
-        ],
-    ));
+    let server = github(vec![
+        run.marker("lint", "refs/heads/main"),
+        run.marker("build", "refs/heads/feature"),
+        run.marker("test", "refs/heads/feature"),
+        Cache::new("npm-linux-x64-0123", "refs/heads/feature"),
+    ]);
     let output = run.continue_on(&server, "refs/heads/feature", None);
     assert_eq!(server.finish().len(), 1);
     assert_ok(&output);
@@ -328,18 +342,15 @@ fn a_pull_request_reads_its_own_ref_its_base_and_the_default_branch() {
         run.outputs(),
         run.expected_outputs(&["build", "lint", "test"])
     );
-    assert_eq!(
-        stdout(&output),
-        run.report(
-            "markers: 3 listed (1 page, 1 request), 3 on refs this run may restore from: refs/pull/7/merge, refs/heads/release, refs/heads/main",
-            [
-                skipped_on("refs/pull/7/merge"),
-                skipped_on("refs/heads/main"),
-                skipped_on("refs/heads/release"),
-            ]
-        )
+    run.assert_reported(
+        &output,
+        "markers: 3 listed (1 page, 1 request), 3 on refs this run may restore from: refs/pull/7/merge, refs/heads/release, refs/heads/main",
+        [
+            skipped_on("refs/pull/7/merge"),
+            skipped_on("refs/heads/main"),
+            skipped_on("refs/heads/release"),
+        ],
     );
-    assert_eq!(stderr(&output), "");
 }
 
 /// A false skip if believed: markers under the right keys, saved by runs
@@ -359,14 +370,11 @@ fn false_skip_markers_of_refs_this_run_may_not_read_are_ignored() {
         None,
     );
     assert_eq!(run.outputs(), run.expected_outputs(&[]));
-    assert_eq!(
-        stdout(&output),
-        run.report(
-            "markers: 4 listed (1 page, 1 request), 0 on refs this run may restore from: refs/heads/main",
-            [runs(NO_RECORD), runs(NO_RECORD), runs(NO_RECORD)]
-        )
+    run.assert_reported(
+        &output,
+        "markers: 4 listed (1 page, 1 request), 0 on refs this run may restore from: refs/heads/main",
+        [runs(NO_RECORD), runs(NO_RECORD), runs(NO_RECORD)],
     );
-    assert_eq!(stderr(&output), "");
 }
 
 /// A false skip if believed: the pull request's base is only readable by
@@ -391,16 +399,14 @@ fn the_producer_of_a_workspace_a_running_job_attaches_runs() {
         None,
     );
     assert_eq!(run.outputs(), run.expected_outputs(&[]));
-    assert_eq!(
-        stdout(&output),
-        run.report(
-            "markers: 1 listed (1 page, 1 request), 1 on refs this run may restore from: refs/heads/main",
-            [
-                runs("un-skipped: workspace producer for test"),
-                runs(NO_RECORD),
-                runs(NO_RECORD)
-            ]
-        )
+    run.assert_reported(
+        &output,
+        "markers: 1 listed (1 page, 1 request), 1 on refs this run may restore from: refs/heads/main",
+        [
+            runs("un-skipped: workspace producer for test"),
+            runs(NO_RECORD),
+            runs(NO_RECORD),
+        ],
     );
 }
 
@@ -411,19 +417,17 @@ fn markers_on_later_pages_are_found() {
         .map(|i| Cache::new(format!("cigen-job-old-{i:064x}"), "refs/heads/main"))
         .collect();
     caches.push(run.marker("lint", "refs/heads/main"));
-    let mut repository = Repository::new("octo/repo", TOKEN, caches);
-    repository.page_size = 3;
-    let server = FakeGitHub::start(repository);
+    let mut listing = repository(caches);
+    listing.page_size = 3;
+    let server = FakeGitHub::start(listing);
     let output = run.continue_on(&server, "refs/heads/main", None);
     assert_eq!(server.finish().len(), 4);
     assert_ok(&output);
     assert_eq!(run.outputs(), run.expected_outputs(&["lint"]));
-    assert_eq!(
-        stdout(&output),
-        run.report(
-            "markers: 10 listed (4 pages, 4 requests), 10 on refs this run may restore from: refs/heads/main",
-            [runs(NO_RECORD), skipped_on("refs/heads/main"), runs(NO_RECORD)]
-        )
+    run.assert_reported(
+        &output,
+        "markers: 10 listed (4 pages, 4 requests), 10 on refs this run may restore from: refs/heads/main",
+        [runs(NO_RECORD), skipped_on("refs/heads/main"), runs(NO_RECORD)],
     );
 }
 
@@ -435,9 +439,9 @@ fn a_listing_cut_at_the_page_limit_warns_and_skips_only_what_it_read() {
         .collect();
     caches.insert(0, run.marker("build", "refs/heads/main"));
     caches.push(run.marker("lint", "refs/heads/main"));
-    let mut repository = Repository::new("octo/repo", TOKEN, caches);
-    repository.page_size = 1;
-    let server = FakeGitHub::start(repository);
+    let mut listing = repository(caches);
+    listing.page_size = 1;
+    let server = FakeGitHub::start(listing);
     let output = run.continue_on(&server, "refs/heads/main", None);
     assert_eq!(server.finish().len(), 50, "50 pages at most");
     assert_ok(&output);
@@ -452,16 +456,12 @@ fn a_listing_cut_at_the_page_limit_warns_and_skips_only_what_it_read() {
 #[test]
 fn a_5xx_and_a_429_are_retried_and_noted() {
     let run = Run::new();
-    let mut repository = Repository::new(
-        "octo/repo",
-        TOKEN,
-        vec![run.marker("lint", "refs/heads/main")],
-    );
-    repository.faults = vec![
+    let mut listing = repository(vec![run.marker("lint", "refs/heads/main")]);
+    listing.faults = vec![
         Reply::message(500, "boom"),
         Reply::message(429, "slow down").with_header("Retry-After", "1"),
     ];
-    let server = FakeGitHub::start(repository);
+    let server = FakeGitHub::start(listing);
     let output = run.continue_on(&server, "refs/heads/main", None);
     assert_eq!(server.finish().len(), 3);
     assert_ok(&output);
@@ -493,9 +493,9 @@ fn a_refused_token_fails_the_step_without_printing_the_token() {
 #[test]
 fn a_token_without_actions_read_fails_naming_the_permission() {
     let run = Run::new();
-    let mut repository = Repository::new("octo/repo", TOKEN, vec![]);
-    repository.forbidden = true;
-    let server = FakeGitHub::start(repository);
+    let mut listing = repository(vec![]);
+    listing.forbidden = true;
+    let server = FakeGitHub::start(listing);
     let output = run.continue_on(&server, "refs/heads/main", None);
     server.finish();
     assert_failed(
@@ -509,11 +509,7 @@ fn a_token_without_actions_read_fails_naming_the_permission() {
 #[test]
 fn skip_cache_lists_nothing_and_runs_everything() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
-        vec![run.marker("lint", "refs/heads/main")],
-    ));
+    let server = github(vec![run.marker("lint", "refs/heads/main")]);
     let output_file = run.output_file();
     let output = run.cigen(
         &["continue", "--provider", "github"],
@@ -586,15 +582,11 @@ fn a_missing_token_is_a_usage_error_naming_it() {
 #[test]
 fn an_unreadable_event_payload_only_drops_the_default_branch() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
-        vec![
-            run.marker("lint", "refs/heads/main"),
-            run.marker("test", "refs/heads/feature"),
-            run.marker("build", "refs/heads/feature"),
-        ],
-    ));
+    let server = github(vec![
+        run.marker("lint", "refs/heads/main"),
+        run.marker("test", "refs/heads/feature"),
+        run.marker("build", "refs/heads/feature"),
+    ]);
     let output = run.continue_reading(
         &server,
         "refs/heads/feature",
@@ -611,7 +603,7 @@ fn an_unreadable_event_payload_only_drops_the_default_branch() {
             [
                 skipped_on("refs/heads/feature"),
                 runs(NO_RECORD),
-                skipped_on("refs/heads/feature")
+                skipped_on("refs/heads/feature"),
             ]
         )
     );
