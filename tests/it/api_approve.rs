@@ -3,13 +3,13 @@
 //! no longer on hold as success, and naming the approval jobs there are when
 //! the name is unknown. The token must never show in printed output.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cigen::api::{ApiClient, ApiConfig, ApiError, ApproveOutcome, RetryPolicy, Secret};
+use cigen::api::{ApiClient, ApiConfig, ApiError, ApproveOutcome, Secret};
 use serde_json::{Value, json};
 
 use crate::common::assert_like;
+use crate::support::api_client::{Notes, fast_config, observed};
 use crate::support::fake_circleci::{FakeCircleCi, Recorded, Reply};
 
 const TOKEN: &str = "CCIPAT_s3cr3t-token-value";
@@ -17,24 +17,8 @@ const WF: &str = "5034460f-c7c4-4c43-9457-de07e2029e7b";
 const GATE: &str = "approve_build_app_image";
 const GATE_ID: &str = "9d2c1a0b-5c5a-4b2b-9d0a-2f4d0c2b1a11";
 
-type Notes = Arc<Mutex<Vec<String>>>;
-
 fn client(url: &str) -> (ApiClient, Notes) {
-    let mut config = ApiConfig::new(url);
-    config.connect_timeout = Duration::from_secs(2);
-    config.request_timeout = Duration::from_secs(2);
-    config.retry = RetryPolicy {
-        max_attempts: 4,
-        backoff_base: Duration::from_millis(10),
-        backoff_cap: Duration::from_millis(40),
-        retry_after_cap: Duration::from_secs(1),
-    };
-    let notes: Notes = Arc::default();
-    let sink = notes.clone();
-    let client = ApiClient::new(config)
-        .expect("client builds")
-        .with_observer(move |note| sink.lock().expect("notes").push(note.to_string()));
-    (client, notes)
+    observed(fast_config(url, 4, Duration::from_secs(1)))
 }
 
 fn approval(name: &str, status: &str, id: &str) -> Value {
