@@ -10,8 +10,10 @@ use serde_yaml::Value;
 
 mod fields;
 mod messages;
+mod setup_job;
 pub use fields::*;
 pub use messages::*;
+pub use setup_job::SetupJob;
 
 pub struct Repo {
     dir: tempfile::TempDir,
