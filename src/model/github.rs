@@ -7,6 +7,7 @@
 
 use serde_yaml::{Mapping, Value};
 
+use super::Locate;
 use crate::config::RawWorkflowGithub;
 use crate::error::{ConfigError, Result, suggest};
 
@@ -222,7 +223,7 @@ fn check_key(key: &str, value: &Value, error: &impl Fn(&[&str]) -> ConfigError) 
 /// A workflow's `github:`: `on` a map of GitHub events, `full_run_on` event names.
 pub(crate) fn workflow(
     raw: Option<&RawWorkflowGithub>,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+    error: &impl Locate,
 ) -> Result<WorkflowGithub> {
     let Some(raw) = raw else {
         return Ok(WorkflowGithub::default());

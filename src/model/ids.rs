@@ -5,8 +5,8 @@
 //! Input: a job (or one composed id). Output: a configuration error pointing
 //! at what made the invalid id. Never changes a name.
 
-use super::{Job, is_valid_name, record_id};
-use crate::error::{ConfigError, Result};
+use super::{Job, Locate, is_valid_name, record_id};
+use crate::error::Result;
 
 /// Longest job name cigen writes.
 pub(super) const MAX_NAME: usize = 128;
@@ -33,10 +33,7 @@ pub(super) fn invalid_id(id: &str) -> Option<String> {
 /// The ids cigen composes for a job — its variants `<id>_<arch>` and its
 /// gate `approve_<id>` — are valid CircleCI job names; the error points at
 /// what made the id.
-pub(super) fn check_ids(
-    job: &Job,
-    error: impl Fn(&[&str], Option<&str>) -> ConfigError,
-) -> Result<()> {
+pub(super) fn check_ids(job: &Job, error: impl Locate) -> Result<()> {
     for arch in &job.archs {
         if let Some(why) = invalid_id(&job.variant_id(arch)) {
             let at = if job.multi_arch() {
@@ -62,10 +59,7 @@ pub(super) fn check_ids(
 
 /// The record jobs `<variant>_record` of a parallel hashed job (dynamic
 /// workflow only) are valid job names; the error points at `parallelism`.
-pub(super) fn check_record_ids(
-    job: &Job,
-    error: impl Fn(&[&str], Option<&str>) -> ConfigError,
-) -> Result<()> {
+pub(super) fn check_record_ids(job: &Job, error: impl Locate) -> Result<()> {
     if !job.records_apart() {
         return Ok(());
     }

@@ -12,9 +12,9 @@ use serde_yaml::Value;
 use super::ids::check_ids;
 use super::refs::Refs;
 use super::settings::Settings;
-use super::{Job, Stage, is_valid_name, job_shapes, source_pattern, steps};
+use super::{Job, Locate, Stage, is_valid_name, job_shapes, source_pattern, steps};
 use crate::config::{Loaded, LoadedJob, RawJob, StringOrList};
-use crate::error::{ConfigError, Result, suggest};
+use crate::error::{Result, suggest};
 
 /// `<stage>_<name>`, or `<name>` in the default stage.
 pub(super) fn job_id(stage: Option<&String>, name: &str) -> String {
@@ -95,11 +95,7 @@ pub(super) fn build_job(
 }
 
 /// The job's file name is a valid job name, and its directory a declared stage.
-fn check_name_and_stage(
-    raw: &LoadedJob,
-    stages: &[Stage],
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
-) -> Result<()> {
+fn check_name_and_stage(raw: &LoadedJob, stages: &[Stage], error: &impl Locate) -> Result<()> {
     if !is_valid_name(&raw.name) {
         return Err(error(&[], None).key("(job name)").message(format!("`{}` is not a valid job name: start with a letter, then letters, digits, `_` or `-`", raw.name)).into());
     }
@@ -147,10 +143,7 @@ fn stage_noun_warning(raw: &LoadedJob, file: &std::path::Path) -> Option<String>
 /// The CircleCI job body without resource class, environment and steps:
 /// exactly one of `image` (with `services`), `docker`, `machine` or
 /// `macos`, then `parallelism`, `working_directory` and `shell`.
-fn executor(
-    job: &RawJob,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
-) -> Result<Vec<(String, Value)>> {
+fn executor(job: &RawJob, error: &impl Locate) -> Result<Vec<(String, Value)>> {
     let executors: Vec<&str> = [
         ("image", job.image.is_some()),
         ("docker", job.docker.is_some()),
@@ -210,10 +203,7 @@ fn executor(
 }
 
 /// Where the job wrote the keys its GitHub job is made from.
-fn written(
-    job: &RawJob,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
-) -> super::github::Written {
+fn written(job: &RawJob, error: &impl Locate) -> super::github::Written {
     let present = [
         ("image", job.image.is_some()),
         ("docker", job.docker.is_some()),
@@ -244,7 +234,7 @@ fn written(
 fn architectures(
     job: &RawJob,
     settings: &Settings,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+    error: &impl Locate,
 ) -> Result<(Vec<String>, bool)> {
     let Some(list) = &job.architectures else {
         return Ok((vec![settings.default_arch()], false));
@@ -280,7 +270,7 @@ fn architectures(
 fn environment(
     job: &RawJob,
     arch_declared: bool,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+    error: &impl Locate,
 ) -> Result<IndexMap<String, String>> {
     let written = job.environment.as_ref();
     let environment = written
@@ -305,7 +295,7 @@ fn steps(
     raw: &LoadedJob,
     settings: &Settings,
     commands: &IndexMap<String, Value>,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+    error: &impl Locate,
 ) -> Result<Vec<Value>> {
     let job = &raw.raw;
     let command_names: Vec<String> = commands.keys().cloned().collect();
@@ -335,7 +325,7 @@ fn source_files(
     loaded: &Loaded,
     raw: &LoadedJob,
     settings: &Settings,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+    error: &impl Locate,
 ) -> Result<Vec<String>> {
     let mut source_files = vec![];
     for (index, pattern) in raw.raw.source_files.iter().enumerate() {

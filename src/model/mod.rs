@@ -281,6 +281,13 @@ pub(crate) fn record_id(variant: &str) -> String {
     format!("{variant}_record")
 }
 
+/// Builds the error for a key of the file being read: the key path (`[]`
+/// for the document) and the text to point the line at, if any. One name
+/// for the closures the job, workflow and GitHub builders pass around.
+pub(crate) trait Locate: Fn(&[&str], Option<&str>) -> ConfigError {}
+
+impl<F: Fn(&[&str], Option<&str>) -> ConfigError> Locate for F {}
+
 /// CircleCI accepts job names starting with a letter, then letters, digits,
 /// `_` and `-`, no spaces
 /// (<https://circleci.com/docs/guides/orchestrate/jobs-steps/#job-naming>);

@@ -13,7 +13,7 @@ use super::ids::{check_record_ids, invalid_id};
 use super::job::build_job;
 use super::requires::Resolver;
 use super::settings::Settings;
-use super::{Job, Requirement, Stage, Trigger, Workflow, is_valid_name};
+use super::{Job, Locate, Requirement, Stage, Trigger, Workflow, is_valid_name};
 use crate::config::{Loaded, LoadedJob, LoadedWorkflow, RawRequire, RawStage};
 use crate::error::{ConfigError, Result, suggest};
 
@@ -77,10 +77,7 @@ pub(super) fn build_workflow(
 
 /// The workflow's `when`, passed through to CircleCI, is not an empty
 /// string: CircleCI reads a string as an expression, and "" is none.
-fn check_when(
-    raw: &LoadedWorkflow,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
-) -> Result<()> {
+fn check_when(raw: &LoadedWorkflow, error: &impl Locate) -> Result<()> {
     match &raw.raw.when {
         Some(Value::String(expression)) if expression.trim().is_empty() => Err(error(&["when"], None)
             .message("an empty string is not a condition: write a logic statement or an expression (`pipeline.git.branch == \"main\"`), or remove `when`")
@@ -92,10 +89,7 @@ fn check_when(
 /// The declared stages: valid names, each once, its approval id valid,
 /// requiring only other declared stages. `empty` is set here; whether an
 /// empty stage keeps its approval is settled once the jobs are known.
-fn stages(
-    raw: &LoadedWorkflow,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
-) -> Result<Vec<Stage>> {
+fn stages(raw: &LoadedWorkflow, error: &impl Locate) -> Result<Vec<Stage>> {
     let mut stages: Vec<Stage> = vec![];
     for stage in &raw.raw.stages {
         check_stage(stage, &stages, error)?;
@@ -130,11 +124,7 @@ fn stages(
 }
 
 /// One declared stage: a valid name, not declared before, its approval id valid.
-fn check_stage(
-    stage: &RawStage,
-    before: &[Stage],
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
-) -> Result<()> {
+fn check_stage(stage: &RawStage, before: &[Stage], error: &impl Locate) -> Result<()> {
     let at = || error(&["stages"], Some(&stage.name));
     if !is_valid_name(&stage.name) {
         return Err(at()
@@ -194,7 +184,7 @@ fn requires(
     resolver: &Resolver,
     job: &Job,
     raw: &LoadedJob,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+    error: &impl Locate,
 ) -> Result<Vec<Requirement>> {
     let mut requirements = vec![];
     for require in &raw.raw.requires {
@@ -221,10 +211,7 @@ fn requires(
     Ok(requirements)
 }
 
-fn check_statuses(
-    statuses: &[String],
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
-) -> Result<()> {
+fn check_statuses(statuses: &[String], error: &impl Locate) -> Result<()> {
     for status in statuses {
         if !JOB_STATUSES.contains(&status.as_str()) {
             return Err(error(&["requires"], Some(status))
@@ -245,7 +232,7 @@ fn requires_any(
     resolver: &Resolver,
     job: &Job,
     raw: &LoadedJob,
-    error: &impl Fn(&[&str], Option<&str>) -> ConfigError,
+    error: &impl Locate,
 ) -> Result<Vec<Trigger>> {
     let mut triggers = vec![];
     for name in raw.raw.requires_any.iter().flatten() {

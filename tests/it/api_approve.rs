@@ -3,13 +3,13 @@
 //! no longer on hold as success, and naming the approval jobs there are when
 //! the name is unknown. The token must never show in printed output.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cigen::api::{ApiClient, ApiConfig, ApiError, ApproveOutcome, RetryPolicy, Secret};
+use cigen::api::{ApiClient, ApiConfig, ApiError, ApproveOutcome, Secret};
 use serde_json::{Value, json};
 
 use crate::common::assert_like;
+use crate::support::api_client::{Notes, fast_config, observed};
 use crate::support::fake_circleci::{FakeCircleCi, Recorded, Reply};
 
 const TOKEN: &str = "CCIPAT_s3cr3t-token-value";
@@ -17,24 +17,8 @@ const WF: &str = "5034460f-c7c4-4c43-9457-de07e2029e7b";
 const GATE: &str = "approve_build_app_image";
 const GATE_ID: &str = "9d2c1a0b-5c5a-4b2b-9d0a-2f4d0c2b1a11";
 
-type Notes = Arc<Mutex<Vec<String>>>;
-
 fn client(url: &str) -> (ApiClient, Notes) {
-    let mut config = ApiConfig::new(url);
-    config.connect_timeout = Duration::from_secs(2);
-    config.request_timeout = Duration::from_secs(2);
-    config.retry = RetryPolicy {
-        max_attempts: 4,
-        backoff_base: Duration::from_millis(10),
-        backoff_cap: Duration::from_millis(40),
-        retry_after_cap: Duration::from_secs(1),
-    };
-    let notes: Notes = Arc::default();
-    let sink = notes.clone();
-    let client = ApiClient::new(config)
-        .expect("client builds")
-        .with_observer(move |note| sink.lock().expect("notes").push(note.to_string()));
-    (client, notes)
+    observed(fast_config(url, 4, Duration::from_secs(1)))
 }
 
 fn approval(name: &str, status: &str, id: &str) -> Value {
@@ -52,6 +36,37 @@ fn page(items: Vec<Value>, next: Option<&str>) -> Reply {
 
 fn approve(client: &ApiClient, job: &str) -> Result<ApproveOutcome, ApiError> {
     client.approve_job(&Secret::new(TOKEN), WF, job)
+}
+
+/// One `approve_job` call against a fake CircleCI: its outcome, the
+/// requests the fake saw and the client's notes.
+struct Approval {
+    outcome: Result<ApproveOutcome, ApiError>,
+    requests: Vec<Recorded>,
+    notes: Notes,
+}
+
+/// Approves `job` against a fake CircleCI answering `replies` in order.
+fn approve_with(replies: Vec<Reply>, job: &str) -> Approval {
+    let server = FakeCircleCi::start(replies);
+    let (client, notes) = client(server.url());
+    let outcome = approve(&client, job);
+    Approval {
+        outcome,
+        requests: server.finish(),
+        notes,
+    }
+}
+
+impl Approval {
+    fn assert_token_sent_and_never_printed(&self) {
+        assert_token_sent_and_never_printed(&self.requests, &self.outcome, &self.notes);
+    }
+}
+
+/// The workflow's job list holding the gate with `status`.
+fn listed(status: &str) -> Reply {
+    page(vec![approval(GATE, status, GATE_ID)], None)
 }
 
 fn assert_token_sent_and_never_printed(
@@ -77,141 +92,140 @@ fn assert_token_sent_and_never_printed(
 
 #[test]
 fn finds_and_approves_the_gate() {
-    let server = FakeCircleCi::start(vec![
-        page(
-            vec![
-                build("setup", "success"),
-                approval(GATE, "on_hold", GATE_ID),
-            ],
-            None,
-        ),
-        Reply::message(202, "Accepted."),
-    ]);
-    let (client, notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    let requests = server.finish();
+    let run = approve_with(
+        vec![
+            page(
+                vec![
+                    build("setup", "success"),
+                    approval(GATE, "on_hold", GATE_ID),
+                ],
+                None,
+            ),
+            Reply::message(202, "Accepted."),
+        ],
+        GATE,
+    );
 
     assert_eq!(
-        outcome,
+        run.outcome,
         Ok(ApproveOutcome::Approved {
             job_name: GATE.into(),
             requests: 2
         })
     );
-    assert_eq!(requests.len(), 2);
+    assert_eq!(run.requests.len(), 2);
     assert_eq!(
-        (requests[0].method.as_str(), requests[0].target.as_str()),
+        (
+            run.requests[0].method.as_str(),
+            run.requests[0].target.as_str()
+        ),
         ("GET", &*format!("/api/v2/workflow/{WF}/job"))
     );
-    assert_eq!(requests[1].method, "POST");
+    assert_eq!(run.requests[1].method, "POST");
     assert_eq!(
-        requests[1].target,
+        run.requests[1].target,
         format!("/api/v2/workflow/{WF}/approve/{GATE_ID}")
     );
-    assert!(requests[1].body.is_empty());
-    assert_token_sent_and_never_printed(&requests, &outcome, &notes);
+    assert!(run.requests[1].body.is_empty());
+    run.assert_token_sent_and_never_printed();
 }
 
 #[test]
 fn follows_next_page_token() {
-    let server = FakeCircleCi::start(vec![
-        page(
-            vec![
-                build("setup", "success"),
-                approval("approve_deploy", "on_hold", "a-1"),
-            ],
-            Some("tok/2+"),
-        ),
-        page(vec![approval(GATE, "on_hold", GATE_ID)], None),
-        Reply::message(202, "Accepted."),
-    ]);
-    let (client, notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    let requests = server.finish();
+    let run = approve_with(
+        vec![
+            page(
+                vec![
+                    build("setup", "success"),
+                    approval("approve_deploy", "on_hold", "a-1"),
+                ],
+                Some("tok/2+"),
+            ),
+            listed("on_hold"),
+            Reply::message(202, "Accepted."),
+        ],
+        GATE,
+    );
 
-    assert_eq!(outcome.as_ref().map(ApproveOutcome::requests), Ok(3));
-    assert_eq!(requests[0].query("page-token"), None);
-    assert_eq!(requests[1].path(), format!("/api/v2/workflow/{WF}/job"));
+    assert_eq!(run.outcome.as_ref().map(ApproveOutcome::requests), Ok(3));
+    assert_eq!(run.requests[0].query("page-token"), None);
+    assert_eq!(run.requests[1].path(), format!("/api/v2/workflow/{WF}/job"));
     assert_eq!(
-        requests[1].query("page-token"),
+        run.requests[1].query("page-token"),
         Some("tok%2F2%2B"),
         "the page token is url-encoded"
     );
     assert_eq!(
-        requests[2].target,
+        run.requests[2].target,
         format!("/api/v2/workflow/{WF}/approve/{GATE_ID}")
     );
-    assert_token_sent_and_never_printed(&requests, &outcome, &notes);
+    run.assert_token_sent_and_never_printed();
 }
 
 #[test]
 fn an_already_approved_gate_is_success_without_a_post() {
-    let server = FakeCircleCi::start(vec![page(vec![approval(GATE, "success", GATE_ID)], None)]);
-    let (client, notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    let requests = server.finish();
+    let run = approve_with(vec![listed("success")], GATE);
 
     assert_eq!(
-        outcome,
+        run.outcome,
         Ok(ApproveOutcome::AlreadyApproved {
             job_name: GATE.into(),
             status: "success".into(),
             requests: 1
         })
     );
-    assert_eq!(requests.len(), 1);
+    assert_eq!(run.requests.len(), 1);
     assert_eq!(
-        outcome.as_ref().expect("already approved").to_string(),
+        run.outcome.as_ref().expect("already approved").to_string(),
         format!("`{GATE}` is no longer on hold (status `success`): nothing to approve")
     );
-    assert_token_sent_and_never_printed(&requests, &outcome, &notes);
+    run.assert_token_sent_and_never_printed();
 }
 
 #[test]
 fn a_refused_approval_of_a_gate_approved_meanwhile_is_success() {
-    let server = FakeCircleCi::start(vec![
-        page(vec![approval(GATE, "on_hold", GATE_ID)], None),
-        Reply::message(400, "Job is not on hold"),
-        page(vec![approval(GATE, "success", GATE_ID)], None),
-    ]);
-    let (client, notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    let requests = server.finish();
+    let run = approve_with(
+        vec![
+            listed("on_hold"),
+            Reply::message(400, "Job is not on hold"),
+            listed("success"),
+        ],
+        GATE,
+    );
 
     assert_eq!(
-        outcome,
+        run.outcome,
         Ok(ApproveOutcome::AlreadyApproved {
             job_name: GATE.into(),
             status: "success".into(),
             requests: 3
         })
     );
-    assert_token_sent_and_never_printed(&requests, &outcome, &notes);
+    run.assert_token_sent_and_never_printed();
 }
 
 #[test]
 fn an_already_approved_answer_is_success() {
-    let server = FakeCircleCi::start(vec![
-        page(vec![approval(GATE, "on_hold", GATE_ID)], None),
-        Reply::message(409, "This job has already been approved"),
-    ]);
-    let (client, _notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    assert_eq!(server.finish().len(), 2, "no re-listing needed");
+    let run = approve_with(
+        vec![
+            listed("on_hold"),
+            Reply::message(409, "This job has already been approved"),
+        ],
+        GATE,
+    );
+    assert_eq!(run.requests.len(), 2, "no re-listing needed");
     assert!(
-        matches!(outcome, Ok(ApproveOutcome::AlreadyApproved { .. })),
-        "{outcome:?}"
+        matches!(run.outcome, Ok(ApproveOutcome::AlreadyApproved { .. })),
+        "{:?}",
+        run.outcome
     );
 }
 
 #[test]
 fn an_unauthorized_token_fails_with_the_message_and_a_hint() {
-    let server = FakeCircleCi::start(vec![Reply::message(401, "Invalid token provided.")]);
-    let (client, notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    let requests = server.finish();
+    let run = approve_with(vec![Reply::message(401, "Invalid token provided.")], GATE);
 
-    let err = outcome.as_ref().expect_err("401");
+    let err = run.outcome.as_ref().expect_err("401");
     assert_eq!(err.status(), Some(401));
     assert_eq!(
         err.to_string(),
@@ -220,25 +234,25 @@ fn an_unauthorized_token_fails_with_the_message_and_a_hint() {
              hint: check that CIRCLE_TOKEN holds a valid personal api token with access to this project"
         )
     );
-    assert_token_sent_and_never_printed(&requests, &outcome, &notes);
+    run.assert_token_sent_and_never_printed();
 }
 
 #[test]
 fn unknown_job_names_the_approval_jobs_found() {
-    let server = FakeCircleCi::start(vec![page(
-        vec![
-            approval("approve_deploy_staging", "on_hold", "a-1"),
-            build("test_rspec", "running"),
-            approval("approve_deploy_production", "blocked", "a-2"),
-        ],
-        None,
-    )]);
-    let (client, notes) = client(server.url());
-    let outcome = approve(&client, "approve_typo");
-    let requests = server.finish();
+    let run = approve_with(
+        vec![page(
+            vec![
+                approval("approve_deploy_staging", "on_hold", "a-1"),
+                build("test_rspec", "running"),
+                approval("approve_deploy_production", "blocked", "a-2"),
+            ],
+            None,
+        )],
+        "approve_typo",
+    );
 
-    assert_eq!(requests.len(), 1);
-    let err = outcome.as_ref().expect_err("unknown job");
+    assert_eq!(run.requests.len(), 1);
+    let err = run.outcome.as_ref().expect_err("unknown job");
     assert_eq!(
         err.to_string(),
         format!(
@@ -246,17 +260,17 @@ fn unknown_job_names_the_approval_jobs_found() {
              approval jobs found: approve_deploy_production, approve_deploy_staging"
         )
     );
-    assert_token_sent_and_never_printed(&requests, &outcome, &notes);
+    run.assert_token_sent_and_never_printed();
 }
 
 #[test]
 fn a_build_job_of_that_name_is_not_an_approval_job() {
-    let server = FakeCircleCi::start(vec![page(vec![build("test_rspec", "running")], None)]);
-    let (client, _notes) = client(server.url());
-    let outcome = approve(&client, "test_rspec");
-    server.finish();
+    let run = approve_with(
+        vec![page(vec![build("test_rspec", "running")], None)],
+        "test_rspec",
+    );
     assert_eq!(
-        outcome.expect_err("build job").to_string(),
+        run.outcome.expect_err("build job").to_string(),
         format!(
             "no approval job named `test_rspec` in workflow {WF} (a job of that name exists, but its type is `build`); \
              the workflow has no approval jobs"
@@ -266,12 +280,10 @@ fn a_build_job_of_that_name_is_not_an_approval_job() {
 
 #[test]
 fn a_blocked_gate_cannot_be_approved_yet() {
-    let server = FakeCircleCi::start(vec![page(vec![approval(GATE, "blocked", GATE_ID)], None)]);
-    let (client, _notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    assert_eq!(server.finish().len(), 1);
+    let run = approve_with(vec![listed("blocked")], GATE);
+    assert_eq!(run.requests.len(), 1);
     assert_eq!(
-        outcome,
+        run.outcome,
         Err(ApiError::NotApprovable {
             job_name: GATE.into(),
             status: "blocked".into()
@@ -283,7 +295,7 @@ fn a_blocked_gate_cannot_be_approved_yet() {
 fn listing_and_approving_are_retried() {
     let server = FakeCircleCi::start(vec![
         Reply::message(500, "oops"),
-        page(vec![approval(GATE, "on_hold", GATE_ID)], None),
+        listed("on_hold"),
         Reply::Reset,
         Reply::message(202, "Accepted."),
     ]);
@@ -319,15 +331,16 @@ fn listing_and_approving_are_retried() {
 
 #[test]
 fn a_listing_that_is_not_json_is_an_invalid_response() {
-    let server = FakeCircleCi::start(vec![Reply::Respond {
-        status: 200,
-        headers: Vec::new(),
-        body: "<html>login</html>".into(),
-    }]);
-    let (client, _notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    assert_eq!(server.finish().len(), 1);
-    let err = outcome.expect_err("html is not a job list");
+    let run = approve_with(
+        vec![Reply::Respond {
+            status: 200,
+            headers: Vec::new(),
+            body: "<html>login</html>".into(),
+        }],
+        GATE,
+    );
+    assert_eq!(run.requests.len(), 1);
+    let err = run.outcome.expect_err("html is not a job list");
     assert!(
         matches!(err, ApiError::InvalidResponse { attempts: 1, .. }),
         "{err:?}"
@@ -380,17 +393,17 @@ fn bad_input_sends_nothing() {
 
 #[test]
 fn a_refused_approval_of_a_gate_still_on_hold_is_an_error() {
-    let server = FakeCircleCi::start(vec![
-        page(vec![approval(GATE, "on_hold", GATE_ID)], None),
-        Reply::message(400, "Something else is wrong"),
-        page(vec![approval(GATE, "on_hold", GATE_ID)], None),
-    ]);
-    let (client, notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    let requests = server.finish();
+    let run = approve_with(
+        vec![
+            listed("on_hold"),
+            Reply::message(400, "Something else is wrong"),
+            listed("on_hold"),
+        ],
+        GATE,
+    );
 
-    assert_eq!(requests.len(), 3, "listed, posted, re-listed");
-    let err = outcome.as_ref().expect_err("still on hold");
+    assert_eq!(run.requests.len(), 3, "listed, posted, re-listed");
+    let err = run.outcome.as_ref().expect_err("still on hold");
     assert_eq!(err.status(), Some(400));
     assert_eq!(
         err.to_string(),
@@ -398,17 +411,15 @@ fn a_refused_approval_of_a_gate_still_on_hold_is_an_error() {
             "POST /api/v2/workflow/{WF}/approve/{GATE_ID} was rejected with status 400 after 1 attempt: Something else is wrong"
         )
     );
-    assert_token_sent_and_never_printed(&requests, &outcome, &notes);
+    run.assert_token_sent_and_never_printed();
 }
 
 #[test]
 fn a_404_on_approve_is_reported_without_re_listing() {
-    let server = FakeCircleCi::start(vec![
-        page(vec![approval(GATE, "on_hold", GATE_ID)], None),
-        Reply::message(404, "Not found"),
-    ]);
-    let (client, _notes) = client(server.url());
-    let outcome = approve(&client, GATE);
-    assert_eq!(server.finish().len(), 2);
-    assert_eq!(outcome.expect_err("404").status(), Some(404));
+    let run = approve_with(
+        vec![listed("on_hold"), Reply::message(404, "Not found")],
+        GATE,
+    );
+    assert_eq!(run.requests.len(), 2);
+    assert_eq!(run.outcome.expect_err("404").status(), Some(404));
 }

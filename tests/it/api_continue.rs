@@ -2,40 +2,21 @@
 //! scenario checks the requests sent, the outcome, the attempt notes, and
 //! that the continuation key shows up in none of the printed output.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cigen::api::{ApiClient, ApiConfig, ApiError, ContinueOutcome, RetryPolicy, Secret, body_json};
+use cigen::api::{ApiClient, ApiConfig, ApiError, ContinueOutcome, Secret, body_json};
 use serde_json::{Map, Value, json};
 
 use crate::common::assert_like;
+use crate::support::api_client::{fast_config, notes_of, observed};
 use crate::support::fake_circleci::{FakeCircleCi, Reply};
 
 const KEY: &str = "ck-7f3e9a1c-5b2d-4e8f-a6c0-secret";
 const CONFIG: &str = "version: 2.1\nworkflows:\n  main:\n    jobs: [build]\n";
 
-type Notes = Arc<Mutex<Vec<String>>>;
-
-fn fast_config(url: &str) -> ApiConfig {
-    let mut config = ApiConfig::new(url);
-    config.connect_timeout = Duration::from_secs(2);
-    config.request_timeout = Duration::from_secs(2);
-    config.retry = RetryPolicy {
-        max_attempts: 5,
-        backoff_base: Duration::from_millis(10),
-        backoff_cap: Duration::from_millis(40),
-        retry_after_cap: Duration::from_secs(30),
-    };
-    config
-}
-
-fn client(config: ApiConfig) -> (ApiClient, Notes) {
-    let notes: Notes = Arc::default();
-    let sink = notes.clone();
-    let client = ApiClient::new(config)
-        .expect("client builds")
-        .with_observer(move |note| sink.lock().expect("notes").push(note.to_string()));
-    (client, notes)
+/// Five tries; a `Retry-After` honoured up to 30 s.
+fn config(url: &str) -> ApiConfig {
+    fast_config(url, 5, Duration::from_secs(30))
 }
 
 fn params() -> Map<String, Value> {
@@ -46,10 +27,6 @@ fn params() -> Map<String, Value> {
 
 fn continue_with(client: &ApiClient) -> Result<ContinueOutcome, ApiError> {
     client.continue_pipeline(&Secret::new(KEY), CONFIG, &params())
-}
-
-fn notes_of(notes: &Notes) -> Vec<String> {
-    notes.lock().expect("notes").clone()
 }
 
 /// The key must not leak through anything a user could see.
@@ -66,7 +43,7 @@ fn assert_no_key(outcome: &Result<ContinueOutcome, ApiError>, notes: &[String]) 
 #[test]
 fn success_on_first_attempt_sends_the_exact_body() {
     let server = FakeCircleCi::start(vec![Reply::message(200, "Pipeline continued")]);
-    let (client, notes) = client(fast_config(server.url()));
+    let (client, notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     let requests = server.finish();
 
@@ -107,7 +84,7 @@ fn retries_503_twice_then_succeeds() {
         Reply::message(503, "Service down"),
         Reply::message(200, "Pipeline continued"),
     ]);
-    let (client, notes) = client(fast_config(server.url()));
+    let (client, notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     let requests = server.finish();
 
@@ -131,7 +108,7 @@ fn honours_retry_after_on_429() {
         Reply::message(429, "Too many requests").with_header("Retry-After", "1"),
         Reply::message(200, "Pipeline continued"),
     ]);
-    let (client, notes) = client(fast_config(server.url()));
+    let (client, notes) = observed(config(server.url()));
     let started = Instant::now();
     let outcome = continue_with(&client);
     let waited = started.elapsed();
@@ -155,9 +132,9 @@ fn caps_a_long_retry_after() {
         Reply::message(429, "slow down").with_header("Retry-After", "120"),
         Reply::message(200, "Pipeline continued"),
     ]);
-    let mut config = fast_config(server.url());
+    let mut config = config(server.url());
     config.retry.retry_after_cap = Duration::from_millis(300);
-    let (client, notes) = client(config);
+    let (client, notes) = observed(config);
     let started = Instant::now();
     let outcome = continue_with(&client);
     let waited = started.elapsed();
@@ -182,7 +159,7 @@ fn a_400_fails_fast_with_the_server_message() {
         Reply::message(400, "Config is invalid: unknown job `nope`"),
         Reply::message(200, "must not be reached"),
     ]);
-    let (client, notes) = client(fast_config(server.url()));
+    let (client, notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     assert_eq!(server.finish().len(), 1);
 
@@ -201,7 +178,7 @@ fn a_400_fails_fast_with_the_server_message() {
 #[test]
 fn setup_state_answer_without_a_lost_attempt_is_an_error_with_a_hint() {
     let server = FakeCircleCi::start(vec![Reply::message(400, "Pipeline is not in setup state.")]);
-    let (client, _notes) = client(fast_config(server.url()));
+    let (client, _notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     assert_eq!(server.finish().len(), 1);
 
@@ -220,7 +197,7 @@ fn a_reset_connection_is_retried() {
         Reply::Reset,
         Reply::message(200, "Pipeline continued"),
     ]);
-    let (client, notes) = client(fast_config(server.url()));
+    let (client, notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     assert_eq!(server.connections(), 2);
     let requests = server.finish();
@@ -244,9 +221,9 @@ fn a_response_that_never_comes_times_out_and_is_retried() {
         Reply::Stall(Duration::from_millis(3000)),
         Reply::message(200, "Pipeline continued"),
     ]);
-    let mut config = fast_config(server.url());
+    let mut config = config(server.url());
     config.request_timeout = Duration::from_millis(300);
-    let (client, notes) = client(config);
+    let (client, notes) = observed(config);
     let started = Instant::now();
     let outcome = continue_with(&client);
     let waited = started.elapsed();
@@ -274,7 +251,7 @@ fn a_lost_answer_then_setup_state_means_probably_already_continued() {
         Reply::Drop,
         Reply::message(400, "Pipeline is not in setup state."),
     ]);
-    let (client, notes) = client(fast_config(server.url()));
+    let (client, notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     let requests = server.finish();
 
@@ -302,7 +279,7 @@ fn a_gateway_timeout_then_setup_state_also_means_probably_already_continued() {
         Reply::message(504, "upstream timed out"),
         Reply::message(409, "Pipeline is NOT in setup-state"),
     ]);
-    let (client, _notes) = client(fast_config(server.url()));
+    let (client, _notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     assert_eq!(server.finish().len(), 2);
     assert!(
@@ -320,7 +297,7 @@ fn a_503_then_setup_state_is_not_taken_as_success() {
         Reply::message(503, "down"),
         Reply::message(400, "Pipeline is not in setup state."),
     ]);
-    let (client, _notes) = client(fast_config(server.url()));
+    let (client, _notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     assert_eq!(server.finish().len(), 2);
     assert_eq!(outcome.expect_err("503 was an answer").status(), Some(400));
@@ -333,9 +310,9 @@ fn gives_up_after_max_attempts_and_says_how_many() {
         Reply::message(502, "bad gateway"),
         Reply::message(503, "down"),
     ]);
-    let mut config = fast_config(server.url());
+    let mut config = config(server.url());
     config.retry.max_attempts = 3;
-    let (client, notes) = client(config);
+    let (client, notes) = observed(config);
     let outcome = continue_with(&client);
     assert_eq!(server.finish().len(), 3);
 
@@ -356,9 +333,9 @@ fn connection_refused_is_retried_then_reported() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
     };
-    let mut config = fast_config(&format!("http://127.0.0.1:{port}"));
+    let mut config = config(&format!("http://127.0.0.1:{port}"));
     config.retry.max_attempts = 2;
-    let (client, notes) = client(config);
+    let (client, notes) = observed(config);
     let outcome = continue_with(&client);
 
     let err = outcome.as_ref().expect_err("nothing listens");
@@ -382,7 +359,7 @@ fn an_echoed_key_is_scrubbed_from_errors() {
         401,
         &format!("invalid continuation key {KEY}"),
     )]);
-    let (client, notes) = client(fast_config(server.url()));
+    let (client, notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     assert_eq!(server.finish().len(), 1);
 
@@ -397,7 +374,7 @@ fn an_echoed_key_is_scrubbed_from_errors() {
 #[test]
 fn an_empty_key_sends_nothing() {
     let server = FakeCircleCi::start(vec![]);
-    let (client, _notes) = client(fast_config(server.url()));
+    let (client, _notes) = observed(config(server.url()));
     let outcome = client.continue_pipeline(&Secret::new(" "), CONFIG, &params());
     assert_eq!(server.finish().len(), 0);
     assert_eq!(
@@ -411,7 +388,7 @@ fn a_redirect_is_not_followed() {
     let server = FakeCircleCi::start(vec![
         Reply::message(301, "moved").with_header("Location", "http://127.0.0.1:1/elsewhere"),
     ]);
-    let (client, _notes) = client(fast_config(server.url()));
+    let (client, _notes) = observed(config(server.url()));
     let outcome = continue_with(&client);
     assert_eq!(server.finish().len(), 1);
     let err = outcome.expect_err("redirects are refused");

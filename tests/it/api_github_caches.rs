@@ -4,35 +4,20 @@
 //! retried, 401 and 403 as clear errors, a page link leaving the API URL
 //! refused — and the token in none of what a user could see.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cigen::api::{ApiClient, ApiConfig, ApiError, CacheEntry, CacheListing, RetryPolicy, Secret};
+use cigen::api::{ApiClient, ApiConfig, ApiError, CacheEntry, CacheListing, Secret};
 
+use crate::support::api_client::{Notes, fast_config, notes_of, observed};
 use crate::support::fake_circleci::Reply;
 use crate::support::fake_github::{Cache, FakeGitHub, REPOSITORY_ID, Repository};
 
 const TOKEN: &str = "ghs_t0ken-that-must-never-show-4711";
 
-type Notes = Arc<Mutex<Vec<String>>>;
-
 fn client(url: &str, tune: impl FnOnce(&mut ApiConfig)) -> (ApiClient, Notes) {
-    let mut config = ApiConfig::new(url);
-    config.connect_timeout = Duration::from_secs(2);
-    config.request_timeout = Duration::from_secs(5);
-    config.retry = RetryPolicy {
-        max_attempts: 5,
-        backoff_base: Duration::from_millis(10),
-        backoff_cap: Duration::from_millis(40),
-        retry_after_cap: Duration::from_secs(5),
-    };
+    let mut config = fast_config(url, 5, Duration::from_secs(5));
     tune(&mut config);
-    let notes: Notes = Arc::default();
-    let sink = notes.clone();
-    let client = ApiClient::new(config)
-        .expect("client builds")
-        .with_observer(move |note| sink.lock().expect("notes").push(note.to_string()));
-    (client, notes)
+    observed(config)
 }
 
 fn caches(n: usize) -> Vec<Cache> {
@@ -43,10 +28,6 @@ fn caches(n: usize) -> Vec<Cache> {
 
 fn list(client: &ApiClient) -> Result<CacheListing, ApiError> {
     client.list_caches(&Secret::new(TOKEN), "octo/repo", "cigen-job-")
-}
-
-fn notes_of(notes: &Notes) -> Vec<String> {
-    notes.lock().expect("notes").clone()
 }
 
 fn assert_no_token(outcome: &Result<CacheListing, ApiError>, notes: &[String]) {

@@ -7,29 +7,17 @@
 
 use std::time::Duration;
 
-use cigen::api::{ApiClient, ApiConfig, ApiError, ContinueOutcome, RetryPolicy, Secret};
+use cigen::api::{ApiClient, ApiError, ContinueOutcome, Secret};
 use serde_json::Map;
 
 use crate::child;
+use crate::support::api_client::fast_config;
 use crate::support::fake_circleci::{FakeCircleCi, Reply};
 use crate::support::test_ca::TestCa;
 
 const KEY: &str = "ck-tls-secret-key";
 const ENTRY: &str = "api_tls::child_entry";
 const LIMIT: Duration = Duration::from_secs(60);
-
-fn config(url: &str) -> ApiConfig {
-    let mut config = ApiConfig::new(url);
-    config.connect_timeout = Duration::from_secs(2);
-    config.request_timeout = Duration::from_secs(5);
-    config.retry = RetryPolicy {
-        max_attempts: 3,
-        backoff_base: Duration::from_millis(10),
-        backoff_cap: Duration::from_millis(40),
-        retry_after_cap: Duration::from_secs(1),
-    };
-    config
-}
 
 #[test]
 fn trusts_a_ca_named_by_ssl_cert_file_and_only_then() {
@@ -74,7 +62,7 @@ fn trusts_a_ca_named_by_ssl_cert_file_and_only_then() {
 fn child_entry() {
     let url = child::env("CIGEN_TEST_URL");
     let key = Secret::new(KEY);
-    let outcome = ApiClient::new(config(&url))
+    let outcome = ApiClient::new(fast_config(&url, 3, Duration::from_secs(1)))
         .expect("system store loads")
         .continue_pipeline(&key, "version: 2.1\n", &Map::new());
     match child::env("CIGEN_TEST_CA").as_str() {

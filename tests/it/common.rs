@@ -8,8 +8,12 @@ use std::process::{Command, Output};
 use assert_cmd::cargo::CommandCargoExt;
 use serde_yaml::Value;
 
+mod fields;
 mod messages;
+mod setup_job;
+pub use fields::*;
 pub use messages::*;
+pub use setup_job::SetupJob;
 
 pub struct Repo {
     dir: tempfile::TempDir,
@@ -222,13 +226,14 @@ pub fn workflow_jobs(doc: &Value, workflow: &str) -> Vec<(String, Value)> {
             Value::String(name) => (name.clone(), Value::Null),
             Value::Mapping(map) => {
                 let (k, v) = map.iter().next().expect("one key");
-                let name = v
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .or(k.as_str())
-                    .expect("name")
-                    .to_string();
-                (name, v.clone())
+                let key = k.as_str().expect("a workflow job key is a string");
+                let whose = format!("workflow {workflow} entry {key}");
+                assert!(
+                    v.is_mapping(),
+                    "{whose}: parameters are not a mapping: {v:?}"
+                );
+                let name = optional_str(v, "name", &whose);
+                (name.unwrap_or(key).to_string(), v.clone())
             }
             other => panic!("unexpected workflow entry {other:?}"),
         })
@@ -250,24 +255,23 @@ pub fn requires(doc: &Value, workflow: &str, job: &str) -> Vec<String> {
         .iter()
         .find(|(name, _)| name == job)
         .unwrap_or_else(|| panic!("job {job} not in {workflow}"));
-    params
-        .get("requires")
-        .and_then(Value::as_sequence)
-        .map(|list| {
-            list.iter()
-                .map(|entry| match entry {
-                    Value::String(s) => s.clone(),
-                    Value::Mapping(m) => m
-                        .keys()
-                        .next()
-                        .and_then(Value::as_str)
-                        .expect("name")
-                        .to_string(),
-                    _ => panic!("bad requires entry"),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    optional_sequence(
+        params,
+        "requires",
+        &format!("workflow {workflow} job {job}"),
+    )
+    .iter()
+    .map(|entry| match entry {
+        Value::String(s) => s.clone(),
+        Value::Mapping(m) => m
+            .keys()
+            .next()
+            .and_then(Value::as_str)
+            .expect("a requires entry with statuses is keyed by its job name")
+            .to_string(),
+        other => panic!("workflow {workflow} job {job}: requires entry {other:?}"),
+    })
+    .collect()
 }
 
 /// The library's reference check (`cigen::emit::check_references`): every

@@ -18,38 +18,14 @@ struct Continued {
 /// Generates, sets up, marks `passed` as passed and continues (dry run) as
 /// a pipeline of `env` (`CIRCLE_BRANCH` / `CIRCLE_TAG`).
 fn continued(repo: &Repo, passed: &[&str], env: &[(&str, &str)]) -> Continued {
-    let rt = tempfile::tempdir().expect("rt");
-    let run = |args: &[&str]| {
-        let mut command = repo.cigen();
-        command
-            .args(args)
-            .env("CIGEN_TMP", rt.path())
-            .env_remove("CIGEN_SKIP_CACHE")
-            .env_remove("CIRCLE_TAG")
-            .env_remove("CIRCLE_BRANCH");
-        clear_pipeline_values(&mut command);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let output = command.output().expect("runs");
-        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
-        stdout(&output)
-    };
-    run(&["generate"]);
-    run(&["setup"]);
+    let job = SetupJob::new(repo, env);
+    job.run(&["generate"]);
+    job.run(&["setup"]);
     let hashes = hash_json(repo, &[]);
-    std::fs::create_dir_all(rt.path().join("cigen_job_exists")).expect("mkdir");
     for variant in passed {
-        let hash = hashes[*variant].as_str().expect("hash");
-        std::fs::write(rt.path().join(format!("cigen_job_exists/done_{hash}")), "")
-            .expect("marker");
+        job.mark_passed(hashes[*variant].as_str().expect("hash"));
     }
-    let table = run(&["continue", "--dry-run"]);
-    let path = rt.path().join("cigen/continuation.yml");
-    assert_circleci_schema(std::slice::from_ref(&path));
-    let doc: Value =
-        serde_yaml::from_str(&std::fs::read_to_string(&path).expect("continuation")).expect("yaml");
-    assert_references_resolve(&doc);
+    let (table, doc) = job.continue_dry_run();
     let main = repo.yaml(".circleci/main.yml");
     Continued {
         doc,

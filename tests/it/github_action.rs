@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_yaml::Value;
 
-use crate::common::{stderr, stdout};
+use crate::common::{optional_mapping, stderr, stdout};
 
 /// Releases on the fake server; `0.9.9` has a wrong checksum.
 const REF_VERSION: &str = "0.7.0";
@@ -79,7 +79,7 @@ fn every_run_is_bash_shellcheck_clean_and_takes_expressions_through_env() {
 struct Releases {
     server: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Releases {
@@ -119,8 +119,24 @@ impl Releases {
         Releases {
             server,
             base: format!("http://127.0.0.1:{}/releases", port.trim()),
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// The sha256 of a release's archive as served (`sha256sum`), whatever
+    /// its `.sha256` file says.
+    fn sum(&self, version: &str, arch: &str) -> String {
+        let asset = self.dir.path().join(format!(
+            "releases/download/v{version}/cigen_{version}_linux_{arch}.tar.gz"
+        ));
+        let output = Command::new("sha256sum")
+            .arg(&asset)
+            .output()
+            .expect("sha256sum runs");
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = stdout(&output);
+        let (sum, _) = text.split_once(' ').expect("sha256sum prints SUM  FILE");
+        sum.to_string()
     }
 }
 
@@ -204,7 +220,7 @@ impl Runner {
                 .env("GITHUB_PATH", self.github_path())
                 .env("GITHUB_ACTION_PATH", root())
                 .env("CIGEN_DOWNLOAD_BASE", &releases.base);
-            for (name, value) in step["env"].as_mapping().into_iter().flatten() {
+            for (name, value) in optional_mapping(&step, "env", "an action step") {
                 let value = expand(value.as_str().expect("string env"), input, action_ref);
                 command.env(name.as_str().expect("name"), value);
             }
@@ -247,12 +263,16 @@ fn installs_the_version_of_the_ref_for_an_x64_runner_and_adds_it_to_github_path(
     let runner = Runner::new();
     let output = runner.run_action(&releases, "X64", "", &format!("v{REF_VERSION}"));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains(&format!(
-            "cigen install: installed cigen {REF_VERSION} (linux/amd64, sha256 "
-        )),
-        "{}",
-        stdout(&output)
+    assert_eq!(
+        (stdout(&output), stderr(&output)),
+        (
+            format!(
+                "cigen install: installed cigen {REF_VERSION} (linux/amd64, sha256 {}) to {}\ncigen {REF_VERSION}\n",
+                releases.sum(REF_VERSION, "amd64"),
+                runner.installed().display()
+            ),
+            String::new()
+        )
     );
     assert_eq!(
         runner.version_and_arch(),
@@ -299,12 +319,16 @@ fn a_bad_checksum_installs_nothing_and_adds_nothing_to_the_path() {
     let runner = Runner::new();
     let output = runner.run_action(&releases, "X64", CORRUPT_VERSION, "");
     assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains(&format!(
-            "cigen install: error: checksum mismatch for cigen_{CORRUPT_VERSION}_linux_amd64.tar.gz"
-        )),
-        "{}",
-        stderr(&output)
+    assert_eq!(
+        (stdout(&output), stderr(&output)),
+        (
+            String::new(),
+            format!(
+                "cigen install: error: checksum mismatch for cigen_{CORRUPT_VERSION}_linux_amd64.tar.gz: expected {}, got {}; nothing installed\n",
+                "0".repeat(64),
+                releases.sum(CORRUPT_VERSION, "amd64")
+            )
+        )
     );
     assert!(!runner.installed().exists());
     assert!(!runner.github_path().exists());

@@ -53,6 +53,32 @@ struct Run {
     hashes: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A report row of a job whose marker on `git_ref` was believed.
+fn skipped_on(git_ref: &str) -> (&'static str, String) {
+    (
+        "skip",
+        format!("inputs already passed (marker on {git_ref})"),
+    )
+}
+
+/// A report row of a job that runs, and why.
+fn runs(why: &str) -> (&'static str, String) {
+    ("run", why.to_string())
+}
+
+/// The listing of `octo/repo`'s caches, served to `TOKEN`.
+fn repository(caches: Vec<Cache>) -> Repository {
+    Repository::new("octo/repo", TOKEN, caches)
+}
+
+/// The stand-in of GitHub serving `repository(caches)`.
+fn github(caches: Vec<Cache>) -> FakeGitHub {
+    FakeGitHub::start(repository(caches))
+}
+
+const NO_RECORD: &str = "no record of these inputs passing on a ref this run may read";
+const SKIP_CACHE: &str = "cigen_skip_cache is set";
+
 impl Run {
     fn new() -> Run {
         let repo = project();
@@ -113,14 +139,24 @@ impl Run {
             r#"{"repository": {"full_name": "octo/repo", "default_branch": "main"}}"#,
         )
         .expect("event");
-        let event = self.event_file();
+        self.continue_reading(server, git_ref, base, &self.event_file())
+    }
+
+    /// `continue_on` with `event` as the event payload's path.
+    fn continue_reading(
+        &self,
+        server: &FakeGitHub,
+        git_ref: &str,
+        base: Option<&str>,
+        event: &Path,
+    ) -> Output {
         let output = self.output_file();
         let mut env = vec![
             ("GITHUB_API_URL", server.url()),
             ("GITHUB_TOKEN", TOKEN),
             ("GITHUB_REPOSITORY", "octo/repo"),
             ("GITHUB_REF", git_ref),
-            ("GITHUB_EVENT_PATH", path_str(&event)),
+            ("GITHUB_EVENT_PATH", path_str(event)),
             ("GITHUB_OUTPUT", path_str(&output)),
         ];
         if let Some(base) = base {
@@ -133,7 +169,7 @@ impl Run {
     /// `cigen continue --provider github` on `git_ref` (a pull request's
     /// `base`) against a listing of `caches`, which must succeed.
     fn decide(&self, caches: Vec<Cache>, git_ref: &str, base: Option<&str>) -> Output {
-        let server = FakeGitHub::start(Repository::new("octo/repo", TOKEN, caches));
+        let server = github(caches);
         let output = self.continue_on(&server, git_ref, base);
         server.finish();
         assert_ok(&output);
@@ -151,11 +187,51 @@ impl Run {
     }
 
     fn outputs(&self) -> String {
-        std::fs::read_to_string(self.output_file()).unwrap_or_default()
+        std::fs::read_to_string(self.output_file()).expect("$GITHUB_OUTPUT was written")
     }
 
     fn short(&self, variant: &str) -> &str {
         &self.hash(variant)[..12]
+    }
+
+    /// The whole report `continue` prints: `head`, the table with the
+    /// decision and reason of build, lint and test (docs is not hashed),
+    /// then the tally.
+    fn report(&self, head: &str, rows: [(&str, String); 3]) -> String {
+        let mut text = format!("{head}\nJOB    RUN?  HASH          WHY\n");
+        let mut lines: Vec<String> = ["build", "lint", "test"]
+            .iter()
+            .zip(&rows)
+            .map(|(job, (decision, why))| {
+                format!("{job:<5}  {decision:<4}  {}  {why}\n", self.short(job))
+            })
+            .collect();
+        lines.insert(
+            1,
+            "docs   run   -             not hashed (no source_files)\n".into(),
+        );
+        text.extend(lines);
+        let skipped = rows
+            .iter()
+            .filter(|(decision, _)| *decision == "skip")
+            .count();
+        text + &format!("{} to run, {skipped} skipped\n", 4 - skipped)
+    }
+
+    /// `output` is exactly the report of `head` and `rows`, with nothing on stderr.
+    fn assert_reported(&self, output: &Output, head: &str, rows: [(&str, String); 3]) {
+        assert_eq!(
+            (stdout(output), stderr(output)),
+            (self.report(head, rows), String::new())
+        );
+    }
+
+    /// The report of a run with `CIGEN_SKIP_CACHE` set.
+    fn skip_cache_report(&self) -> String {
+        self.report(
+            "CIGEN_SKIP_CACHE is set: no markers listed, every job runs",
+            [runs(SKIP_CACHE), runs(SKIP_CACHE), runs(SKIP_CACHE)],
+        )
     }
 
     /// No file the run left (runtime directory, repository) holds the token.
@@ -218,16 +294,12 @@ fn assert_ok(output: &Output) {
 #[test]
 fn a_push_skips_what_passed_on_this_branch_or_the_default_branch_and_writes_the_outputs() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
-        vec![
-            run.marker("lint", "refs/heads/main"),
-            run.marker("build", "refs/heads/feature"),
-            run.marker("test", "refs/heads/feature"),
-            Cache::new("npm-linux-x64-0123", "refs/heads/feature"),
-        ],
-    ));
+    let server = github(vec![
+        run.marker("lint", "refs/heads/main"),
+        run.marker("build", "refs/heads/feature"),
+        run.marker("test", "refs/heads/feature"),
+        Cache::new("npm-linux-x64-0123", "refs/heads/feature"),
+    ]);
     let output = run.continue_on(&server, "refs/heads/feature", None);
     assert_eq!(server.finish().len(), 1);
     assert_ok(&output);
@@ -270,12 +342,14 @@ fn a_pull_request_reads_its_own_ref_its_base_and_the_default_branch() {
         run.outputs(),
         run.expected_outputs(&["build", "lint", "test"])
     );
-    assert!(
-        stdout(&output).starts_with(
-            "markers: 3 listed (1 page, 1 request), 3 on refs this run may restore from: refs/pull/7/merge, refs/heads/release, refs/heads/main\n"
-        ),
-        "{}",
-        stdout(&output)
+    run.assert_reported(
+        &output,
+        "markers: 3 listed (1 page, 1 request), 3 on refs this run may restore from: refs/pull/7/merge, refs/heads/release, refs/heads/main",
+        [
+            skipped_on("refs/pull/7/merge"),
+            skipped_on("refs/heads/main"),
+            skipped_on("refs/heads/release"),
+        ],
     );
 }
 
@@ -296,11 +370,11 @@ fn false_skip_markers_of_refs_this_run_may_not_read_are_ignored() {
         None,
     );
     assert_eq!(run.outputs(), run.expected_outputs(&[]));
-    assert!(stdout(&output).contains(&format!(
-        "build  run   {}  no record of these inputs passing on a ref this run may read\n",
-        run.short("build")
-    )));
-    assert!(stdout(&output).ends_with("4 to run, 0 skipped\n"));
+    run.assert_reported(
+        &output,
+        "markers: 4 listed (1 page, 1 request), 0 on refs this run may restore from: refs/heads/main",
+        [runs(NO_RECORD), runs(NO_RECORD), runs(NO_RECORD)],
+    );
 }
 
 /// A false skip if believed: the pull request's base is only readable by
@@ -325,10 +399,15 @@ fn the_producer_of_a_workspace_a_running_job_attaches_runs() {
         None,
     );
     assert_eq!(run.outputs(), run.expected_outputs(&[]));
-    assert!(stdout(&output).contains(&format!(
-        "build  run   {}  un-skipped: workspace producer for test\n",
-        run.short("build")
-    )));
+    run.assert_reported(
+        &output,
+        "markers: 1 listed (1 page, 1 request), 1 on refs this run may restore from: refs/heads/main",
+        [
+            runs("un-skipped: workspace producer for test"),
+            runs(NO_RECORD),
+            runs(NO_RECORD),
+        ],
+    );
 }
 
 #[test]
@@ -338,14 +417,18 @@ fn markers_on_later_pages_are_found() {
         .map(|i| Cache::new(format!("cigen-job-old-{i:064x}"), "refs/heads/main"))
         .collect();
     caches.push(run.marker("lint", "refs/heads/main"));
-    let mut repository = Repository::new("octo/repo", TOKEN, caches);
-    repository.page_size = 3;
-    let server = FakeGitHub::start(repository);
+    let mut listing = repository(caches);
+    listing.page_size = 3;
+    let server = FakeGitHub::start(listing);
     let output = run.continue_on(&server, "refs/heads/main", None);
     assert_eq!(server.finish().len(), 4);
     assert_ok(&output);
     assert_eq!(run.outputs(), run.expected_outputs(&["lint"]));
-    assert!(stdout(&output).starts_with("markers: 10 listed (4 pages, 4 requests), 10 on refs"));
+    run.assert_reported(
+        &output,
+        "markers: 10 listed (4 pages, 4 requests), 10 on refs this run may restore from: refs/heads/main",
+        [runs(NO_RECORD), skipped_on("refs/heads/main"), runs(NO_RECORD)],
+    );
 }
 
 #[test]
@@ -356,9 +439,9 @@ fn a_listing_cut_at_the_page_limit_warns_and_skips_only_what_it_read() {
         .collect();
     caches.insert(0, run.marker("build", "refs/heads/main"));
     caches.push(run.marker("lint", "refs/heads/main"));
-    let mut repository = Repository::new("octo/repo", TOKEN, caches);
-    repository.page_size = 1;
-    let server = FakeGitHub::start(repository);
+    let mut listing = repository(caches);
+    listing.page_size = 1;
+    let server = FakeGitHub::start(listing);
     let output = run.continue_on(&server, "refs/heads/main", None);
     assert_eq!(server.finish().len(), 50, "50 pages at most");
     assert_ok(&output);
@@ -373,16 +456,12 @@ fn a_listing_cut_at_the_page_limit_warns_and_skips_only_what_it_read() {
 #[test]
 fn a_5xx_and_a_429_are_retried_and_noted() {
     let run = Run::new();
-    let mut repository = Repository::new(
-        "octo/repo",
-        TOKEN,
-        vec![run.marker("lint", "refs/heads/main")],
-    );
-    repository.faults = vec![
+    let mut listing = repository(vec![run.marker("lint", "refs/heads/main")]);
+    listing.faults = vec![
         Reply::message(500, "boom"),
         Reply::message(429, "slow down").with_header("Retry-After", "1"),
     ];
-    let server = FakeGitHub::start(repository);
+    let server = FakeGitHub::start(listing);
     let output = run.continue_on(&server, "refs/heads/main", None);
     assert_eq!(server.finish().len(), 3);
     assert_ok(&output);
@@ -407,16 +486,16 @@ fn a_refused_token_fails_the_step_without_printing_the_token() {
         1,
         "error: listing the job markers failed: GET /repos/octo/repo/actions/caches was rejected with status 401 after 1 attempt: Bad credentials\nhint: GITHUB_TOKEN was not accepted: pass the job's token to the step (`env: GITHUB_TOKEN: ${{ github.token }}`)\n",
     );
-    assert_eq!(run.outputs(), "", "no output on failure");
+    assert!(!run.output_file().exists(), "no output on failure");
     run.assert_token_nowhere(&output);
 }
 
 #[test]
 fn a_token_without_actions_read_fails_naming_the_permission() {
     let run = Run::new();
-    let mut repository = Repository::new("octo/repo", TOKEN, vec![]);
-    repository.forbidden = true;
-    let server = FakeGitHub::start(repository);
+    let mut listing = repository(vec![]);
+    listing.forbidden = true;
+    let server = FakeGitHub::start(listing);
     let output = run.continue_on(&server, "refs/heads/main", None);
     server.finish();
     assert_failed(
@@ -430,11 +509,7 @@ fn a_token_without_actions_read_fails_naming_the_permission() {
 #[test]
 fn skip_cache_lists_nothing_and_runs_everything() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
-        vec![run.marker("lint", "refs/heads/main")],
-    ));
+    let server = github(vec![run.marker("lint", "refs/heads/main")]);
     let output_file = run.output_file();
     let output = run.cigen(
         &["continue", "--provider", "github"],
@@ -447,9 +522,7 @@ fn skip_cache_lists_nothing_and_runs_everything() {
     assert!(server.finish().is_empty(), "no request without need");
     assert_ok(&output);
     assert_eq!(run.outputs(), run.expected_outputs(&[]));
-    assert!(stdout(&output).starts_with(
-        "CIGEN_SKIP_CACHE is set: no markers listed, every job runs\nJOB    RUN?  HASH          WHY\n"
-    ));
+    assert_eq!(stdout(&output), run.skip_cache_report());
 }
 
 #[test]
@@ -479,13 +552,13 @@ fn without_github_output_the_outputs_are_printed() {
         &[("CIGEN_SKIP_CACHE", "true")],
     );
     assert_ok(&output);
-    assert!(
-        stdout(&output).ends_with(&format!(
-            "4 to run, 0 skipped\nGITHUB_OUTPUT is not set; the job outputs:\n{}",
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{}GITHUB_OUTPUT is not set; the job outputs:\n{}",
+            run.skip_cache_report(),
             run.expected_outputs(&[])
-        )),
-        "{}",
-        stdout(&output)
+        )
     );
 }
 
@@ -509,36 +582,36 @@ fn a_missing_token_is_a_usage_error_naming_it() {
 #[test]
 fn an_unreadable_event_payload_only_drops_the_default_branch() {
     let run = Run::new();
-    let server = FakeGitHub::start(Repository::new(
-        "octo/repo",
-        TOKEN,
-        vec![
-            run.marker("lint", "refs/heads/main"),
-            run.marker("test", "refs/heads/feature"),
-            run.marker("build", "refs/heads/feature"),
-        ],
-    ));
-    let output_file = run.output_file();
-    let output = run.cigen(
-        &["continue", "--provider", "github"],
-        &[
-            ("GITHUB_API_URL", server.url()),
-            ("GITHUB_TOKEN", TOKEN),
-            ("GITHUB_REPOSITORY", "octo/repo"),
-            ("GITHUB_REF", "refs/heads/feature"),
-            ("GITHUB_EVENT_PATH", "/nonexistent/event.json"),
-            ("GITHUB_OUTPUT", path_str(&output_file)),
-        ],
+    let server = github(vec![
+        run.marker("lint", "refs/heads/main"),
+        run.marker("test", "refs/heads/feature"),
+        run.marker("build", "refs/heads/feature"),
+    ]);
+    let output = run.continue_reading(
+        &server,
+        "refs/heads/feature",
+        None,
+        Path::new("/nonexistent/event.json"),
     );
     server.finish();
     assert_ok(&output);
     assert_eq!(run.outputs(), run.expected_outputs(&["build", "test"]));
-    assert!(
-        stderr(&output).starts_with("warning: /nonexistent/event.json: No such file or directory"),
-        "{}",
-        stderr(&output)
+    assert_eq!(
+        stdout(&output),
+        run.report(
+            "markers: 3 listed (1 page, 1 request), 2 on refs this run may restore from: refs/heads/feature",
+            [
+                skipped_on("refs/heads/feature"),
+                runs(NO_RECORD),
+                skipped_on("refs/heads/feature"),
+            ]
+        )
     );
-    assert!(stderr(&output).ends_with("; markers saved on the default branch are not used\n"));
+    // Why the file cannot be read is the operating system's text.
+    assert_like(
+        &stderr(&output),
+        "warning: /nonexistent/event.json: {any}; markers saved on the default branch are not used\n",
+    );
 }
 
 #[test]

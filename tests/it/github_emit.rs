@@ -41,6 +41,7 @@ fn both_providers_write_both_and_check_covers_both() {
     );
     let github: PathBuf = repo.path().join(".github/workflows/main.yml");
     assert_github_workflows(std::slice::from_ref(&github));
+    let generated = std::fs::read_to_string(&github).expect("read");
     std::fs::write(&github, "stale\n").expect("write");
     let output = repo
         .cigen()
@@ -48,10 +49,17 @@ fn both_providers_write_both_and_check_covers_both() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
-    assert!(
-        stdout(&output).contains(".github/workflows/main.yml"),
-        "{}",
-        stdout(&output)
+    let added: String = generated.lines().map(|line| format!("+{line}\n")).collect();
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "--- .github/workflows/main.yml (on disk)\n+++ .github/workflows/main.yml (generated)\n@@ -1 +1,{} @@\n-stale\n{added}",
+            generated.lines().count()
+        )
+    );
+    assert_eq!(
+        stderr(&output),
+        "error: generated files are stale: run `cigen generate` and commit the result\n"
     );
 }
 

@@ -58,39 +58,19 @@ struct Continued {
 /// `cigen continue --dry-run`.
 fn continue_with(repo: &Repo, passed: &[&str]) -> Continued {
     repo.commit_all();
-    let rt = tempfile::tempdir().expect("rt");
-    let run = |args: &[&str]| {
-        let output = repo
-            .cigen()
-            .args(args)
-            .env("CIGEN_TMP", rt.path())
-            .env_remove("CIGEN_SKIP_CACHE")
-            .env_remove("CIRCLE_TAG")
-            .env_remove("CIRCLE_BRANCH")
-            .output()
-            .expect("runs");
-        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
-        stdout(&output)
-    };
-    run(&["setup"]);
-    let hashes: Map<String, Json> = serde_json::from_str(&run(&["hash", "--json"])).expect("json");
-    std::fs::create_dir_all(rt.path().join("cigen_job_exists")).expect("mkdir");
+    let job = SetupJob::new(repo, &[]);
+    job.run(&["setup"]);
+    let hashes: Map<String, Json> =
+        serde_json::from_str(&job.run(&["hash", "--json"])).expect("json");
     for variant in passed {
-        let hash = hashes[*variant].as_str().expect("hash");
-        std::fs::write(rt.path().join(format!("cigen_job_exists/done_{hash}")), "")
-            .expect("marker");
+        job.mark_passed(hashes[*variant].as_str().expect("hash"));
     }
-    let table = run(&["continue", "--dry-run"]);
-    let path = rt.path().join("cigen/continuation.yml");
-    assert_circleci_schema(std::slice::from_ref(&path));
-    let doc: Value =
-        serde_yaml::from_str(&std::fs::read_to_string(&path).expect("continuation")).expect("yaml");
-    assert_references_resolve(&doc);
+    let (table, doc) = job.continue_dry_run();
     Continued {
         table,
         doc,
         hashes,
-        rt,
+        rt: job.rt,
     }
 }
 

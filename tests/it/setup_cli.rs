@@ -545,32 +545,10 @@ fn continue_minimal_on(env: &[(&str, &str)]) -> (Vec<String>, Value) {
 /// run) as a pipeline of `env`; returns the workflow's jobs and the config.
 fn continue_dry_run(repo: Repo, passed: &str, env: &[(&str, &str)]) -> (Vec<String>, Value) {
     repo.commit_all();
-    let rt = tempfile::tempdir().expect("rt");
-    let run = |args: &[&str]| {
-        let mut command = repo.cigen();
-        command
-            .args(args)
-            .env("CIGEN_TMP", rt.path())
-            .env_remove("CIRCLE_TAG")
-            .env_remove("CIRCLE_BRANCH");
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        let output = command.output().expect("runs");
-        assert!(output.status.success(), "{}", stderr(&output));
-        stdout(&output)
-    };
-    run(&["setup"]);
-    let key = rt.path().join(format!("setup_keys/{passed}/job-key"));
-    let hash = std::fs::read_to_string(key).expect("key");
-    let hash = hash.rsplit('-').next().expect("hash");
-    std::fs::create_dir_all(rt.path().join("cigen_job_exists")).expect("mkdir");
-    std::fs::write(rt.path().join(format!("cigen_job_exists/done_{hash}")), "").expect("marker");
-    run(&["continue", "--dry-run"]);
-    let path = rt.path().join("cigen/continuation.yml");
-    assert_circleci_schema(std::slice::from_ref(&path));
-    let doc: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).expect("c")).expect("y");
-    assert_references_resolve(&doc);
+    let job = SetupJob::new(&repo, env);
+    job.run(&["setup"]);
+    job.mark_passed(&job.key_hash(passed));
+    let (_, doc) = job.continue_dry_run();
     (workflow_job_names(&doc, "main"), doc)
 }
 

@@ -37,7 +37,6 @@ pub(crate) fn render(
             let translated = steps::steps(&StepContext {
                 project,
                 job,
-                arch,
                 variant,
             })?;
             (Value::Sequence(translated.steps), translated.on_runner)

@@ -28,8 +28,6 @@ use crate::value::{Seg, render};
 pub(crate) struct StepContext<'a> {
     pub project: &'a Project,
     pub job: &'a Job,
-    #[expect(dead_code, reason = "the arch of a variant changes no step today")]
-    pub arch: &'a str,
     /// The variant's id (`build_amd64`): names its workspace and artifacts.
     pub variant: &'a str,
 }

@@ -12,6 +12,33 @@ fn approval(id: &str, requires: &[&str]) -> Node {
     Node::test(id, kind, requires)
 }
 
+/// The gate of job `of` (`approve_OF`) that its `requires_any` shims
+/// approve; `by_hand` when `approval: true` lets a human approve it too.
+fn gate(of: &str, by_hand: bool) -> Node {
+    let kind = NodeKind::Approval {
+        gate_of: Some(of.to_string()),
+        by_hand,
+    };
+    Node::test(&format!("approve_{of}"), kind, &[])
+}
+
+/// The shim that approves `gate` once `trigger` passed.
+fn shim(gate: &str, trigger: &str) -> Node {
+    let kind = NodeKind::Shim {
+        gate: gate.to_string(),
+        trigger: trigger.to_string(),
+    };
+    Node::test(&format!("{gate}_after_{trigger}"), kind, &[trigger])
+}
+
+/// Workflow `main` of `nodes`.
+fn plan(nodes: Vec<Node>) -> WorkflowPlan {
+    WorkflowPlan {
+        name: "main".into(),
+        nodes,
+    }
+}
+
 /// The record job of a parallel variant, as `plan::build_workflow` makes it.
 fn record(of: &str) -> Node {
     let kind = NodeKind::Record { of: of.to_string() };
@@ -38,22 +65,20 @@ fn ids(plan: &WorkflowPlan) -> Vec<&str> {
 }
 
 fn requires<'a>(plan: &'a WorkflowPlan, id: &str) -> Vec<&'a str> {
-    plan.node(id)
-        .map(|n| n.requires.iter().map(|e| e.target.as_str()).collect())
-        .unwrap_or_default()
+    let node = plan
+        .node(id)
+        .unwrap_or_else(|| panic!("{id} is not in the plan"));
+    node.requires.iter().map(|e| e.target.as_str()).collect()
 }
 
 #[test]
 fn rewires_to_nearest_kept_ancestors() {
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("install", &[], false, false),
-            variant("lint", &[], false, false),
-            variant("test", &["install", "lint"], false, false),
-            variant("deploy", &["test"], false, false),
-        ],
-    };
+    let plan = plan(vec![
+        variant("install", &[], false, false),
+        variant("lint", &[], false, false),
+        variant("test", &["install", "lint"], false, false),
+        variant("deploy", &["test"], false, false),
+    ]);
     let out = removed(&plan, &skip(&["test"]), &BTreeSet::new());
     assert_eq!(ids(&out.plan), ["install", "lint", "deploy"]);
     assert_eq!(requires(&out.plan, "deploy"), ["install", "lint"]);
@@ -65,15 +90,12 @@ fn rewires_to_nearest_kept_ancestors() {
 
 #[test]
 fn unskips_workspace_producers_recursively() {
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("build", &[], true, false),
-            variant("bundle", &["build"], true, true),
-            variant("other", &[], false, false),
-            variant("deploy", &["bundle", "other"], false, true),
-        ],
-    };
+    let plan = plan(vec![
+        variant("build", &[], true, false),
+        variant("bundle", &["build"], true, true),
+        variant("other", &[], false, false),
+        variant("deploy", &["bundle", "other"], false, true),
+    ]);
     let out = removed(
         &plan,
         &skip(&["build", "bundle", "other"]),
@@ -88,13 +110,10 @@ fn unskips_workspace_producers_recursively() {
 
 #[test]
 fn a_dormant_consumer_keeps_no_producer() {
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("build", &[], true, false),
-            variant("publish", &["build"], false, true),
-        ],
-    };
+    let plan = plan(vec![
+        variant("build", &[], true, false),
+        variant("publish", &["build"], false, true),
+    ]);
     let dormant: BTreeSet<String> = skip(&["publish"]);
     let out = removed(&plan, &skip(&["build"]), &dormant);
     assert_eq!(ids(&out.plan), ["publish"]);
@@ -105,28 +124,14 @@ fn a_dormant_consumer_keeps_no_producer() {
 
 #[test]
 fn drops_orphaned_approvals_and_their_shims() {
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("build", &[], false, false),
-            approval("approve_deploy", &["build"]),
-            variant("deploy", &["approve_deploy"], false, false),
-            approval("approve_image", &[]),
-            Node {
-                id: "approve_image_after_approve_deploy".into(),
-                kind: NodeKind::Shim {
-                    gate: "approve_image".into(),
-                    trigger: "approve_deploy".into(),
-                },
-                stage: None,
-                requires: vec![Edge {
-                    target: "approve_deploy".into(),
-                    statuses: None,
-                }],
-            },
-            variant("image", &["approve_image"], false, false),
-        ],
-    };
+    let plan = plan(vec![
+        variant("build", &[], false, false),
+        approval("approve_deploy", &["build"]),
+        variant("deploy", &["approve_deploy"], false, false),
+        approval("approve_image", &[]),
+        shim("approve_image", "approve_deploy"),
+        variant("image", &["approve_image"], false, false),
+    ]);
     let out = removed(&plan, &skip(&["deploy", "image"]), &BTreeSet::new());
     assert_eq!(ids(&out.plan), ["build"]);
     assert_eq!(out.dropped.len(), 3);
@@ -143,34 +148,15 @@ fn drops_orphaned_approvals_and_their_shims() {
 
 #[test]
 fn a_skipped_jobs_gate_and_shims_go_with_it() {
-    let mut gate = approval("approve_image", &[]);
-    gate.kind = NodeKind::Approval {
-        gate_of: Some("image".into()),
-        by_hand: true,
-    };
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("test", &[], false, false),
-            approval("approve_deploy", &[]),
-            gate,
-            Node {
-                id: "approve_image_after_approve_deploy".into(),
-                kind: NodeKind::Shim {
-                    gate: "approve_image".into(),
-                    trigger: "approve_deploy".into(),
-                },
-                stage: None,
-                requires: vec![Edge {
-                    target: "approve_deploy".into(),
-                    statuses: None,
-                }],
-            },
-            variant("image", &["test", "approve_image"], false, false),
-            variant("manifest", &["image"], false, false),
-            variant("deploy", &["manifest", "approve_deploy"], false, false),
-        ],
-    };
+    let plan = plan(vec![
+        variant("test", &[], false, false),
+        approval("approve_deploy", &[]),
+        gate("image", true),
+        shim("approve_image", "approve_deploy"),
+        variant("image", &["test", "approve_image"], false, false),
+        variant("manifest", &["image"], false, false),
+        variant("deploy", &["manifest", "approve_deploy"], false, false),
+    ]);
     let out = removed(&plan, &skip(&["image"]), &BTreeSet::new());
     assert_eq!(
         ids(&out.plan),
@@ -183,18 +169,20 @@ fn a_skipped_jobs_gate_and_shims_go_with_it() {
     );
 }
 
-#[test]
-fn keeps_statuses_when_rewiring() {
+/// build → deploy → cleanup, which runs once deploy succeeded or failed.
+fn cleanup_plan() -> WorkflowPlan {
     let mut cleanup = variant("cleanup", &["deploy"], false, false);
     cleanup.requires[0].statuses = Some(vec!["success".into(), "failed".into()]);
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("build", &[], false, false),
-            variant("deploy", &["build"], false, false),
-            cleanup,
-        ],
-    };
+    plan(vec![
+        variant("build", &[], false, false),
+        variant("deploy", &["build"], false, false),
+        cleanup,
+    ])
+}
+
+#[test]
+fn keeps_statuses_when_rewiring() {
+    let plan = cleanup_plan();
     let out = removed(&plan, &skip(&["deploy"]), &BTreeSet::new());
     let node = out.plan.node("cleanup").expect("kept");
     assert_eq!(node.requires[0].target, "build");
@@ -206,15 +194,12 @@ fn keeps_statuses_when_rewiring() {
 
 /// A parallel `rspec` (with its record job) between `install` and `deploy`.
 fn parallel_plan(persists: bool, attaches: bool) -> WorkflowPlan {
-    WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("install", &[], false, false),
-            variant("rspec", &["install"], persists, false),
-            record("rspec"),
-            variant("deploy", &["rspec"], false, attaches),
-        ],
-    }
+    plan(vec![
+        variant("install", &[], false, false),
+        variant("rspec", &["install"], persists, false),
+        record("rspec"),
+        variant("deploy", &["rspec"], false, attaches),
+    ])
 }
 
 #[test]
@@ -262,16 +247,7 @@ fn an_unskipped_parallel_producer_keeps_its_record_job() {
 
 #[test]
 fn stand_ins_keep_every_requirement_and_status() {
-    let mut cleanup = variant("cleanup", &["deploy"], false, false);
-    cleanup.requires[0].statuses = Some(vec!["success".into(), "failed".into()]);
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("build", &[], false, false),
-            variant("deploy", &["build"], false, false),
-            cleanup,
-        ],
-    };
+    let plan = cleanup_plan();
     let out = no_op(&plan, &skip(&["build", "deploy"]));
     assert_eq!(out.plan, plan);
     assert_eq!(out.skipped, ["build", "deploy"]);
@@ -282,33 +258,14 @@ fn stand_ins_keep_every_requirement_and_status() {
 
 #[test]
 fn a_stand_in_drops_its_own_gate_and_shims_but_stage_approvals_stay() {
-    let mut gate = approval("approve_image", &[]);
-    gate.kind = NodeKind::Approval {
-        gate_of: Some("image".into()),
-        by_hand: true,
-    };
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("test", &[], false, false),
-            approval("approve_deploy", &["test"]),
-            gate,
-            Node {
-                id: "approve_image_after_approve_deploy".into(),
-                kind: NodeKind::Shim {
-                    gate: "approve_image".into(),
-                    trigger: "approve_deploy".into(),
-                },
-                stage: None,
-                requires: vec![Edge {
-                    target: "approve_deploy".into(),
-                    statuses: None,
-                }],
-            },
-            variant("image", &["test", "approve_image"], false, false),
-            variant("deploy", &["image", "approve_deploy"], false, false),
-        ],
-    };
+    let plan = plan(vec![
+        variant("test", &[], false, false),
+        approval("approve_deploy", &["test"]),
+        gate("image", true),
+        shim("approve_image", "approve_deploy"),
+        variant("image", &["test", "approve_image"], false, false),
+        variant("deploy", &["image", "approve_deploy"], false, false),
+    ]);
     let out = no_op(&plan, &skip(&["image", "deploy"]));
     assert_eq!(
         ids(&out.plan),
@@ -324,32 +281,13 @@ fn a_stand_in_drops_its_own_gate_and_shims_but_stage_approvals_stay() {
 
 #[test]
 fn a_gate_another_job_requires_stays_with_its_shims() {
-    let mut gate = approval("approve_image", &[]);
-    gate.kind = NodeKind::Approval {
-        gate_of: Some("image".into()),
-        by_hand: false,
-    };
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
-            variant("test", &[], false, false),
-            gate,
-            Node {
-                id: "approve_image_after_test".into(),
-                kind: NodeKind::Shim {
-                    gate: "approve_image".into(),
-                    trigger: "test".into(),
-                },
-                stage: None,
-                requires: vec![Edge {
-                    target: "test".into(),
-                    statuses: None,
-                }],
-            },
-            variant("image", &["approve_image"], false, false),
-            variant("scan", &["approve_image"], false, false),
-        ],
-    };
+    let plan = plan(vec![
+        variant("test", &[], false, false),
+        gate("image", false),
+        shim("approve_image", "test"),
+        variant("image", &["approve_image"], false, false),
+        variant("scan", &["approve_image"], false, false),
+    ]);
     let out = no_op(&plan, &skip(&["image"]));
     assert!(requires(&out.plan, "image").is_empty());
     assert_eq!(requires(&out.plan, "scan"), ["approve_image"]);

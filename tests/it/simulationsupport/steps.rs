@@ -13,6 +13,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::workflow::{Entry, JobLog, Status, approved_gate, params_of};
 use super::{FakeCache, Pipeline, files_under, local, render_key, sandboxed, scalar, substitute};
+use crate::common::{optional_mapping, optional_str};
 
 /// One step as the runner sees it, commands expanded.
 #[derive(Debug, Clone)]
@@ -53,9 +54,7 @@ pub fn flatten(doc: &Value, steps: &[Value], params: &Mapping) -> Vec<Step> {
             Value::Mapping(map) => {
                 let (key, body) = map.iter().next().expect("one key");
                 let key = key.as_str().expect("step key");
-                let when = body
-                    .get("when")
-                    .and_then(Value::as_str)
+                let when = optional_str(body, "when", &format!("step {key}"))
                     .unwrap_or("on_success")
                     .to_string();
                 match key {
@@ -68,11 +67,7 @@ pub fn flatten(doc: &Value, steps: &[Value], params: &Mapping) -> Vec<Step> {
                         },
                         _ => Step::Run {
                             command: body["command"].as_str().expect("command").to_string(),
-                            environment: body
-                                .get("environment")
-                                .and_then(Value::as_mapping)
-                                .cloned()
-                                .unwrap_or_default(),
+                            environment: optional_mapping(body, "environment", "run step"),
                             when,
                         },
                     }),
@@ -138,11 +133,7 @@ pub(crate) fn run_job(
     };
     let mut container = Container {
         entry,
-        job_env: job
-            .get("environment")
-            .and_then(Value::as_mapping)
-            .cloned()
-            .unwrap_or_default(),
+        job_env: optional_mapping(job, "environment", &format!("job {}", entry.key)),
         params,
         pipeline,
         containers,

@@ -13,6 +13,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::steps::{self, Step, flatten};
 use super::{FakeCache, Pipeline, scalar, substitute};
+use crate::common::{optional_mapping, optional_sequence, optional_str};
 
 /// A workflow job entry: the job it invokes, its name and parameters.
 #[derive(Debug, Clone)]
@@ -39,22 +40,16 @@ pub fn entries(doc: &Value, workflow: &str) -> Vec<Entry> {
             Value::Mapping(map) => {
                 let (key, params) = map.iter().next().expect("one key");
                 let key = key.as_str().expect("job key").to_string();
-                let params = params.as_mapping().cloned().unwrap_or_default();
-                let name = params
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&key)
-                    .to_string();
-                let requires = params
-                    .get("requires")
-                    .and_then(Value::as_sequence)
-                    .map(|list| list.iter().map(requirement).collect())
-                    .unwrap_or_default();
+                let whose = format!("workflow {workflow} entry {key}");
+                let name = optional_str(params, "name", &whose).unwrap_or(&key);
+                let requires = optional_sequence(params, "requires", &whose);
                 Entry {
+                    name: name.to_string(),
+                    requires: requires.iter().map(requirement).collect(),
+                    params: params.as_mapping().cloned().unwrap_or_else(|| {
+                        panic!("{whose}: parameters are not a mapping: {params:?}")
+                    }),
                     key,
-                    name,
-                    params,
-                    requires,
                 }
             }
             other => panic!("workflow entry {other:?}"),
@@ -309,15 +304,29 @@ pub(crate) fn approved_gate(command: &str) -> Option<String> {
 /// The job's parameters: its declared defaults, then the entry's values.
 pub(crate) fn params_of(job: &Value, entry: &Entry) -> Mapping {
     let mut params = Mapping::new();
-    if let Some(declared) = job.get("parameters").and_then(Value::as_mapping) {
-        for (name, spec) in declared {
-            if let Some(default) = spec.get("default") {
-                params.insert(name.clone(), default.clone());
-            }
+    for (name, spec) in optional_mapping(job, "parameters", &format!("job {}", entry.key)) {
+        if let Some(default) = spec.get("default") {
+            params.insert(name, default.clone());
         }
     }
     for (name, value) in &entry.params {
         params.insert(name.clone(), value.clone());
     }
     params
+}
+
+#[test]
+#[should_panic(expected = "workflow main entry build: `requires` is not a list: String(\"lint\")")]
+fn an_entry_whose_requires_is_one_value_is_malformed_not_unblocked() {
+    let doc: Value =
+        serde_yaml::from_str("workflows: {main: {jobs: [lint, {build: {requires: lint}}]}}")
+            .expect("yaml");
+    entries(&doc, "main");
+}
+
+#[test]
+#[should_panic(expected = "workflow main entry build: parameters are not a mapping: String(\"x\")")]
+fn an_entry_whose_parameters_are_not_a_mapping_is_malformed_not_empty() {
+    let doc: Value = serde_yaml::from_str("workflows: {main: {jobs: [{build: x}]}}").expect("yaml");
+    entries(&doc, "main");
 }

@@ -20,7 +20,6 @@ fn translate(head: &str, job: &str) -> Result<Translated, String> {
     steps(&StepContext {
         project: &project,
         job,
-        arch: "amd64",
         variant: "j",
     })
     .map_err(|err| err.to_string())
