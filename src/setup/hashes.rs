@@ -30,7 +30,7 @@ pub fn compute(
     provider: Provider,
 ) -> Result<HashReport> {
     let canonical = |job: &Job, arch: &str, variant: &str, covered: &[String]| {
-        canonical_job(project, workflow, job, arch, variant, covered, provider)
+        canonical_job(project, job, arch, variant, covered, provider)
     };
     let mut inputs = vec![];
     // Each unhashed job walked through: its canonical form, once however many hashed jobs walk it.
@@ -106,7 +106,6 @@ fn hash_values(
 /// env, the record steps), so the hash does not depend on itself.
 pub(crate) fn canonical_job(
     project: &Project,
-    workflow: &Workflow,
     job: &Job,
     arch: &str,
     variant: &str,
@@ -119,7 +118,7 @@ pub(crate) fn canonical_job(
             canonical::to_json(&document).map_err(|err| canonical_error(project, job, &err))
         }
         Provider::Github => {
-            let body = emit::github::job::render(project, workflow, job, arch, variant)?;
+            let body = emit::github::job::render(project, job, arch, variant)?;
             let mut document = serde_yaml::Mapping::new();
             document.insert("provider".into(), Provider::Github.name().into());
             document.insert("job".into(), Value::Mapping(body));
@@ -162,7 +161,7 @@ pub(crate) fn check_canonical(
                 && checked.insert(&job.id)
             {
                 let values = covered.get(id).map_or(&[][..], Vec::as_slice);
-                canonical_job(project, workflow, job, arch, id, values, *provider)?;
+                canonical_job(project, job, arch, id, values, *provider)?;
             }
         }
     }

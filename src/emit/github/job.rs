@@ -13,20 +13,14 @@ use serde_yaml::{Mapping, Value};
 use super::steps::{self, StepContext};
 use crate::error::{ConfigError, Error, Result};
 use crate::model::github::GithubJob;
-use crate::model::{Job, Project, Workflow};
+use crate::model::{Job, Project};
 use crate::plan::{NodeKind, WorkflowPlan};
 
 /// The matrix axis a `parallelism: N` job runs on.
 pub(crate) const NODE_AXIS: &str = "cigen_node";
 
 /// The GitHub job body of `job` on `arch` (variant id `variant`).
-pub(crate) fn render(
-    project: &Project,
-    _workflow: &Workflow,
-    job: &Job,
-    arch: &str,
-    variant: &str,
-) -> Result<Mapping> {
+pub(crate) fn render(project: &Project, job: &Job, arch: &str, variant: &str) -> Result<Mapping> {
     let github = job.github.as_ref();
     let overrides = |key: &str| github.is_some_and(|g| g.get(key).is_some());
     let mut body = Mapping::new();

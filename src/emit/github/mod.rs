@@ -144,7 +144,6 @@ fn wired_jobs(
     check_case_collisions(&wired)?;
     let scope = Scope {
         project,
-        workflow,
         plan,
         filters: &filters,
     };
@@ -181,7 +180,6 @@ fn check_case_collisions(wired: &[Wired]) -> Result<()> {
 #[derive(Clone, Copy)]
 struct Scope<'a> {
     project: &'a Project,
-    workflow: &'a Workflow,
     plan: &'a WorkflowPlan,
     filters: &'a filters::Filters,
 }
@@ -215,7 +213,7 @@ fn variant(
     (hashed, records): (bool, bool),
 ) -> Result<Value> {
     let mut out = wiring(w);
-    let mut body = job::render(scope.project, scope.workflow, job, arch, w.id)?;
+    let mut body = job::render(scope.project, job, arch, w.id)?;
     if hashed {
         let env = hash_variables(scope.plan, w.id);
         let slot = body
