@@ -125,6 +125,14 @@ impl ConfigError {
         self.hint = hint;
         self
     }
+
+    /// `FILE:LINE` (or `FILE` without a line), as a warning starts.
+    pub(crate) fn place(&self) -> String {
+        match self.line {
+            Some(line) => format!("{}:{line}", self.file.display()),
+            None => self.file.display().to_string(),
+        }
+    }
 }
 
 impl From<ConfigError> for Error {

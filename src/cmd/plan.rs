@@ -58,7 +58,11 @@ pub(super) fn table(project: &Project, plans: &[WorkflowPlan], only: Option<&str
         out.push_str(&format!("workflow {} ({place})\n", workflow.name));
         let mut rows = vec![["JOB", "STAGE", "ARCH", "HASHED", "REQUIRES"].map(String::from)];
         for node in &plan.nodes {
-            let (arch, hashed) = kind(node);
+            let (arch, mut hashed) = kind(node);
+            // An immediate workflow's jobs always run: nothing there is hashed.
+            if workflow.trigger.is_some() && hashed == "yes" {
+                hashed = "no";
+            }
             let requires: Vec<String> = node
                 .requires
                 .iter()

@@ -22,10 +22,7 @@ pub(super) fn check(
         return Ok(());
     };
     let at = loaded.error(&job.origin, &["requires_any"], None);
-    let place = match at.line {
-        Some(line) => format!("{}:{line}", at.file.display()),
-        None => at.file.display().to_string(),
-    };
+    let place = at.place();
     if triggers.is_empty() {
         return Err(at
             .message("`requires_any` is empty: list the jobs any one of which starts this job, or remove the key")

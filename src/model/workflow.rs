@@ -58,6 +58,12 @@ pub(super) fn build_workflow(
         job.requires = requires(&resolver, job, raw_job, &error)?;
         if raw.raw.trigger.is_none() {
             check_record_ids(job, error)?;
+        } else if job.hashed() {
+            let place = error(&["source_files"], None).place();
+            warnings.push(format!(
+                "{place}: `source_files` in immediate workflow `{}` has no effect: cigen skips jobs only in the dynamic workflow, and every job of an immediate workflow runs",
+                raw.name
+            ));
         }
         super::or_dependency::check(loaded, settings, raw_job, warnings)?;
         job.requires_any = requires_any(&resolver, job, raw_job, &error)?;

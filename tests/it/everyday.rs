@@ -298,3 +298,37 @@ fn hash_job_explains_an_unhashed_one_and_suggests_a_misspelled_one() {
         "error: no job or variant `test_unti` in workflow `main` (hashed: `test_unit`)\n  hint: did you mean `test_unit`?\n",
     );
 }
+
+#[test]
+fn source_files_in_an_immediate_workflow_warn_and_plan_shows_the_job_unhashed() {
+    // An immediate workflow runs from config.yml as it is: nothing there is
+    // probed or recorded, so its `source_files` would only mislead.
+    let repo = Repo::new().file("src/a.txt", "a\n").file(
+        "cigen.yml",
+        r#"parameters:
+  nightly: {type: boolean, default: false}
+workflows:
+  main:
+    jobs:
+      test: {image: cimg/base:current, source_files: ["src/**"], steps: [{run: make test}]}
+  nightly:
+    trigger: {parameter: nightly}
+    jobs:
+      sweep: {image: cimg/base:current, source_files: ["src/**"], steps: [{run: make sweep}]}
+"#,
+    );
+    repo.commit_all();
+    let (code, out, err) = run(&repo, ".", &["plan"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            Some(0),
+            "warning: cigen.yml:10: `source_files` in immediate workflow `nightly` has no effect: cigen skips jobs only in the dynamic workflow, and every job of an immediate workflow runs\n"
+        )
+    );
+    assert_eq!(
+        out,
+        "workflow main (main.yml, continued by the setup job)\n  JOB   STAGE  ARCH   HASHED  REQUIRES\n  test  -      amd64  yes     -\n\n\
+         workflow nightly (config.yml, when `nightly` is true)\n  JOB    STAGE  ARCH   HASHED  REQUIRES\n  sweep  -      amd64  no      -\n\n"
+    );
+}
