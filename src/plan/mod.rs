@@ -222,6 +222,16 @@ impl WorkflowPlan {
             .filter(|node| matches!(node.kind, NodeKind::Variant { .. }))
     }
 
+    /// The job gates (`approve_<job>`) in plan order, each with the job it gates.
+    pub(crate) fn gates(&self) -> impl Iterator<Item = (&Node, &str)> {
+        self.nodes.iter().filter_map(|node| match &node.kind {
+            NodeKind::Approval {
+                gate_of: Some(job), ..
+            } => Some((node, job.as_str())),
+            _ => None,
+        })
+    }
+
     /// What each hashed variant's hash takes from upstream (DESIGN §3),
     /// in plan order: its nearest hashed ancestors, and the unhashed job
     /// variants on the way to them (their definitions: an unhashed job runs

@@ -142,10 +142,9 @@ fn stand_in(
 ) -> (Vec<Node>, Vec<String>, BTreeSet<String>) {
     let records = records_of(plan, skipped);
     let gate_of = |job: &str| {
-        plan.nodes
-            .iter()
-            .find(|n| matches!(&n.kind, NodeKind::Approval { gate_of: Some(j), .. } if j == job))
-            .map(|n| n.id.clone())
+        plan.gates()
+            .find(|(_, gated)| *gated == job)
+            .map(|(gate, _)| gate.id.clone())
     };
     let nodes: Vec<Node> = plan
         .nodes
@@ -207,13 +206,7 @@ fn remove(
 ) -> (Vec<Node>, Vec<String>, BTreeSet<String>) {
     let by_id: BTreeMap<&str, &Node> = plan.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
     let mut dropped = vec![];
-    for node in &plan.nodes {
-        let NodeKind::Approval {
-            gate_of: Some(job), ..
-        } = &node.kind
-        else {
-            continue;
-        };
+    for (node, job) in plan.gates() {
         let job_removed = plan
             .variants()
             .filter(|v| matches!(&v.kind, NodeKind::Variant { job: j, .. } if j == job))

@@ -80,6 +80,15 @@ impl Repo {
         command
     }
 
+    /// `cigen continue --dry-run` with the setup job's temp dir `rt`.
+    pub fn continue_dry_run(&self, rt: &Path) -> Output {
+        self.cigen()
+            .args(["continue", "--dry-run"])
+            .env("CIGEN_TMP", rt)
+            .output()
+            .expect("runs")
+    }
+
     pub fn git(&self, args: &[&str]) {
         let status = Command::new("git")
             .args(args)
@@ -91,6 +100,17 @@ impl Repo {
             .status()
             .expect("git runs");
         assert!(status.success(), "git {args:?} failed");
+    }
+
+    /// `cigen generate`, which must succeed, then commit everything.
+    pub fn generate_and_commit(&self) {
+        let output = self.cigen().arg("generate").output().expect("runs");
+        assert!(
+            output.status.success(),
+            "generate failed: {}",
+            stderr(&output)
+        );
+        self.commit_all();
     }
 
     /// `git init` and commit everything.
@@ -116,6 +136,17 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The seed example's `install` and `test` stage variants in plan order:
+/// what its later stages wait for.
+pub const SEED_INSTALL_AND_TEST: [&str; 6] = [
+    "install_gems",
+    "install_node_modules",
+    "test_jest",
+    "test_rspec_amd64",
+    "test_rspec_arm64",
+    "test_rubocop",
+];
+
 /// A minimal valid `.cigen/` with one workflow `main` holding the given jobs.
 pub fn minimal(jobs: &[(&str, &str)]) -> Repo {
     let mut repo = Repo::new().file(".cigen/config.yml", "provider: circleci\n");
@@ -129,8 +160,24 @@ pub fn minimal(jobs: &[(&str, &str)]) -> Repo {
 /// value variable (`CIGEN_PARAM_*`, `CIGEN_PIPELINE_*`, `CIGEN_VALUES`) the
 /// test process may have.
 pub fn hash_json(repo: &Repo, env: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Value> {
+    hash_json_with(repo, &[], env)
+}
+
+/// `cigen hash --json --provider PROVIDER` as a map, run without any
+/// pipeline value variable.
+pub fn provider_hashes(repo: &Repo, provider: &str) -> serde_json::Map<String, serde_json::Value> {
+    hash_json_with(repo, &["--provider", provider], &[])
+}
+
+/// `cigen hash --json ARGS` as a map, run with `env` and without any
+/// pipeline value variable the test process may have.
+fn hash_json_with(
+    repo: &Repo,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> serde_json::Map<String, serde_json::Value> {
     let mut command = repo.cigen();
-    command.arg("hash").arg("--json");
+    command.arg("hash").arg("--json").args(args);
     clear_pipeline_values(&mut command);
     for (key, value) in env {
         command.env(key, value);

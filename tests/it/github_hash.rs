@@ -24,18 +24,12 @@ fn project(config: &str, build: &str) -> Repo {
 
 const BOTH: &str = "providers: [circleci, github]\n";
 
-fn hashes(repo: &Repo, provider: &str) -> Map<String, Json> {
-    let mut command = repo.cigen();
-    command.args(["hash", "--json", "--provider", provider]);
-    clear_pipeline_values(&mut command);
-    let output = command.output().expect("runs");
-    assert!(output.status.success(), "hash failed: {}", stderr(&output));
-    serde_json::from_slice(&output.stdout).expect("json")
-}
-
 /// The GitHub and CircleCI hashes of `repo`.
 fn both(repo: &Repo) -> (Map<String, Json>, Map<String, Json>) {
-    (hashes(repo, "github"), hashes(repo, "circleci"))
+    (
+        provider_hashes(repo, "github"),
+        provider_hashes(repo, "circleci"),
+    )
 }
 
 #[test]
@@ -103,12 +97,12 @@ fn an_edit_to_the_container_or_env_moves_the_github_hash() {
 #[test]
 fn per_run_wiring_does_not_move_the_github_hash() {
     let repo = project(BOTH, BUILD);
-    let before = hashes(&repo, "github");
+    let before = provider_hashes(&repo, "github");
     repo.write(
         ".cigen/workflows/main/config.yml",
         "stages: [{name: deploy, requires: [], approval: true}]\n",
     );
-    let after = hashes(&repo, "github");
+    let after = provider_hashes(&repo, "github");
     assert_eq!(before, after);
 }
 
@@ -121,7 +115,7 @@ fn github_alone_hashes_for_github_by_default() {
     let output = command.output().expect("runs");
     assert!(output.status.success(), "{}", stderr(&output));
     let default: Map<String, Json> = serde_json::from_slice(&output.stdout).expect("json");
-    assert_eq!(default, hashes(&repo, "github"));
+    assert_eq!(default, provider_hashes(&repo, "github"));
     let (github, _) = both(&project(BOTH, BUILD));
     assert_eq!(default, github);
 }

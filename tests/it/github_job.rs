@@ -384,9 +384,7 @@ fn the_github_self_check_fails_on_drift_with_a_diff_and_never_commits() {
         )],
     )
     .file("src/a.c", "int a;\n");
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    repo.commit_all();
+    repo.generate_and_commit();
     let setup = |repo: &Repo| {
         let rt = tempfile::tempdir().expect("rt");
         let mut command = repo.cigen();

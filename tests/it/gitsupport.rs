@@ -1,6 +1,6 @@
 //! Git test scaffolding: real git repositories built with the git CLI, a
 //! throwaway sshd, a token-checking smart-HTTP server, and a time limit for
-//! network calls.
+//! network calls (`within`, and `Fixture::push` under it).
 
 pub mod http;
 pub mod sshd;
@@ -8,6 +8,8 @@ pub mod sshd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use cigen::git::{EnvSnapshot, GitError, PushOutcome, SelfCheckCommit, commit_and_push};
 
 pub const FILE: &str = ".circleci/config.yml";
 pub const OLD: &[u8] = b"version: 2.1\n# old\n";
@@ -87,6 +89,21 @@ impl Fixture {
             )
         };
         (show("%an <%ae>"), show("%cn <%ce>"), show("%B"))
+    }
+
+    /// cigen's commit-and-push of `NEW` into `FILE` from the work tree with
+    /// `env`, given at most 60 s.
+    pub fn push(&self, env: &EnvSnapshot) -> Result<PushOutcome, GitError> {
+        let work = self.work.clone();
+        let env = env.clone();
+        within(Duration::from_secs(60), move || {
+            commit_and_push(&SelfCheckCommit {
+                repo_dir: &work,
+                file: Path::new(FILE),
+                contents: NEW,
+                env: &env,
+            })
+        })
     }
 
     /// Asserts the work tree, index and HEAD are exactly as `new` left them.

@@ -364,9 +364,7 @@ fn walked_project(compile: &str) -> Repo {
             "image: cimg/base:current\nrequires: [test]\nsteps:\n  - {name: Report, run: make report}\n",
         )
         .file("src/a.rs", "a\n");
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    repo.commit_all();
+    repo.generate_and_commit();
     repo
 }
 

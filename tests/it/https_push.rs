@@ -6,10 +6,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cigen::git::{EnvSnapshot, GitError, PushOutcome, SelfCheckCommit, commit_and_push};
+use cigen::git::{EnvSnapshot, GitError, PushOutcome};
 
 use crate::gitsupport::http::GitHttp;
-use crate::gitsupport::{self, FILE, Fixture, NEW};
+use crate::gitsupport::{self, Fixture};
 
 const TOKEN: &str = "ghs_test_token_0123456789";
 
@@ -32,19 +32,6 @@ fn setup(read_only: bool) -> Setup {
     }
 }
 
-fn push(setup: &Setup, env: &EnvSnapshot) -> Result<PushOutcome, GitError> {
-    let work = setup.fixture.work.clone();
-    let env = env.clone();
-    gitsupport::within(Duration::from_secs(60), move || {
-        commit_and_push(&SelfCheckCommit {
-            repo_dir: &work,
-            file: Path::new(FILE),
-            contents: NEW,
-            env: &env,
-        })
-    })
-}
-
 fn assert_no_secret(error: &GitError) {
     let shown = format!("{error} {error:?}");
     assert!(
@@ -61,7 +48,7 @@ fn a_token_from_the_environment_pushes() {
         commit,
         remote_url_redacted,
         ..
-    } = push(&setup, &env).expect("push succeeds");
+    } = setup.fixture.push(&env).expect("push succeeds");
     assert_eq!(setup.fixture.remote_head(), commit);
     assert_eq!(remote_url_redacted, setup.server.url("remote.git"));
     let requests = setup.server.requests();
@@ -77,7 +64,10 @@ fn a_token_from_the_environment_pushes() {
 fn token_variables_are_tried_in_order_each_once() {
     let setup = setup(false);
     let env = EnvSnapshot::from_pairs([("CIGEN_GIT_TOKEN", "wrong-token"), ("GH_TOKEN", TOKEN)]);
-    push(&setup, &env).expect("falls back from CIGEN_GIT_TOKEN to GH_TOKEN");
+    setup
+        .fixture
+        .push(&env)
+        .expect("falls back from CIGEN_GIT_TOKEN to GH_TOKEN");
     let unauthorised = setup
         .server
         .requests()
@@ -93,7 +83,7 @@ fn a_rejected_token_ends_quickly_with_no_credentials() {
     let before = setup.fixture.remote_head();
     let env = EnvSnapshot::from_pairs([("GITHUB_TOKEN", "wrong-token")]);
     let started = Instant::now();
-    let error = push(&setup, &env).expect_err("rejected");
+    let error = setup.fixture.push(&env).expect_err("rejected");
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "took {:?}",
@@ -118,7 +108,10 @@ fn a_rejected_token_ends_quickly_with_no_credentials() {
 #[test]
 fn no_token_lists_the_variables_it_looked_for() {
     let setup = setup(false);
-    let error = push(&setup, &EnvSnapshot::default()).expect_err("rejected");
+    let error = setup
+        .fixture
+        .push(&EnvSnapshot::default())
+        .expect_err("rejected");
     let GitError::NoCredentials { tried } = &error else {
         panic!("expected NoCredentials, got {error:?}");
     };
@@ -139,7 +132,10 @@ fn userinfo_in_the_remote_url_is_never_shown() {
     let PushOutcome::Pushed {
         remote_url_redacted,
         ..
-    } = push(&setup, &EnvSnapshot::default()).expect("URL credentials push");
+    } = setup
+        .fixture
+        .push(&EnvSnapshot::default())
+        .expect("URL credentials push");
     let expected = format!("http://***@127.0.0.1:{}/remote.git", setup.server.port);
     assert_eq!(remote_url_redacted, expected);
 }
@@ -149,7 +145,7 @@ fn a_read_only_token_gets_permission_denied() {
     let setup = setup(true);
     let before = setup.fixture.remote_head();
     let env = EnvSnapshot::from_pairs([("GH_TOKEN", TOKEN)]);
-    let error = push(&setup, &env).expect_err("refused");
+    let error = setup.fixture.push(&env).expect_err("refused");
     assert!(
         matches!(error, GitError::PermissionDenied { .. }),
         "{error:?}"
@@ -171,7 +167,7 @@ fn a_declining_hook_is_caught_through_push_update_reference() {
     make_executable(&hook);
     let before = setup.fixture.remote_head();
     let env = EnvSnapshot::from_pairs([("GITHUB_TOKEN", TOKEN)]);
-    let error = push(&setup, &env).expect_err("rejected");
+    let error = setup.fixture.push(&env).expect_err("rejected");
     let GitError::PermissionDenied { message } = &error else {
         panic!("expected PermissionDenied, got {error:?}");
     };

@@ -5,7 +5,7 @@
 //! before the other forms were read, and a value changed in the list form
 //! moves the hash (no false skip).
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use serde_yaml::Value;
 
 use crate::common::*;
@@ -23,15 +23,6 @@ fn project(written: &str) -> Repo {
         )
 }
 
-fn hashes(repo: &Repo, provider: &str) -> Map<String, Json> {
-    let mut command = repo.cigen();
-    command.args(["hash", "--json", "--provider", provider]);
-    clear_pipeline_values(&mut command);
-    let output = command.output().expect("runs");
-    assert!(output.status.success(), "hash failed: {}", stderr(&output));
-    serde_json::from_slice(&output.stdout).expect("json")
-}
-
 /// What both providers make of the job: the CircleCI hash, the GitHub
 /// hash, CircleCI's `environment` and GitHub's `env`.
 fn seen(written: &str) -> (Json, Json, Value, Value) {
@@ -41,8 +32,8 @@ fn seen(written: &str) -> (Json, Json, Value, Value) {
     let circleci = repo.yaml(".circleci/main.yml")["jobs"]["build"]["environment"].clone();
     let github = repo.yaml(".github/workflows/main.yml")["jobs"]["build"]["env"].clone();
     (
-        hashes(&repo, "circleci")["build"].clone(),
-        hashes(&repo, "github")["build"].clone(),
+        provider_hashes(&repo, "circleci")["build"].clone(),
+        provider_hashes(&repo, "github")["build"].clone(),
         circleci,
         github,
     )

@@ -1,27 +1,9 @@
 //! Commit-and-push against a bare repository over `file://`, plus every
 //! refusal: each must leave the work tree, HEAD and the remote untouched.
 
-use std::path::Path;
-use std::time::Duration;
+use cigen::git::{AUTHOR_EMAIL, AUTHOR_NAME, EnvSnapshot, GitError, PushOutcome};
 
-use cigen::git::{
-    AUTHOR_EMAIL, AUTHOR_NAME, EnvSnapshot, GitError, PushOutcome, SelfCheckCommit, commit_and_push,
-};
-
-use crate::gitsupport::{self, FILE, Fixture, NEW, git, path_str};
-
-fn push(fixture: &Fixture, env: &EnvSnapshot) -> Result<PushOutcome, GitError> {
-    let work = fixture.work.clone();
-    let env = env.clone();
-    gitsupport::within(Duration::from_secs(60), move || {
-        commit_and_push(&SelfCheckCommit {
-            repo_dir: &work,
-            file: Path::new(FILE),
-            contents: NEW,
-            env: &env,
-        })
-    })
-}
+use crate::gitsupport::{FILE, Fixture, NEW, git, path_str};
 
 fn file_fixture() -> (tempfile::TempDir, Fixture) {
     let temp = tempfile::tempdir().expect("tempdir");
@@ -38,7 +20,9 @@ fn drift_is_committed_and_pushed_over_file_url() {
         branch,
         commit,
         remote_url_redacted,
-    } = push(&fixture, &EnvSnapshot::default()).expect("push succeeds");
+    } = fixture
+        .push(&EnvSnapshot::default())
+        .expect("push succeeds");
 
     assert_eq!(branch, "main");
     assert_eq!(
@@ -72,7 +56,7 @@ fn drift_is_committed_and_pushed_over_file_url() {
     assert_eq!(changed, FILE);
     assert_eq!(git(&fixture.work, &["status", "--porcelain"]), "");
     assert_eq!(
-        push(&fixture, &EnvSnapshot::default()),
+        fixture.push(&EnvSnapshot::default()),
         Err(GitError::LoopGuard)
     );
 }
@@ -82,7 +66,9 @@ fn unrelated_staged_changes_stay_out_of_the_commit() {
     let (_temp, fixture) = file_fixture();
     std::fs::write(fixture.work.join("README"), "staged by someone else\n").expect("write");
     git(&fixture.work, &["add", "README"]);
-    push(&fixture, &EnvSnapshot::default()).expect("push succeeds");
+    fixture
+        .push(&EnvSnapshot::default())
+        .expect("push succeeds");
     let changed = git(&fixture.remote, &["diff", "--name-only", "main~1", "main"]);
     assert_eq!(changed, FILE);
     assert_eq!(git(&fixture.work, &["status", "--porcelain"]), "M  README");
@@ -93,7 +79,7 @@ fn detached_head_is_refused_before_writing() {
     let (_temp, fixture) = file_fixture();
     git(&fixture.work, &["checkout", "-q", "--detach"]);
     let (head, remote) = (fixture.local_head(), fixture.remote_head());
-    let error = push(&fixture, &EnvSnapshot::default()).expect_err("refused");
+    let error = fixture.push(&EnvSnapshot::default()).expect_err("refused");
     assert_eq!(error, GitError::DetachedHead);
     assert_eq!(
         error.to_string(),
@@ -109,7 +95,7 @@ fn tag_build_is_refused_before_writing() {
     let (_temp, fixture) = file_fixture();
     let (head, remote) = (fixture.local_head(), fixture.remote_head());
     let env = EnvSnapshot::from_pairs([("CIRCLE_TAG", "v1.2.3"), ("CIRCLE_BRANCH", "main")]);
-    let error = push(&fixture, &env).expect_err("refused");
+    let error = fixture.push(&env).expect_err("refused");
     assert_eq!(error, GitError::TagBuild("v1.2.3".into()));
     fixture.assert_untouched(&head);
     assert_eq!(fixture.remote_head(), remote);
@@ -121,7 +107,7 @@ fn fork_pull_request_branch_is_refused_before_writing() {
     git(&fixture.work, &["checkout", "-q", "-b", "pull/42"]);
     let (head, remote) = (fixture.local_head(), fixture.remote_head());
     let env = EnvSnapshot::from_pairs([("CIRCLE_BRANCH", "pull/42")]);
-    let error = push(&fixture, &env).expect_err("refused");
+    let error = fixture.push(&env).expect_err("refused");
     let GitError::PermissionDenied { message } = &error else {
         panic!("expected PermissionDenied, got {error:?}");
     };
@@ -146,7 +132,7 @@ fn loop_guard_refuses_when_head_is_a_self_check_commit() {
     git(&fixture.work, &["push", "-q", "origin", "main"]);
     let (head, remote) = (fixture.local_head(), fixture.remote_head());
 
-    let error = push(&fixture, &EnvSnapshot::default()).expect_err("refused");
+    let error = fixture.push(&EnvSnapshot::default()).expect_err("refused");
     assert_eq!(error, GitError::LoopGuard);
     fixture.assert_untouched(&head);
     assert_eq!(fixture.remote_head(), remote);
@@ -165,7 +151,7 @@ fn non_fast_forward_is_reported_and_the_remote_keeps_its_commit() {
     git(&other, &["push", "-q", "origin", "main"]);
     let (head, remote) = (fixture.local_head(), fixture.remote_head());
 
-    let error = push(&fixture, &EnvSnapshot::default()).expect_err("rejected");
+    let error = fixture.push(&EnvSnapshot::default()).expect_err("rejected");
     assert_eq!(
         error,
         GitError::NonFastForward {
@@ -186,7 +172,7 @@ fn non_fast_forward_is_reported_and_the_remote_keeps_its_commit() {
     assert_eq!(git(&fixture.work, &["diff", "--name-only"]), FILE);
     assert_eq!(git(&fixture.work, &["diff", "--cached", "--name-only"]), "");
     assert_eq!(
-        push(&fixture, &EnvSnapshot::default()),
+        fixture.push(&EnvSnapshot::default()),
         Err(GitError::NonFastForward {
             branch: "main".into()
         })

@@ -44,9 +44,7 @@ fn project(setup: &str) -> Repo {
             &format!("{JOB}  - {{name: Test, run: make test}}\n"),
         )
         .file("src/a.rs", "a\n");
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    repo.commit_all();
+    repo.generate_and_commit();
     repo
 }
 
@@ -393,19 +391,10 @@ fn continue_refuses_a_state_whose_values_are_not_the_configs() {
         ".cigen/workflows/main/jobs/plain.yml",
         &format!("{JOB}  - {{name: Test, run: make test << pipeline.git.tag >>}}\n"),
     );
-    let output = repo
-        .cigen()
-        .args(["continue", "--dry-run"])
-        .env("CIGEN_TMP", rt.path())
-        .output()
-        .expect("runs");
-    assert_failed(
-        &output,
-        1,
-        &format!(
-            "error: {}/cigen/state.json holds other pipeline values than this configuration's hashes cover (only in this configuration: pipeline.git.tag): run `cigen setup` again\n",
-            rt.path().display()
-        ),
+    assert_state_refused(
+        &repo.continue_dry_run(rt.path()),
+        rt.path(),
+        " holds other pipeline values than this configuration's hashes cover (only in this configuration: pipeline.git.tag): run `cigen setup` again",
     );
 }
 
@@ -417,9 +406,7 @@ fn a_parallel_jobs_record_job_carries_and_checks_the_variants_values() {
         ".cigen/workflows/main/jobs/split.yml",
         &format!("{JOB}  - {{name: Split, run: ./split << pipeline.parameters.deploy_ref >>}}\nparallelism: 3\n"),
     );
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    repo.commit_all();
+    repo.generate_and_commit();
     let rt = tempfile::tempdir().expect("rt");
     let config = continue_with(&repo, rt.path(), &[("CIGEN_PARAM_deploy_ref", "v2")]);
     assert_circleci_schema(&[rt.path().join("cigen/continuation.yml")]);
@@ -470,9 +457,7 @@ fn r_a_value_reaching_a_hash_through_an_unhashed_job_was_not_checked_when_record
             ".cigen/workflows/main/jobs/wide.yml",
             &format!("{JOB}  - {{name: Wide, run: make wide}}\nrequires: [compile]\nparallelism: 2\n"),
         );
-    let output = repo.cigen().arg("generate").output().expect("runs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    repo.commit_all();
+    repo.generate_and_commit();
     let rt = tempfile::tempdir().expect("rt");
     let config = continue_with(&repo, rt.path(), &[("CIGEN_PARAM_unused", "4")]);
     assert_circleci_schema(&[rt.path().join("cigen/continuation.yml")]);

@@ -20,9 +20,7 @@ impl Run {
     /// The seed example as a committed git repository, generated and set up.
     fn seed() -> Run {
         let repo = Repo::seed();
-        let output = repo.cigen().arg("generate").output().expect("runs");
-        assert!(output.status.success());
-        repo.commit_all();
+        repo.generate_and_commit();
         let run = Run {
             repo,
             rt: tempfile::tempdir().expect("rt"),
@@ -47,6 +45,13 @@ impl Run {
             .env_remove("CIRCLE_CONTINUATION_KEY")
             .output()
             .expect("runs")
+    }
+
+    /// Asserts `continue --dry-run` refuses the state setup wrote, with
+    /// `error: RT/cigen/state.json{rest}`.
+    fn continue_refuses_state(&self, rest: &str) {
+        let output = self.cigen(&["continue", "--dry-run"]);
+        assert_state_refused(&output, self.rt.path(), rest);
     }
 
     fn rt(&self, path: &str) -> std::path::PathBuf {
@@ -369,32 +374,16 @@ fn continue_without_setup_or_with_stale_state_fails_clearly() {
     let repo = Repo::seed();
     repo.commit_all();
     let rt = tempfile::tempdir().expect("rt");
-    let output = repo
-        .cigen()
-        .args(["continue", "--dry-run"])
-        .env("CIGEN_TMP", rt.path())
-        .output()
-        .expect("runs");
-    assert_failed(
-        &output,
-        1,
-        &format!(
-            "error: {}/cigen/state.json: No such file or directory (os error 2) (run `cigen setup` first)\n",
-            rt.path().display()
-        ),
+    assert_state_refused(
+        &repo.continue_dry_run(rt.path()),
+        rt.path(),
+        ": No such file or directory (os error 2) (run `cigen setup` first)",
     );
 
     let run = Run::seed();
     run.repo.remove(".cigen/workflows/main/jobs/test/jest.yml");
-    let output = run.cigen(&["continue", "--dry-run"]);
-    assert_failed(
-        &output,
-        1,
-        &format!(
-            "error: {}/cigen/state.json was written for other hashed jobs than this configuration has (only in the state: test_jest): run `cigen setup` again\n",
-            run.rt.path().display()
-        ),
-    );
+    run.continue_refuses_state(
+        " was written for other hashed jobs than this configuration has (only in the state: test_jest): run `cigen setup` again");
 }
 
 #[test]
@@ -405,14 +394,8 @@ fn continue_refuses_a_state_written_for_another_workflow_and_says_so() {
     let other = text.replace("\"workflow\": \"main\"", "\"workflow\": \"nightly\"");
     assert_ne!(other, text, "the state names workflow main");
     std::fs::write(&state, other).expect("write");
-    assert_failed(
-        &run.cigen(&["continue", "--dry-run"]),
-        1,
-        &format!(
-            "error: {}/cigen/state.json was written for workflow `nightly`, but this configuration's dynamic workflow is `main`: run `cigen setup` again\n",
-            run.rt.path().display()
-        ),
-    );
+    run.continue_refuses_state(
+        " was written for workflow `nightly`, but this configuration's dynamic workflow is `main`: run `cigen setup` again");
 }
 
 #[test]
@@ -493,13 +476,15 @@ fn self_check_commit_on_diff_pushes_the_fix_to_origin() {
     ]);
     repo.git(&["push", "-q", "origin", "main"]);
     let rt = tempfile::tempdir().expect("rt");
-    let output = repo
-        .cigen()
-        .args(["setup", "--commit-on-diff"])
-        .env("CIGEN_TMP", rt.path())
-        .env("HOME", rt.path())
-        .output()
-        .expect("runs");
+    let setup = || {
+        repo.cigen()
+            .args(["setup", "--commit-on-diff"])
+            .env("CIGEN_TMP", rt.path())
+            .env("HOME", rt.path())
+            .output()
+            .expect("runs")
+    };
+    let output = setup();
     let pushed = git_in(remote.path(), &["rev-parse", "main"]);
     assert_eq!(
         (output.status.code(), stderr(&output)),
@@ -520,13 +505,7 @@ fn self_check_commit_on_diff_pushes_the_fix_to_origin() {
     let show = git_in(remote.path(), &["show", "main:.circleci/config.yml"]);
     assert!(show.contains("resource_class: medium"));
     // Running again on the pushed commit: clean, and the loop guard is never needed.
-    let again = repo
-        .cigen()
-        .args(["setup", "--commit-on-diff"])
-        .env("CIGEN_TMP", rt.path())
-        .env("HOME", rt.path())
-        .output()
-        .expect("runs");
+    let again = setup();
     assert!(again.status.success(), "{}", stderr(&again));
 }
 

@@ -372,28 +372,9 @@ impl Terms {
 /// How each job gate of the plan is met on GitHub (see the module doc).
 fn gates<'p>(workflow: &Workflow, plan: &'p WorkflowPlan) -> Result<HashMap<&'p str, Gate>> {
     let waiting = crate::plan::waits::self_waiting_shims(plan);
-    let gate_ids: BTreeSet<&str> = plan
-        .nodes
-        .iter()
-        .filter(|n| {
-            matches!(
-                n.kind,
-                NodeKind::Approval {
-                    gate_of: Some(_),
-                    ..
-                }
-            )
-        })
-        .map(|n| n.id.as_str())
-        .collect();
+    let gate_ids: BTreeSet<&str> = plan.gates().map(|(gate, _)| gate.id.as_str()).collect();
     let mut gates = HashMap::new();
-    for node in &plan.nodes {
-        let NodeKind::Approval {
-            gate_of: Some(job), ..
-        } = &node.kind
-        else {
-            continue;
-        };
+    for (node, job) in plan.gates() {
         let groups: Vec<Vec<String>> = plan
             .nodes
             .iter()

@@ -53,7 +53,16 @@ fn removed(plan: &WorkflowPlan, skip: &BTreeSet<String>, dormant: &BTreeSet<Stri
 /// `no_op` mode with every node certain to run (a stand-in never needs its gate).
 fn no_op(plan: &WorkflowPlan, skip: &BTreeSet<String>) -> Pruned {
     let certain = plan.nodes.iter().map(|n| n.id.clone()).collect();
-    prune(plan, skip, &BTreeSet::new(), &certain, SkippedJobs::NoOp)
+    no_op_certain(plan, skip, &certain)
+}
+
+/// `no_op` mode where only the `certain` nodes are sure to run.
+fn no_op_certain(
+    plan: &WorkflowPlan,
+    skip: &BTreeSet<String>,
+    certain: &BTreeSet<String>,
+) -> Pruned {
+    prune(plan, skip, &BTreeSet::new(), certain, SkippedJobs::NoOp)
 }
 
 fn skip(ids: &[&str]) -> BTreeSet<String> {
@@ -311,34 +320,18 @@ fn a_skipped_parallel_stand_in_loses_its_record_job_and_producers_are_unskipped(
 /// A gated `image` (gate `approve_image`, one shim on `test`) that also
 /// requires `x`, and `deploy` after it; `scan` requires the gate too when asked.
 fn gated_after_x(scan: bool) -> WorkflowPlan {
-    let mut gate = approval("approve_image", &[]);
-    gate.kind = NodeKind::Approval {
-        gate_of: Some("image".into()),
-        by_hand: false,
-    };
-    let shim = Node::test(
-        "approve_image_after_test",
-        NodeKind::Shim {
-            gate: "approve_image".into(),
-            trigger: "test".into(),
-        },
-        &["test"],
-    );
     let mut nodes = vec![
         variant("x", &[], false, false),
         variant("test", &[], false, false),
-        gate,
-        shim,
+        gate("image", false),
+        shim("approve_image", "test"),
         variant("image", &["x", "approve_image"], false, false),
         variant("deploy", &["image"], false, false),
     ];
     if scan {
         nodes.push(variant("scan", &["approve_image"], false, false));
     }
-    WorkflowPlan {
-        name: "main".into(),
-        nodes,
-    }
+    plan(nodes)
 }
 
 #[test]
@@ -347,13 +340,7 @@ fn a_stand_in_whose_other_requirements_may_be_filtered_out_keeps_its_gate_as_a_s
     // only `x`, and CircleCI would run neither it nor `deploy`.
     let plan = gated_after_x(false);
     let certain = skip(&["test", "approve_image"]);
-    let out = prune(
-        &plan,
-        &skip(&["image"]),
-        &BTreeSet::new(),
-        &certain,
-        SkippedJobs::NoOp,
-    );
+    let out = no_op_certain(&plan, &skip(&["image"]), &certain);
     assert_eq!(requires(&out.plan, "image"), ["x", "approve_image"]);
     assert_eq!(out.stand_ins, skip(&["approve_image", "image"]));
     assert_eq!(out.dropped, ["approve_image_after_test"]);
@@ -363,13 +350,7 @@ fn a_stand_in_whose_other_requirements_may_be_filtered_out_keeps_its_gate_as_a_s
     );
     // With `x` certain the gate is not needed: the edge goes, and the gate with it.
     let certain = skip(&["x", "test", "approve_image"]);
-    let out = prune(
-        &plan,
-        &skip(&["image"]),
-        &BTreeSet::new(),
-        &certain,
-        SkippedJobs::NoOp,
-    );
+    let out = no_op_certain(&plan, &skip(&["image"]), &certain);
     assert_eq!(requires(&out.plan, "image"), ["x"]);
     assert_eq!(out.stand_ins, skip(&["image"]));
     assert_eq!(out.dropped, ["approve_image", "approve_image_after_test"]);
@@ -379,13 +360,7 @@ fn a_stand_in_whose_other_requirements_may_be_filtered_out_keeps_its_gate_as_a_s
 fn a_gate_a_running_job_requires_stays_an_approval_that_the_stand_in_still_waits_for() {
     let plan = gated_after_x(true);
     let certain = skip(&["test", "approve_image"]);
-    let out = prune(
-        &plan,
-        &skip(&["image"]),
-        &BTreeSet::new(),
-        &certain,
-        SkippedJobs::NoOp,
-    );
+    let out = no_op_certain(&plan, &skip(&["image"]), &certain);
     assert_eq!(requires(&out.plan, "image"), ["x", "approve_image"]);
     assert_eq!(out.stand_ins, skip(&["image"]));
     assert!(out.plan.node("approve_image_after_test").is_some());

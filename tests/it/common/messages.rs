@@ -85,6 +85,14 @@ pub fn assert_failed(output: &Output, code: i32, expected: &str) {
     );
 }
 
+/// Asserts `continue` refused the state file the setup job wrote under
+/// `rt`: exit code 1 and exactly `error: RT/cigen/state.json{rest}` and a
+/// newline on stderr.
+pub fn assert_state_refused(output: &Output, rt: &Path, rest: &str) {
+    let expected = format!("error: {}/cigen/state.json{rest}\n", rt.display());
+    assert_failed(output, 1, &expected);
+}
+
 /// `stderr` without the warnings about the configuration's own files
 /// (`warning: .cigen/…`, e.g. the seed example's `$CIRCLE_SHA1` ones, which
 /// `everyday` pins), so a test compares everything else exactly.

@@ -31,6 +31,20 @@ pub struct Variant {
     pub upstream: &'static [&'static str],
 }
 
+/// The multi-arch image build's variant on `arch`.
+const fn build_img(id: &'static str, arch: &'static str) -> Variant {
+    Variant {
+        id,
+        job: "build/img",
+        arch,
+        patterns: &["src/", "docker/"],
+        commands: &[],
+        values: &[],
+        walked: &[],
+        upstream: &["test_lint", "test_unit"],
+    }
+}
+
 pub const VARIANTS: [Variant; 7] = [
     Variant {
         id: "install",
@@ -62,26 +76,8 @@ pub const VARIANTS: [Variant; 7] = [
         walked: &[],
         upstream: &["install"],
     },
-    Variant {
-        id: "build_img_amd64",
-        job: "build/img",
-        arch: "amd64",
-        patterns: &["src/", "docker/"],
-        commands: &[],
-        values: &[],
-        walked: &[],
-        upstream: &["test_lint", "test_unit"],
-    },
-    Variant {
-        id: "build_img_arm64",
-        job: "build/img",
-        arch: "arm64",
-        patterns: &["src/", "docker/"],
-        commands: &[],
-        values: &[],
-        walked: &[],
-        upstream: &["test_lint", "test_unit"],
-    },
+    build_img("build_img_amd64", "amd64"),
+    build_img("build_img_arm64", "arm64"),
     Variant {
         id: "build_manifest",
         job: "build/manifest",

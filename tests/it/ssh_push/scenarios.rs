@@ -138,6 +138,34 @@ impl World {
         error
     }
 
+    /// Pushes expecting the host key to be refused: the push fails and sshd
+    /// accepted no client key.
+    pub fn push_host_refused(&self, env: &EnvSnapshot) -> GitError {
+        let error = self.push_err(env);
+        assert!(
+            !self.sshd.log().contains("Accepted publickey"),
+            "authenticated anyway"
+        );
+        error
+    }
+
+    /// Trusts sshd, pushes expecting no credential to work within 10 s, and
+    /// returns what cigen says it tried.
+    pub fn push_without_credentials(&self) -> Vec<String> {
+        self.write_known_hosts(&self.sshd.known_hosts_line());
+        let started = Instant::now();
+        let error = self.push_err(&self.env());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
+        let GitError::NoCredentials { tried } = error else {
+            panic!("expected NoCredentials, got {error:?}");
+        };
+        tried
+    }
+
     pub fn host(&self) -> String {
         format!("[127.0.0.1]:{}", self.sshd.port)
     }
@@ -171,42 +199,24 @@ fn hashed_known_hosts(home: &Path) {
 fn unknown_host(home: &Path) {
     let world = World::new(home, &[Key::in_ssh_dir(home, "id_ed25519", ED25519, true)]);
     world.write_known_hosts("");
-    let error = world.push_err(&world.env());
+    let error = world.push_host_refused(&world.env());
     assert_eq!(error, GitError::HostKeyUnknown { host: world.host() });
-    assert!(
-        !world.sshd.log().contains("Accepted publickey"),
-        "authenticated anyway"
-    );
 }
 
 fn host_key_mismatch(home: &Path) {
     let world = World::new(home, &[Key::in_ssh_dir(home, "id_ed25519", ED25519, true)]);
     let impostor = keygen(&home.join("impostor_host_key"), ED25519);
     world.write_known_hosts(&format!("{} {impostor}\n", world.host()));
-    let error = world.push_err(&world.env());
+    let error = world.push_host_refused(&world.env());
     assert_eq!(error, GitError::HostKeyMismatch { host: world.host() });
-    assert!(
-        !world.sshd.log().contains("Accepted publickey"),
-        "authenticated anyway"
-    );
 }
 
 fn no_credentials(home: &Path) {
     let world = World::new(home, &[]);
-    world.write_known_hosts(&world.sshd.known_hosts_line());
-    let started = Instant::now();
-    let error = world.push_err(&world.env());
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
-    let GitError::NoCredentials { tried } = &error else {
-        panic!("expected NoCredentials, got {error:?}");
-    };
+    let tried = world.push_without_credentials();
     assert_eq!(
         tried,
-        &[
+        [
             "ssh-agent (SSH_AUTH_SOCK not set)".to_string(),
             format!(
                 "key files in {}/.ssh (none of id_ed25519, id_ecdsa, id_rsa, id_rsa_*)",
@@ -220,17 +230,7 @@ fn rejected_key_exhausts(home: &Path) {
     let key = Key::in_ssh_dir(home, "id_ed25519", ED25519, false);
     let expected = format!("{} (not accepted)", key.path.display());
     let world = World::new(home, &[key]);
-    world.write_known_hosts(&world.sshd.known_hosts_line());
-    let started = Instant::now();
-    let error = world.push_err(&world.env());
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
-    let GitError::NoCredentials { tried } = &error else {
-        panic!("expected NoCredentials, got {error:?}");
-    };
+    let tried = world.push_without_credentials();
     assert_eq!(tried[0], expected);
     let offers = world.sshd.log().matches("Failed publickey").count();
     assert_eq!(offers, 1, "sshd log:\n{}", world.sshd.log());

@@ -165,7 +165,7 @@ pub fn last_word(home: &Path) {
     .expect("write");
     let env = EnvSnapshot::from_pairs([("HOME", path_str(&other_home))]);
 
-    let error = world.push_err(&env);
+    let error = world.push_host_refused(&env);
     let GitError::Other(message) = &error else {
         panic!("expected Other, got {error:?}");
     };
@@ -176,9 +176,5 @@ pub fn last_word(home: &Path) {
              (libgit2 reads known_hosts under the HOME the process started with)",
             world.host()
         )
-    );
-    assert!(
-        !world.sshd.log().contains("Accepted publickey"),
-        "authenticated anyway"
     );
 }
