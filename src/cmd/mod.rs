@@ -64,7 +64,7 @@ pub fn load(config: Option<&Path>) -> Result<(Project, Vec<WorkflowPlan>)> {
     if let Ok((workflow, plan)) = dynamic(&project, &plans) {
         let walked = plan.walked_by(workflow);
         let mut walked_warnings = vec![];
-        crate::model::check_walked(&loaded, &project, workflow, &walked, &mut walked_warnings);
+        crate::model::check_planned(&loaded, &project, workflow, &walked, &mut walked_warnings)?;
         project.warnings.extend(walked_warnings);
         project.warnings.sort();
         project.warnings.dedup();

@@ -3,10 +3,13 @@
 //! an error; for the hashed jobs of the dynamic workflow, a floating orb
 //! version, a per-pipeline value and a commit-bound variable are warnings
 //! (`FILE:LINE: …`, pointing at where the orb is declared or the name is
-//! used). Once the workflow is planned, `check_walked` warns the same way
-//! about a floating orb or a per-pipeline value in an unhashed job that a
-//! hash walks through (its definition and values enter that hash), at the
-//! line of the unhashed job that uses it. Input: the loaded files, the
+//! used). Once the workflow is planned, `check_planned` refuses two values
+//! any hash covers (a hashed job's own, or those of an unhashed job a hash
+//! walks through) that would reach `cigen setup` as one variable, and
+//! `check_walked` warns the same way as above about a floating orb or a
+//! per-pipeline value in an unhashed job that a hash walks through (its
+//! definition and values enter that hash), at the line of the unhashed job
+//! that uses it. Input: the loaded files, the
 //! built model (and the plan's walks); output: errors and warning lines.
 //! It changes nothing in the model.
 
@@ -51,7 +54,6 @@ pub(super) fn check(
         return Ok(());
     };
     let hashed: Vec<&Job> = dynamic.jobs.iter().filter(|job| job.hashed()).collect();
-    environment_names_are_distinct(loaded, &hashed)?;
     floating_orbs(loaded, settings, &hashed, warnings);
     for job in &hashed {
         per_pipeline_values(loaded, job, warnings);
@@ -88,10 +90,13 @@ fn undeclared_parameters(loaded: &Loaded, settings: &Settings, job: &Job) -> Res
 }
 
 /// Two names that map to one `CIGEN_PARAM_`/`CIGEN_PIPELINE_` variable
-/// (`a-b` and `a_b`) could not both reach `cigen setup`.
-fn environment_names_are_distinct(loaded: &Loaded, hashed: &[&Job]) -> Result<()> {
+/// (`a-b` and `a_b`) could not both reach `cigen setup`. `covered` are the
+/// jobs of the dynamic workflow whose pipeline values some hash covers:
+/// the hashed ones and the unhashed ones a hash walks through
+/// (`WorkflowPlan::covered_values`), in workflow order.
+fn environment_names_are_distinct(loaded: &Loaded, covered: &[&Job]) -> Result<()> {
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();
-    for job in hashed {
+    for job in covered {
         for name in &job.refs.pipeline {
             let variable = refs::env_name(name);
             match seen.get(&variable) {
@@ -189,13 +194,34 @@ fn never_equal(name: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// The checks that need the dynamic workflow planned: no two values any
+/// hash covers share one variable (an error), and the warnings of
+/// `check_walked`. `walked` maps each unhashed job a hash walks through to
+/// the hashed jobs whose hashes walk it (`WorkflowPlan::walked_by`).
+pub(crate) fn check_planned(
+    loaded: &Loaded,
+    project: &Project,
+    dynamic: &Workflow,
+    walked: &BTreeMap<String, BTreeSet<String>>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let covered: Vec<&Job> = dynamic
+        .jobs
+        .iter()
+        .filter(|job| job.hashed() || walked.contains_key(&job.id))
+        .collect();
+    environment_names_are_distinct(loaded, &covered)?;
+    check_walked(loaded, project, dynamic, walked, warnings);
+    Ok(())
+}
+
 /// Warnings about the unhashed jobs of the dynamic workflow that hashes
 /// walk through: `walked` maps each to the hashed jobs whose hashes cover
 /// its definition and pipeline values (`WorkflowPlan::walked_by`). A
 /// floating orb or a per-pipeline value it uses is then as much a hole in
 /// those hashes as if they used it themselves: one warning per unhashed
 /// job and orb or value, at the line that uses it, naming the hashed jobs.
-pub(crate) fn check_walked(
+fn check_walked(
     loaded: &Loaded,
     project: &Project,
     dynamic: &Workflow,

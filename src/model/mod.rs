@@ -8,7 +8,7 @@ mod empty_stage;
 mod environment;
 pub(crate) mod github;
 mod hash_checks;
-pub(crate) use hash_checks::check_walked;
+pub(crate) use hash_checks::check_planned;
 mod ids;
 mod job;
 mod job_shapes;

@@ -146,31 +146,55 @@ impl WorkflowPlan {
     }
 
     /// The pipeline values the hash of each hashed variant covers, by
-    /// variant (`values_covered`): what its record step checks at run time
-    /// and what the continuation carries to it.
+    /// variant, sorted: what its record step checks at run time and what
+    /// the continuation carries to it. Those its job references, those of
+    /// the unhashed jobs its hash walks through (`upstreams`), and those
+    /// its hashed upstream variants' hashes cover: their hashes enter its
+    /// hash, so a run after an upstream job that ran with another value
+    /// than setup hashed is no run of this hash either.
     pub(crate) fn covered_values(&self, workflow: &Workflow) -> BTreeMap<String, Vec<String>> {
-        self.upstreams()
+        let upstreams = self.upstreams();
+        let by_id: HashMap<&str, &Upstream> = upstreams.iter().map(|(id, u)| (*id, u)).collect();
+        let mut covered: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        for (id, _) in &upstreams {
+            self.cover(workflow, id, &by_id, &mut covered);
+        }
+        covered
             .into_iter()
-            .map(|(id, upstream)| (id.to_string(), self.values_covered(workflow, id, &upstream)))
+            .map(|(id, names)| (id.to_string(), names.into_iter().collect()))
             .collect()
     }
 
-    /// The pipeline values the hash of hashed variant `id` covers, sorted:
-    /// those its job references and those of the unhashed jobs its
-    /// `upstream` walks through.
-    pub(crate) fn values_covered(
+    /// Fills `covered` for hashed variant `id` and, first, its hashed
+    /// upstream variants: an explicit stack, as deep chains are allowed.
+    fn cover<'p>(
         &self,
         workflow: &Workflow,
-        id: &str,
-        upstream: &Upstream,
-    ) -> Vec<String> {
-        let mut names = BTreeSet::new();
-        for variant in std::iter::once(id).chain(upstream.unhashed.iter().map(String::as_str)) {
-            if let Some((job, _)) = self.variant_job(workflow, variant) {
-                names.extend(job.refs.pipeline.iter().cloned());
+        id: &'p str,
+        by_id: &HashMap<&'p str, &'p Upstream>,
+        covered: &mut HashMap<&'p str, BTreeSet<String>>,
+    ) {
+        let mut stack = vec![(id, false)];
+        while let Some((at, upstream_done)) = stack.pop() {
+            let Some(upstream) = by_id.get(at).filter(|_| !covered.contains_key(at)) else {
+                continue;
+            };
+            if !upstream_done {
+                stack.push((at, true));
+                stack.extend(upstream.hashed.iter().map(|h| (h.as_str(), false)));
+                continue;
             }
+            let mut names = BTreeSet::new();
+            for variant in std::iter::once(at).chain(upstream.unhashed.iter().map(String::as_str)) {
+                if let Some((job, _)) = self.variant_job(workflow, variant) {
+                    names.extend(job.refs.pipeline.iter().cloned());
+                }
+            }
+            for hashed in &upstream.hashed {
+                names.extend(covered.get(hashed.as_str()).into_iter().flatten().cloned());
+            }
+            covered.insert(at, names);
         }
-        names.into_iter().collect()
     }
 
     /// Each unhashed job some hash walks through (`upstreams`), with the

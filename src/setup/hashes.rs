@@ -35,12 +35,13 @@ pub fn compute(
     let mut inputs = vec![];
     // Each unhashed job walked through: its canonical form, once however many hashed jobs walk it.
     let mut unhashed_jobs: HashMap<String, Vec<u8>> = HashMap::new();
+    let covered = plan.covered_values(workflow);
     for (id, upstream) in plan.upstreams() {
         let Some((job, arch)) = plan.variant_job(workflow, id) else {
             continue;
         };
         let mut walked = vec![];
-        let referenced = plan.values_covered(workflow, id, &upstream);
+        let referenced = covered.get(id).map_or(&[][..], Vec::as_slice);
         for walked_id in &upstream.unhashed {
             if !unhashed_jobs.contains_key(walked_id)
                 && let Some((unhashed, unhashed_arch)) = plan.variant_job(workflow, walked_id)
@@ -55,11 +56,11 @@ pub fn compute(
         inputs.push(HashInput {
             variant_id: id.to_string(),
             arch: arch.to_string(),
-            canonical_job: canonical(job, arch, id, &referenced)?,
+            canonical_job: canonical(job, arch, id, referenced)?,
             patterns: job.source_files.clone(),
             upstream: upstream.hashed,
             walked,
-            values: hash_values(job, &referenced, values)?,
+            values: hash_values(job, referenced, values)?,
         });
     }
     let options = HashOptions {
@@ -69,8 +70,8 @@ pub fn compute(
         .map_err(|err| to_error(project, workflow, plan, &err))
 }
 
-/// `(name, value)` of each pipeline value `referenced` (by the job or an
-/// unhashed job it walks through).
+/// `(name, value)` of each pipeline value `referenced` (by the job, an
+/// unhashed job it walks through, or covered by a hashed upstream's hash).
 fn hash_values(
     job: &Job,
     referenced: &[String],
@@ -93,7 +94,7 @@ fn hash_values(
 /// Field `J` of a variant's hash: the canonical JSON of its job document as
 /// `provider` renders it. A value with no canonical form is a config error
 /// naming the job's file. `covered` are the pipeline values the variant's
-/// hash covers (`WorkflowPlan::values_covered`; empty for an unhashed
+/// hash covers (`WorkflowPlan::covered_values`; empty for an unhashed
 /// job): CircleCI's document holds the record step that checks them.
 ///
 /// CircleCI's document is unchanged from before there were providers (no

@@ -323,6 +323,41 @@ fn two_values_that_would_share_one_variable_are_a_config_error() {
     );
 }
 
+/// The clash check looked only at hashed jobs' own references: a value of
+/// an unhashed job that a hash walks through (`compile` before `deploy`)
+/// also reaches `cigen setup` and the hashed job's environment, so `a-b`
+/// there and `a_b` in `deploy` passed, one overwriting the other.
+#[test]
+fn r_two_values_sharing_one_variable_through_a_walked_unhashed_job_were_not_refused() {
+    let repo = minimal(&[
+        (
+            "compile.yml",
+            "image: cimg/base:current\nsteps:\n  - {name: A, run: echo << pipeline.parameters.a-b >>}\n",
+        ),
+        (
+            "deploy.yml",
+            "image: cimg/base:current\nsource_files: [\"src/**\"]\nrequires: [compile]\nsteps:\n  - {name: B, run: echo << pipeline.parameters.a_b >>}\n",
+        ),
+    ])
+    .file(
+        ".cigen/config.yml",
+        "provider: circleci\nparameters:\n  a-b: {type: string, default: x}\n  a_b: {type: string, default: y}\n",
+    )
+    .file("src/a.rs", "a\n");
+    repo.fails_with(
+        &["generate"],
+        2,
+        "error: .cigen/workflows/main/jobs/deploy.yml:5: `pipeline.parameters.a_b`: `pipeline.parameters.a_b` and `pipeline.parameters.a-b` would both reach `cigen setup` as `CIGEN_PARAM_a_b`: rename one\n",
+    );
+    // Once nothing walks `compile` (no hashed job after it), its value reaches no hash.
+    let alone = repo.file(
+        ".cigen/workflows/main/jobs/deploy.yml",
+        "image: cimg/base:current\nsource_files: [\"src/**\"]\nsteps:\n  - {name: B, run: echo << pipeline.parameters.a_b >>}\n",
+    );
+    let output = alone.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
 #[test]
 fn pipeline_in_setup_in_a_hashed_job_warns_that_it_never_records() {
     let repo = minimal(&[(

@@ -1,6 +1,7 @@
 //! Pipeline simulation (issue 9, "Proof that scales"): successive pipelines
 //! over random commits of one fixture — a hashed install job, an unhashed
-//! compile between it and a parallel hashed unit-test job, a lint job using
+//! compile reading the `target` parameter between it and a parallel hashed
+//! unit-test job (so `target` enters that job's hash through `compile`), a lint job using
 //! a command and a pipeline parameter, a multi-arch parallel image build,
 //! a manifest requiring both arches, a `requires_any` docs job, an
 //! unhashed report — each run as CircleCI would run it:
@@ -9,8 +10,10 @@
 //!    definitions, the command, `hash_salt`, `setup.skipped_jobs` — no-op
 //!    stand-ins or removal; `.circleci/` regenerated with
 //!    the real binary, as a user commits it) and a random trigger: branch,
-//!    `flavor` (read by the lint job), `nodes` (the unit tests'
-//!    `parallelism`), now and then `cigen_skip_cache`;
+//!    `flavor` (read by the lint job), `target` (read by `compile`),
+//!    `nodes` (the unit tests' `parallelism`), now and then
+//!    `cigen_skip_cache`; and now and then a run-time drift: the jobs see
+//!    another `target` or `flavor` than `cigen setup` hashed;
 //! 2. the committed entrypoint's setup job, step by step: the real
 //!    `cigen setup --self-check`, its `restore_cache` probes against a
 //!    directory-backed fake cache with CircleCI's semantics
@@ -24,9 +27,12 @@
 //! Invariant: a variant cigen skips had, in an earlier pipeline, a run in
 //! which all its containers passed with identical inputs — by the test's
 //! own fingerprint (job and command files, config, matched files with
-//! their modes, referenced parameter values, upstream fingerprints), never
-//! cigen's hash. And the reverse: a variant whose inputs already recorded
-//! a marker is skipped, so skips do happen.
+//! their modes, the parameter values its hash covers as the jobs ran with
+//! them, upstream fingerprints), never cigen's hash. A success marker is
+//! saved only when the variant ran with the inputs `cigen setup` hashed
+//! (under a drift the record guard must refuse). And the reverse: a
+//! variant whose inputs already recorded a marker is skipped, so skips do
+//! happen.
 //!
 //! Seeded: `CIGEN_SIMULATION_SEED=<seed>` replays a run (printed at the end
 //! and in every failure); `CIGEN_SIMULATION_PIPELINES=<n>` (default 60).
@@ -54,6 +60,10 @@ struct Tally {
     stand_ins: usize,
     full_runs: usize,
     markers_saved: usize,
+    /// Pipelines whose jobs saw another value than `cigen setup` hashed.
+    drifted: usize,
+    /// Variants that passed under such a drift and, rightly, recorded nothing.
+    refused: usize,
 }
 
 /// What the test has seen pass and record, by variant.
@@ -77,6 +87,10 @@ fn a_skipped_variant_always_passed_before_with_the_same_inputs() {
     assert!(
         simulation.tally.skips > 0,
         "no pipeline skipped anything: the test proves nothing"
+    );
+    assert!(
+        simulation.tally.refused > 0,
+        "no record guard refused a drifted value: the drift proves nothing"
     );
     simulation.report(started);
 }
@@ -200,9 +214,10 @@ impl Simulation {
     fn report(&self, started: Instant) {
         let tally = &self.tally;
         report(&format!(
-            "pipeline simulation: {} pipelines ({} with cigen_skip_cache), {} jobs run ({} containers, {} jobs failed), {} variant skips in {} pipelines ({} as no-op stand-ins), {} success markers saved ({} cache keys), {:.1} s; seed {} (reproduce: {} cargo test --test it pipeline_simulation::)",
+            "pipeline simulation: {} pipelines ({} with cigen_skip_cache, {} with a run-time value drifted from setup's), {} jobs run ({} containers, {} jobs failed), {} variant skips in {} pipelines ({} as no-op stand-ins), {} success markers saved ({} cache keys), {} passing variants refused to record a drifted value, {:.1} s; seed {} (reproduce: {} cargo test --test it pipeline_simulation::)",
             tally.pipelines,
             tally.full_runs,
+            tally.drifted,
             tally.jobs_run,
             tally.containers,
             tally.failed_jobs,
@@ -211,6 +226,7 @@ impl Simulation {
             tally.stand_ins,
             tally.markers_saved,
             self.cache.len(),
+            tally.refused,
             started.elapsed().as_secs_f64(),
             self.seed.value,
             self.seed.reproduce()
@@ -224,6 +240,10 @@ struct Trigger {
     branch: &'static str,
     /// Parameters passed explicitly (the others keep their defaults).
     parameters: BTreeMap<&'static str, &'static str>,
+    /// A parameter the jobs see with another value than `cigen setup`
+    /// hashed (however CircleCI came to that): their record steps must
+    /// record nothing for a hash that covers it.
+    drift: Option<(&'static str, &'static str)>,
 }
 
 impl Trigger {
@@ -237,12 +257,34 @@ impl Trigger {
         if let Some(nodes) = [None, Some("1"), Some("2"), Some("3")][rng.usize(..4)] {
             parameters.insert("nodes", nodes);
         }
+        let target = ["debug", "debug", "release"][rng.usize(..3)];
+        if target != "debug" || rng.bool() {
+            parameters.insert("target", target);
+        }
+        let drift = (rng.u8(..5) == 0).then(|| {
+            if rng.bool() {
+                (
+                    "target",
+                    if target == "debug" {
+                        "release"
+                    } else {
+                        "debug"
+                    },
+                )
+            } else {
+                ("flavor", if flavor == "x" { "y" } else { "x" })
+            }
+        });
         // Now and then a full run, as a nightly schedule would trigger.
         if rng.u8(..20) == 0 {
             parameters.insert("cigen_skip_cache", "true");
         }
         let branch = if rng.u8(..10) < 7 { "main" } else { "feature" };
-        Trigger { branch, parameters }
+        Trigger {
+            branch,
+            parameters,
+            drift,
+        }
     }
 
     fn full_run(&self) -> bool {
@@ -262,13 +304,39 @@ impl Trigger {
             bin_dir: bin.parent().expect("bin dir").to_path_buf(),
         }
     }
+
+    /// The pipeline as the continued jobs see it: `setup`'s, drifted.
+    fn run_time(&self, setup: &Pipeline) -> Pipeline {
+        let mut parameters = setup.parameters.clone();
+        if let Some((name, value)) = self.drift {
+            parameters.insert(name.to_string(), value.to_string());
+        }
+        Pipeline {
+            parameters,
+            branch: setup.branch.clone(),
+            bin_dir: setup.bin_dir.clone(),
+        }
+    }
+}
+
+/// Every pipeline value (`pipeline.parameters.P`, `pipeline.git.branch`)
+/// as `pipeline` has it.
+fn values(pipeline: &Pipeline) -> BTreeMap<String, String> {
+    let mut values: BTreeMap<String, String> = pipeline
+        .parameters
+        .iter()
+        .map(|(name, value)| (format!("pipeline.parameters.{name}"), value.clone()))
+        .collect();
+    values.insert("pipeline.git.branch".into(), pipeline.branch.clone());
+    values
 }
 
 /// What one pipeline did.
 struct Outcome {
-    /// Every pipeline value (`pipeline.parameters.P`, `pipeline.git.branch`)
-    /// as this pipeline has it.
+    /// Every pipeline value as `cigen setup` saw it (`values`).
     pipeline: BTreeMap<String, String>,
+    /// Every pipeline value as the continued jobs saw it.
+    run_time: BTreeMap<String, String>,
     /// Variants in cigen's skip list.
     skipped: BTreeSet<String>,
     /// Variant → its hash, from the key file `cigen setup` wrote.
@@ -338,6 +406,7 @@ fn run_pipeline(
         .collect();
     let mut status = BTreeMap::new();
     let mut logs = vec![];
+    let run_time = trigger.run_time(&pipeline);
     for workflow in workflows {
         let mut fail_at = |_: &str, _: usize, steps: usize| {
             (rng.u8(..100) < 12).then(|| rng.usize(..steps.max(1)))
@@ -345,7 +414,7 @@ fn run_pipeline(
         let (more_status, more_logs) = crate::simulationsupport::workflow::run_workflow(
             &continuation,
             &workflow,
-            &pipeline,
+            &run_time,
             cache,
             &dir.join("jobs"),
             &mut fail_at,
@@ -353,14 +422,9 @@ fn run_pipeline(
         status.extend(more_status);
         logs.extend(more_logs);
     }
-    let mut values: BTreeMap<String, String> = pipeline
-        .parameters
-        .iter()
-        .map(|(name, value)| (format!("pipeline.parameters.{name}"), value.clone()))
-        .collect();
-    values.insert("pipeline.git.branch".into(), pipeline.branch.clone());
     Outcome {
-        pipeline: values,
+        pipeline: values(&pipeline),
+        run_time: values(&run_time),
         skipped,
         hashes,
         continuation,
@@ -452,12 +516,16 @@ fn check(
     history: &mut History,
     tally: &mut Tally,
 ) -> Result<(), String> {
-    let values: BTreeMap<&str, String> = outcome
-        .pipeline
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.clone()))
-        .collect();
-    let fingerprints = fixture.fingerprints(&values);
+    let fingerprints_of = |values: &BTreeMap<String, String>| {
+        let values: BTreeMap<&str, String> = values
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.clone()))
+            .collect();
+        fixture.fingerprints(&values)
+    };
+    // What the hashes cover, and what the jobs ran with (other under a drift).
+    let fingerprints = fingerprints_of(&outcome.pipeline);
+    let ran_with = fingerprints_of(&outcome.run_time);
     let full_run = trigger.full_run();
     let ids: BTreeSet<String> = VARIANTS.iter().map(|v| v.id.to_string()).collect();
     if !outcome.skipped.is_subset(&ids) {
@@ -516,6 +584,7 @@ fn check(
             }
         }
     }
+    let mut recorded = BTreeSet::new();
     for (name, log) in &outcome.logs {
         if let Some(error) = log.step_errors.first() {
             return Err(format!("a step failed on its own: {error}"));
@@ -546,6 +615,13 @@ fn check(
                     spec.id
                 ));
             }
+            if ran_with[spec.id] != fingerprints[spec.id] {
+                return Err(format!(
+                    "FALSE RECORD: {name} saved a success marker under the hash of setup's values, but {} ran with other values ({:?})",
+                    spec.id, trigger.drift
+                ));
+            }
+            recorded.insert(spec.id);
             history
                 .recorded
                 .entry(spec.id)
@@ -561,10 +637,14 @@ fn check(
                 .passed
                 .entry(variant.id)
                 .or_default()
-                .insert(fingerprints[variant.id].clone());
+                .insert(ran_with[variant.id].clone());
+            tally.refused += usize::from(
+                ran_with[variant.id] != fingerprints[variant.id] && !recorded.contains(variant.id),
+            );
         }
     }
     tally.full_runs += usize::from(full_run);
+    tally.drifted += usize::from(trigger.drift.is_some());
     tally.stand_ins += outcome
         .skipped
         .iter()

@@ -495,3 +495,51 @@ fn r_a_value_reaching_a_hash_through_an_unhashed_job_was_not_checked_when_record
         );
     }
 }
+
+/// A hashed job after a hashed job that reads a value (`promote` requires
+/// `deploy`, which reads `deploy_ref`): `deploy`'s hash enters
+/// `promote`'s, so `promote`'s hash covers the value too. Its record step
+/// checked only its own values: under another run-time value `deploy`
+/// rightly recorded nothing, but `promote`, which ran on what that `deploy`
+/// made, recorded under the hash of setup's value — a later pipeline with
+/// setup's value then skipped it. Found by the pipeline simulation.
+#[test]
+fn r_a_value_reaching_a_hash_through_a_hashed_upstream_was_not_checked_when_recording() {
+    let repo = project("").file(
+        ".cigen/workflows/main/jobs/promote.yml",
+        &format!("{JOB}  - {{name: Promote, run: make promote}}\nrequires: [deploy]\n"),
+    );
+    let output = repo.cigen().arg("generate").output().expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    repo.commit_all();
+    let rt = tempfile::tempdir().expect("rt");
+    let config = continue_with(&repo, rt.path(), &[("CIGEN_PARAM_deploy_ref", "v2")]);
+    assert_circleci_schema(&[rt.path().join("cigen/continuation.yml")]);
+    let hash = hash_json(&repo, &[("CIGEN_PARAM_deploy_ref", "v2")])["promote"]
+        .as_str()
+        .expect("hash")
+        .to_string();
+    let deploy = environment(&config, "deploy")["CIGEN_JOB_HASH"].clone();
+    assert_eq!(
+        environment(&config, "promote"),
+        BTreeMap::from([
+            ("CIGEN_HASH_deploy".to_string(), deploy),
+            ("CIGEN_JOB_HASH".to_string(), hash.clone()),
+            ("CIGEN_PARAM_deploy_ref".to_string(), "v2".to_string()),
+        ]),
+        "promote carries the value its hash covers through deploy's hash"
+    );
+    let marker = |root: &Path| root.join(format!("cigen_job_exists/done_{hash}")).exists();
+    let root = tempfile::tempdir().expect("root");
+    let same = BTreeMap::from([("pipeline.parameters.deploy_ref", "v2")]);
+    run_record_step(&config, "promote", root.path(), &same, false);
+    assert!(marker(root.path()), "same value, recorded");
+    let root = tempfile::tempdir().expect("root");
+    let other = BTreeMap::from([("pipeline.parameters.deploy_ref", "main")]);
+    let out = run_record_step(&config, "promote", root.path(), &other, false);
+    assert_eq!(
+        out,
+        "pipeline.parameters.deploy_ref at run time is not the value cigen setup hashed (or was not carried to this job): recording nothing.\n"
+    );
+    assert!(!marker(root.path()), "another value, nothing recorded");
+}

@@ -17,7 +17,7 @@ pub(crate) const STATUS_KEY_FILE: &str = "/tmp/cigen_job_status/job-key";
 pub(crate) const CACHE_PREFIX: &str = "job_status-exists-v1-";
 
 /// `record`: the pipeline values the variant's hash covers
-/// (`WorkflowPlan::values_covered`), for a job of the dynamic workflow,
+/// (`WorkflowPlan::covered_values`), for a job of the dynamic workflow,
 /// whose hashed jobs record their success; `None` elsewhere.
 pub(crate) fn render(
     project: &Project,
@@ -85,8 +85,9 @@ pub(crate) fn render_record(
 /// The record step and cache save that mark this job's inputs as passed.
 /// The key file holds `<job>-<arch>-<hash>`, byte for byte what the setup
 /// job writes, so `{{ checksum }}` yields the same cache key on both sides.
-/// `values` are the pipeline values the job's hash covers (sorted; its own
-/// and those of the unhashed jobs its hash walks through): the step reads
+/// `values` are the pipeline values the job's hash covers (sorted; its own,
+/// those of the unhashed jobs its hash walks through and those its hashed
+/// upstreams' hashes cover: `WorkflowPlan::covered_values`): the step reads
 /// each at run time (its own `environment`) and records nothing unless it
 /// equals the value the continuation carried (the job's environment), so a
 /// job never records under a hash of other values.

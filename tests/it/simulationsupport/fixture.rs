@@ -1,5 +1,5 @@
 //! The simulated project: a fixed `.cigen/` (an install job, an unhashed
-//! compile, a parallel unit-test job, a lint job using a command and a
+//! compile reading a pipeline parameter, a parallel unit-test job, a lint job using a command and a
 //! pipeline parameter, a multi-arch parallel image build, a manifest, a
 //! `requires_any` docs job, an unhashed report) whose job versions,
 //! command, salt, continuation shape (`setup.skipped_jobs`) and source
@@ -24,7 +24,8 @@ pub struct Variant {
     pub arch: &'static str,
     pub patterns: &'static [&'static str],
     pub commands: &'static [&'static str],
-    /// Pipeline values its job references.
+    /// Pipeline values its hash covers: those its job references and
+    /// those the jobs in `walked` reference.
     pub values: &'static [&'static str],
     /// Unhashed jobs between it and its hashed upstream variants.
     pub walked: &'static [&'static str],
@@ -62,7 +63,8 @@ pub const VARIANTS: [Variant; 7] = [
         arch: "amd64",
         patterns: &["src/", "tests/unit/"],
         commands: &[],
-        values: &["pipeline.parameters.nodes"],
+        // `target` through `compile`, which reads it.
+        values: &["pipeline.parameters.nodes", "pipeline.parameters.target"],
         walked: &["compile"],
         upstream: &["install"],
     },
@@ -113,7 +115,7 @@ pub const JOBS: [(&str, &str); 8] = [
     ),
     (
         "compile",
-        "image: cimg/base:current\nrequires: [install]\nsteps:\n  - {name: Compile, run: echo compile v{v}}\n",
+        "image: cimg/base:current\nrequires: [install]\nsteps:\n  - {name: Compile, run: \"echo compile v{v} << pipeline.parameters.target >>\"}\n",
     ),
     (
         "test/unit",
@@ -202,7 +204,7 @@ impl Fixture {
     /// `config.yml` without the continuation shape: what a hash may read.
     fn hashed_config(&self) -> String {
         format!(
-            "provider: circleci\nparameters:\n  flavor: {{type: string, default: \"plain\"}}\n  nodes: {{type: integer, default: 3}}\narchitectures:\n  amd64: {{resource_class: medium}}\n  arm64: {{resource_class: arm.medium}}\nsource_file_groups:\n  app: [\"src/**\"]\nsetup:\n  approve_context: [cigen-api]\nhash_salt: \"s{}\"\n",
+            "provider: circleci\nparameters:\n  flavor: {{type: string, default: \"plain\"}}\n  nodes: {{type: integer, default: 3}}\n  target: {{type: string, default: \"debug\"}}\narchitectures:\n  amd64: {{resource_class: medium}}\n  arm64: {{resource_class: arm.medium}}\nsource_file_groups:\n  app: [\"src/**\"]\nsetup:\n  approve_context: [cigen-api]\nhash_salt: \"s{}\"\n",
             self.salt
         )
     }
@@ -258,8 +260,8 @@ impl Fixture {
     }
 
     /// The test's fingerprint of every hashed variant's inputs.
-    /// `values`: every pipeline value a job references, as this pipeline
-    /// has it.
+    /// `values`: every pipeline value a job references, as setup saw it
+    /// (what a hash covers) or as the jobs ran with it.
     pub fn fingerprints(&self, values: &BTreeMap<&str, String>) -> BTreeMap<&'static str, String> {
         let mut done: BTreeMap<&'static str, String> = BTreeMap::new();
         // VARIANTS lists upstream variants first.
