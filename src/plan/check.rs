@@ -93,9 +93,9 @@ mod tests {
             gate_of: None,
             by_hand: true,
         };
-        let mut plan = WorkflowPlan {
-            name: "main".into(),
-            nodes: vec![
+        let mut plan = WorkflowPlan::new(
+            "main".into(),
+            vec![
                 variant("install", &[]),
                 variant("test", &["install"]),
                 node(
@@ -107,7 +107,7 @@ mod tests {
                 variant("deploy", &["approve_deploy"]),
                 variant("cleanup", &["deploy"]),
             ],
-        };
+        );
         add(&mut plan, "ci_passed");
         let check = plan.node("ci_passed").expect("added");
         assert_eq!(check.kind, NodeKind::Check);

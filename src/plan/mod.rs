@@ -17,6 +17,7 @@ pub(crate) mod waits;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::circleci::{APPROVE_JOB, SETUP_JOB};
 use crate::error::{ConfigError, Result};
@@ -36,6 +37,47 @@ pub(crate) struct Upstream {
 pub struct WorkflowPlan {
     pub name: String,
     pub nodes: Vec<Node>,
+    /// Node positions by id, built on the first lookup (`node`).
+    index: NodeIndex,
+    /// `upstreams`, kept for the nodes it was walked over.
+    walks: Walks,
+}
+
+/// `upstreams` of a plan with the size of the graph it was walked over
+/// (nodes, edges, id bytes): `generate` and `setup` ask for it several
+/// times. A plan whose nodes or edges change is walked again; an edit that
+/// keeps all three counts must build a new plan (`WorkflowPlan::new`).
+#[derive(Debug, Default)]
+struct Walks(std::sync::Mutex<Option<(GraphSize, Upstreams)>>);
+
+/// Nodes, edges and id bytes of a plan.
+type GraphSize = (usize, usize, usize);
+
+/// Each hashed variant with its `Upstream`, in plan order.
+pub(crate) type Upstreams = Arc<[(String, Upstream)]>;
+
+impl Clone for Walks {
+    fn clone(&self) -> Walks {
+        Walks::default()
+    }
+}
+
+impl PartialEq for Walks {
+    fn eq(&self, _: &Walks) -> bool {
+        true
+    }
+}
+
+/// A lookup aid, not part of the plan: always equal, and checked on every
+/// use, so a plan whose `nodes` changed after it was built stays correct
+/// (a miss falls back to a scan).
+#[derive(Debug, Clone, Default)]
+struct NodeIndex(std::sync::OnceLock<HashMap<String, usize>>);
+
+impl PartialEq for NodeIndex {
+    fn eq(&self, _: &NodeIndex) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,8 +170,28 @@ impl Edge {
 }
 
 impl WorkflowPlan {
+    pub(crate) fn new(name: String, nodes: Vec<Node>) -> WorkflowPlan {
+        WorkflowPlan {
+            name,
+            nodes,
+            index: NodeIndex::default(),
+            walks: Walks::default(),
+        }
+    }
+
     pub(crate) fn node(&self, id: &str) -> Option<&Node> {
-        self.nodes.iter().find(|node| node.id == id)
+        let index = self.index.0.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.nodes.len());
+            for (at, node) in self.nodes.iter().enumerate() {
+                index.entry(node.id.clone()).or_insert(at);
+            }
+            index
+        });
+        let indexed = index
+            .get(id)
+            .and_then(|&at| self.nodes.get(at))
+            .filter(|node| node.id == id);
+        indexed.or_else(|| self.nodes.iter().find(|node| node.id == id))
     }
 
     /// Every pipeline value a hash of this workflow covers, sorted: those
@@ -154,9 +216,10 @@ impl WorkflowPlan {
     /// than setup hashed is no run of this hash either.
     pub(crate) fn covered_values(&self, workflow: &Workflow) -> BTreeMap<String, Vec<String>> {
         let upstreams = self.upstreams();
-        let by_id: HashMap<&str, &Upstream> = upstreams.iter().map(|(id, u)| (*id, u)).collect();
+        let by_id: HashMap<&str, &Upstream> =
+            upstreams.iter().map(|(id, u)| (id.as_str(), u)).collect();
         let mut covered: HashMap<&str, BTreeSet<String>> = HashMap::new();
-        for (id, _) in &upstreams {
+        for (id, _) in upstreams.iter() {
             self.cover(workflow, id, &by_id, &mut covered);
         }
         covered
@@ -181,7 +244,12 @@ impl WorkflowPlan {
             };
             if !upstream_done {
                 stack.push((at, true));
-                stack.extend(upstream.hashed.iter().map(|h| (h.as_str(), false)));
+                let pending = upstream.hashed.iter().map(String::as_str);
+                stack.extend(
+                    pending
+                        .filter(|h| !covered.contains_key(h))
+                        .map(|h| (h, false)),
+                );
                 continue;
             }
             let mut names = BTreeSet::new();
@@ -201,7 +269,7 @@ impl WorkflowPlan {
     /// hashed jobs whose hashes walk it, by job id.
     pub(crate) fn walked_by(&self, workflow: &Workflow) -> BTreeMap<String, BTreeSet<String>> {
         let mut walked: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (id, upstream) in self.upstreams() {
+        for (id, upstream) in self.upstreams().iter() {
             let Some((hashed, _)) = self.variant_job(workflow, id) else {
                 continue;
             };
@@ -221,9 +289,9 @@ impl WorkflowPlan {
     /// and every unhashed one a hashed one walks through, sorted.
     pub(crate) fn hash_covered(&self) -> BTreeSet<String> {
         let mut covered = BTreeSet::new();
-        for (id, upstream) in self.upstreams() {
-            covered.insert(id.to_string());
-            covered.extend(upstream.unhashed);
+        for (id, upstream) in self.upstreams().iter() {
+            covered.insert(id.clone());
+            covered.extend(upstream.unhashed.iter().cloned());
         }
         covered
     }
@@ -261,7 +329,28 @@ impl WorkflowPlan {
     /// variants on the way to them (their definitions: an unhashed job runs
     /// every time, but a change to what it does can change what the hashed
     /// one receives from it). Both sorted. One index serves every walk.
-    pub(crate) fn upstreams(&self) -> Vec<(&str, Upstream)> {
+    pub(crate) fn upstreams(&self) -> Upstreams {
+        let size = (
+            self.nodes.len(),
+            self.nodes.iter().map(|n| n.requires.len()).sum(),
+            self.nodes.iter().map(|n| n.id.len()).sum(),
+        );
+        let mut cached = self
+            .walks
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((walked, upstreams)) = cached.as_ref()
+            && *walked == size
+        {
+            return Arc::clone(upstreams);
+        }
+        let upstreams: Upstreams = self.walk_upstreams().into();
+        *cached = Some((size, Arc::clone(&upstreams)));
+        upstreams
+    }
+
+    fn walk_upstreams(&self) -> Vec<(String, Upstream)> {
         let position: HashMap<&str, usize> = self
             .nodes
             .iter()
@@ -286,7 +375,7 @@ impl WorkflowPlan {
             .filter(|(_, node)| matches!(node.kind, NodeKind::Variant { hashed: true, .. }))
             .map(|(at, node)| {
                 let upstream = self.walk_upstream(&requires, &mut seen, at);
-                (node.id.as_str(), upstream)
+                (node.id.clone(), upstream)
             })
             .collect()
     }
@@ -336,10 +425,7 @@ pub(crate) fn build_workflow(
 ) -> Result<WorkflowPlan> {
     let nodes::Nodes { nodes, origin } = nodes::build(workflow)?;
     check_ids(project, workflow, &nodes, &origin)?;
-    let mut plan = WorkflowPlan {
-        name: workflow.name.clone(),
-        nodes,
-    };
+    let mut plan = WorkflowPlan::new(workflow.name.clone(), nodes);
     let requires = positions(&plan.nodes);
     if let Some(cycle) = find_cycle(&plan, &requires) {
         let first = plan.nodes.iter().position(|n| n.id == cycle[0]);

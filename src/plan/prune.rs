@@ -79,10 +79,7 @@ pub(crate) fn prune(
     };
     let nodes = drop_orphans(nodes, &mut dropped, &stand_ins);
     Pruned {
-        plan: WorkflowPlan {
-            name: plan.name.clone(),
-            nodes,
-        },
+        plan: WorkflowPlan::new(plan.name.clone(), nodes),
         skipped: plan
             .nodes
             .iter()

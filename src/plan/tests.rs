@@ -252,9 +252,9 @@ fn a_dependency_cycle_is_an_error_naming_the_chain() {
 
 /// A plan of variants, each `(id, requirements)`.
 fn graph(nodes: &[(&str, &[&str])]) -> WorkflowPlan {
-    WorkflowPlan {
-        name: "main".into(),
-        nodes: nodes
+    WorkflowPlan::new(
+        "main".into(),
+        nodes
             .iter()
             .map(|(id, requires)| Node {
                 id: id.to_string(),
@@ -266,7 +266,7 @@ fn graph(nodes: &[(&str, &[&str])]) -> WorkflowPlan {
                 requires: requires.iter().map(|t| Edge::to(t.to_string())).collect(),
             })
             .collect(),
-    }
+    )
 }
 
 fn cycle(nodes: &[(&str, &[&str])]) -> Option<Vec<String>> {
@@ -296,4 +296,32 @@ fn find_cycle_returns_the_cycle_with_its_first_node_repeated() {
         cycle(&[("self", &["self"])]),
         Some(vec!["self".into(), "self".into()])
     );
+}
+
+#[test]
+fn upstreams_are_walked_again_once_the_nodes_change() {
+    let mut plan = WorkflowPlan::new(
+        "main".into(),
+        vec![
+            Node::test_variant("build", &[], false, false),
+            Node::test_variant("test", &["build"], false, false),
+        ],
+    );
+    let before: Vec<(String, Vec<String>)> = plan
+        .upstreams()
+        .iter()
+        .map(|(id, u)| (id.clone(), u.hashed.clone()))
+        .collect();
+    assert_eq!(
+        before,
+        [("build".into(), vec![]), ("test".into(), vec!["build".to_string()])]
+    );
+    // An edit in place (as the continuation's shape makes to the required
+    // check) must not leave an old walk behind.
+    plan.nodes.push(Node::test_variant("deploy", &["test"], false, false));
+    let ids: Vec<String> = plan.upstreams().iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(ids, ["build", "test", "deploy"]);
+    plan.nodes[2].requires.push(Edge::to("build".into()));
+    let deploy = plan.upstreams()[2].1.hashed.clone();
+    assert_eq!(deploy, ["build", "test"]);
 }

@@ -112,14 +112,14 @@ mod tests {
     }
 
     fn plan() -> WorkflowPlan {
-        WorkflowPlan {
-            name: "main".into(),
-            nodes: vec![
+        WorkflowPlan::new(
+            "main".into(),
+            vec![
                 variant("build", true, false, &[]),
                 variant("test", false, true, &["build"]),
                 variant("lint", false, false, &[]),
             ],
-        }
+        )
     }
 
     fn hashes() -> IndexMap<String, String> {

@@ -36,7 +36,7 @@ pub fn compute(
     // Each unhashed job walked through: its canonical form, once however many hashed jobs walk it.
     let mut unhashed_jobs: HashMap<String, Vec<u8>> = HashMap::new();
     let covered = plan.covered_values(workflow);
-    for (id, upstream) in plan.upstreams() {
+    for (id, upstream) in plan.upstreams().iter() {
         let Some((job, arch)) = plan.variant_job(workflow, id) else {
             continue;
         };
@@ -58,7 +58,7 @@ pub fn compute(
             arch: arch.to_string(),
             canonical_job: canonical(job, arch, id, referenced)?,
             patterns: job.source_files.clone(),
-            upstream: upstream.hashed,
+            upstream: upstream.hashed.clone(),
             walked,
             values: hash_values(job, referenced, values)?,
         });

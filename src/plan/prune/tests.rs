@@ -33,10 +33,7 @@ fn shim(gate: &str, trigger: &str) -> Node {
 
 /// Workflow `main` of `nodes`.
 fn plan(nodes: Vec<Node>) -> WorkflowPlan {
-    WorkflowPlan {
-        name: "main".into(),
-        nodes,
-    }
+    WorkflowPlan::new("main".into(), nodes)
 }
 
 /// The record job of a parallel variant, as `plan::build_workflow` makes it.

@@ -65,10 +65,7 @@ fn shim(job: &str, trigger: &str, requires: &[&str]) -> Node {
 }
 
 fn plan(nodes: Vec<Node>) -> WorkflowPlan {
-    WorkflowPlan {
-        name: "main".into(),
-        nodes,
-    }
+    WorkflowPlan::new("main".into(), nodes)
 }
 
 fn pairs(waits: &[SelfWait]) -> Vec<(&str, &str, String)> {

@@ -78,16 +78,16 @@ fn node(id: &str, requires: &[&str]) -> Node {
 #[test]
 fn a_job_whose_requirements_are_all_filtered_is_not_certain() {
     // Written out of order: requirements are decided first all the same.
-    let plan = WorkflowPlan {
-        name: "main".into(),
-        nodes: vec![
+    let plan = WorkflowPlan::new(
+        "main".into(),
+        vec![
             node("after_deploy", &["deploy"]),
             node("deploy", &["release"]),
             node("lint", &[]),
             node("release", &[]),
             node("both", &["release", "lint"]),
         ],
-    };
+    );
     let mut filters = HashMap::new();
     filters.insert("release".to_string(), Some(f("branches: {only: [main]}")));
     let on = |reference: &Ref| analyse(&plan, &filters, reference);
