@@ -314,11 +314,15 @@ fn upstreams_are_walked_again_once_the_nodes_change() {
         .collect();
     assert_eq!(
         before,
-        [("build".into(), vec![]), ("test".into(), vec!["build".to_string()])]
+        [
+            ("build".into(), vec![]),
+            ("test".into(), vec!["build".to_string()])
+        ]
     );
     // An edit in place (as the continuation's shape makes to the required
     // check) must not leave an old walk behind.
-    plan.nodes.push(Node::test_variant("deploy", &["test"], false, false));
+    plan.nodes
+        .push(Node::test_variant("deploy", &["test"], false, false));
     let ids: Vec<String> = plan.upstreams().iter().map(|(id, _)| id.clone()).collect();
     assert_eq!(ids, ["build", "test", "deploy"]);
     plan.nodes[2].requires.push(Edge::to("build".into()));
