@@ -128,10 +128,15 @@ impl ConfigError {
 
     /// `FILE:LINE` (or `FILE` without a line), as a warning starts.
     pub(crate) fn place(&self) -> String {
-        match self.line {
-            Some(line) => format!("{}:{line}", self.file.display()),
-            None => self.file.display().to_string(),
-        }
+        place(&self.file, self.line)
+    }
+}
+
+/// `FILE:LINE`, or `FILE` without a line: where a warning or note points.
+pub(crate) fn place(file: &std::path::Path, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{}:{line}", file.display()),
+        None => file.display().to_string(),
     }
 }
 

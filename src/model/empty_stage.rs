@@ -17,10 +17,7 @@ use super::{Job, Stage, Target};
 pub(super) fn settle(stages: &mut [Stage], jobs: &[Job], warnings: &mut Vec<String>) {
     let awaited = awaited_gates(stages, jobs);
     for stage in stages.iter_mut().filter(|stage| stage.empty) {
-        let place = match stage.line {
-            Some(line) => format!("{}:{line}", stage.file.display()),
-            None => stage.file.display().to_string(),
-        };
+        let place = crate::error::place(&stage.file, stage.line);
         let name = &stage.name;
         let gate = format!("approve_{name}");
         let what = if stage.approval && !awaited.contains(name) {

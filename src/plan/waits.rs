@@ -91,10 +91,7 @@ pub(super) fn check(
         let Some(job) = workflow.job(&wait.job) else {
             continue;
         };
-        let place = match trigger_line(job, &wait.trigger) {
-            Some(line) => format!("{}:{line}", job.file.display()),
-            None => job.file.display().to_string(),
-        };
+        let place = crate::error::place(&job.file, trigger_line(job, &wait.trigger));
         warnings.push(format!(
             "{place}: `requires_any`: trigger `{}` of job `{}` waits for the job itself ({}), so it can never start it",
             wait.trigger,

@@ -87,10 +87,7 @@ pub(crate) fn notes(project: &Project, plans: &[WorkflowPlan]) -> Vec<String> {
                 continue;
             }
             let line = job.written.line("context").or(job.line);
-            let at = match line {
-                Some(line) => format!("{}:{line}", job.file.display()),
-                None => job.file.display().to_string(),
-            };
+            let at = crate::error::place(&job.file, line);
             notes.push(format!(
                 "note: {at}: job `{}` uses context {}, which GitHub Actions does not have: put its secrets in a GitHub environment and name it in `github: {{environment: NAME}}`",
                 job.id,
