@@ -305,22 +305,21 @@ fn a_reference_to_an_undeclared_pipeline_parameter_is_a_config_error() {
     );
 }
 
+/// Two parameters whose names differ only in `-` and `_`.
+const CLASHING_PARAMETERS: &str = "provider: circleci\nparameters:\n  a-b: {type: string, default: x}\n  a_b: {type: string, default: y}\n";
+
+/// The refusal when `deploy.yml` line 5 reads `a_b` and a hash also covers `a-b`.
+const CLASH_AT_DEPLOY: &str = "error: .cigen/workflows/main/jobs/deploy.yml:5: `pipeline.parameters.a_b`: `pipeline.parameters.a_b` and `pipeline.parameters.a-b` would both reach `cigen setup` as `CIGEN_PARAM_a_b`: rename one\n";
+
 #[test]
 fn two_values_that_would_share_one_variable_are_a_config_error() {
     let repo = minimal(&[(
         "deploy.yml",
         "image: cimg/base:current\nsource_files: [\"src/**\"]\nsteps:\n  - {name: A, run: echo << pipeline.parameters.a-b >>}\n  - {name: B, run: echo << pipeline.parameters.a_b >>}\n",
     )])
-    .file(
-        ".cigen/config.yml",
-        "provider: circleci\nparameters:\n  a-b: {type: string, default: x}\n  a_b: {type: string, default: y}\n",
-    )
+    .file(".cigen/config.yml", CLASHING_PARAMETERS)
     .file("src/a.rs", "a\n");
-    repo.fails_with(
-        &["generate"],
-        2,
-        "error: .cigen/workflows/main/jobs/deploy.yml:5: `pipeline.parameters.a_b`: `pipeline.parameters.a_b` and `pipeline.parameters.a-b` would both reach `cigen setup` as `CIGEN_PARAM_a_b`: rename one\n",
-    );
+    repo.fails_with(&["generate"], 2, CLASH_AT_DEPLOY);
 }
 
 /// The clash check looked only at hashed jobs' own references: a value of
@@ -339,16 +338,9 @@ fn r_two_values_sharing_one_variable_through_a_walked_unhashed_job_were_not_refu
             "image: cimg/base:current\nsource_files: [\"src/**\"]\nrequires: [compile]\nsteps:\n  - {name: B, run: echo << pipeline.parameters.a_b >>}\n",
         ),
     ])
-    .file(
-        ".cigen/config.yml",
-        "provider: circleci\nparameters:\n  a-b: {type: string, default: x}\n  a_b: {type: string, default: y}\n",
-    )
+    .file(".cigen/config.yml", CLASHING_PARAMETERS)
     .file("src/a.rs", "a\n");
-    repo.fails_with(
-        &["generate"],
-        2,
-        "error: .cigen/workflows/main/jobs/deploy.yml:5: `pipeline.parameters.a_b`: `pipeline.parameters.a_b` and `pipeline.parameters.a-b` would both reach `cigen setup` as `CIGEN_PARAM_a_b`: rename one\n",
-    );
+    repo.fails_with(&["generate"], 2, CLASH_AT_DEPLOY);
     // Once nothing walks `compile` (no hashed job after it), its value reaches no hash.
     let alone = repo.file(
         ".cigen/workflows/main/jobs/deploy.yml",
