@@ -152,20 +152,19 @@ fn stand_in(
                 let Some(gate) = gate_of(job) else {
                     return node.clone();
                 };
-                let mut others = node.requires.iter().filter(|e| e.target != gate).peekable();
-                let runs_without_gate =
-                    others.peek().is_none() || others.any(|e| certain.contains(&e.target));
-                if !runs_without_gate {
-                    return node.clone();
-                }
-                Node {
-                    requires: node
-                        .requires
-                        .iter()
-                        .filter(|edge| edge.target != gate)
-                        .cloned()
-                        .collect(),
-                    ..node.clone()
+                let others: Vec<Edge> = node
+                    .requires
+                    .iter()
+                    .filter(|edge| edge.target != gate)
+                    .cloned()
+                    .collect();
+                if others.is_empty() || others.iter().any(|e| certain.contains(&e.target)) {
+                    Node {
+                        requires: others,
+                        ..node.clone()
+                    }
+                } else {
+                    node.clone()
                 }
             }
             _ => node.clone(),

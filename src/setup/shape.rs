@@ -61,9 +61,9 @@ pub(crate) fn shape(
     // Pruning changes the graph (rewired requirements, dropped gates), so a
     // consumer certainly not run in `main.yml` may run once pruned: keep as
     // dormant only those still certainly not run in the continued graph.
-    // In remove mode, a removed job may have been the requirement that
-    // let a kept job run here: it is kept (`lost_requirements`). Both sets only shrink, so
-    // this ends.
+    // In remove mode, a removed job may have been the requirement that let
+    // a kept job run here: it is kept (`lost_requirements`). Both sets only
+    // shrink, so this ends.
     let (mut pruned, certainty) = loop {
         let pruned = prune(plan, &skip, &dormant, &before.certain, mode);
         let certainty = analyse(&pruned.plan);
